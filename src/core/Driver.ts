@@ -1,0 +1,42 @@
+/**
+ * Drivers: the services that apply and revert one family of faults.
+ *
+ * @since 0.1.0
+ */
+import type { Effect } from "effect"
+import { Schema } from "effect"
+import type { Revert } from "./Journal.ts"
+import type { Target } from "./Target.ts"
+
+/**
+ * What every driver provides. `inject` returns revert data; `revert` interprets it and
+ * must be idempotent: reverting twice, or reverting a fault that never landed, succeeds.
+ *
+ * @since 0.1.0
+ */
+export interface Driver<F = any> {
+  readonly name: string
+  /** Lists the candidate targets for a fault (read-only; allowed in a dry run). */
+  readonly discover: (fault: F) => Effect.Effect<ReadonlyArray<Target>, DriverError>
+  /** Applies the fault to one target and returns the data needed to revert it. */
+  readonly inject: (fault: F, target: Target) => Effect.Effect<Record<string, unknown>, DriverError>
+  /** Undoes a fault from its revert data; a no-op when there is nothing to undo. */
+  readonly revert: (revert: Revert) => Effect.Effect<void, DriverError>
+}
+
+/**
+ * An error from a driver, with the driver, the operation and the target named.
+ *
+ * @since 0.1.0
+ */
+export class DriverError extends Schema.TaggedError<DriverError>()("DriverError", {
+  driver: Schema.String,
+  operation: Schema.String,
+  target: Schema.String,
+  reason: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `${this.driver}.${this.operation} on ${this.target}: ${this.reason}${this.detail ? ` (${this.detail})` : ""}`
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Faults: data describing one disturbance, and `inject`, which hands a fault to its driver
+ * inside a Scope so that closing the scope reverts it.
+ *
+ * @since 0.1.0
+ */
+import { Cause, Context, Effect, Schedule, Schema, Scope } from "effect"
+import type { Driver } from "./Driver.ts"
+import * as Guard from "./Guard.ts"
+import type { Revert } from "./Journal.ts"
+import { monoMillis } from "./Probe.ts"
+import { Run } from "./Run.ts"
+import * as Selector from "./Selector.ts"
+import type { Target } from "./Target.ts"
+
+/**
+ * A fault: a Schema tagged class whose `_tag` is its name (`process.kill`), with a target
+ * selector and a (non-serialised) reference to the driver service that interprets it. The
+ * driver's service type is carried in the fault's type, so an experiment that injects it
+ * requires that driver's layer.
+ *
+ * @since 0.1.0
+ */
+export interface Fault<D = unknown> {
+  readonly _tag: string
+  readonly target: Selector.Selector
+  readonly driver: Context.Key<D, Driver>
+}
+
+/** The driver service a fault requires. @since 0.1.0 */
+export type DriverOf<F> = F extends Fault<infer D> ? D : never
+
+/**
+ * A fault as JSON data (without its driver reference), for journals and plans.
+ *
+ * @since 0.1.0
+ */
+export const toJSON = (fault: Fault<any>): Record<string, unknown> => {
+  const { driver: _d, ...rest } = { ...fault } as any
+  return { ...rest, _tag: fault._tag }
+}
+
+/**
+ * An injected fault: its id, target and revert data.
+ *
+ * @since 0.1.0
+ */
+export interface Injection {
+  readonly faultId: string
+  readonly fault: string
+  readonly target: Target
+  readonly revert: Revert
+}
+
+/**
+ * Injecting a fault failed; the fault names what and where.
+ *
+ * @since 0.1.0
+ */
+export class InjectionFailed extends Schema.TaggedError<InjectionFailed>()("InjectionFailed", {
+  fault: Schema.String,
+  target: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `${this.fault} on ${this.target} failed: ${this.reason}`
+  }
+}
+
+const errorText = (e: unknown): string =>
+  e instanceof Error ? e.message : typeof e === "string" ? e : JSON.stringify(e)
+
+/** How often a failing revert is retried before cleanup is declared failed. @since 0.1.0 */
+export const REVERT_ATTEMPTS = 3
+
+const reverted = new WeakMap<Injection, boolean>()
+
+/**
+ * Reverts an injection now (before its scope closes). Idempotent: the second call, and the
+ * scope's own release afterwards, do nothing.
+ *
+ * @since 0.1.0
+ */
+export const revert = (injection: Injection): Effect.Effect<void, never, Run> =>
+  Effect.gen(function*() {
+    if (reverted.get(injection)) return
+    reverted.set(injection, true)
+    const run = yield* Run
+    const driver = drivers.get(injection)
+    if (driver === undefined) return
+    yield* run.journal.append({ _tag: "FaultReverting", faultId: injection.faultId })
+    let attempts = 0
+    const result = yield* Effect.suspend(() => {
+      attempts++
+      return driver.revert(injection.revert)
+    }).pipe(
+      Effect.retry(Schedule.exponential("20 millis").pipe(Schedule.both(Schedule.recurs(REVERT_ATTEMPTS - 1)))),
+      Effect.exit
+    )
+    if (result._tag === "Success") {
+      yield* run.ledger.closed(injection.faultId)
+      yield* run.journal.append({ _tag: "FaultReverted", faultId: injection.faultId, attempts })
+    } else {
+      run.cleanupFailed.value = true
+      yield* run.journal.append({
+        _tag: "FaultRevertFailed",
+        faultId: injection.faultId,
+        attempts,
+        error: errorText(Cause.squash(result.cause))
+      })
+    }
+  }).pipe(Effect.uninterruptible)
+
+const drivers = new WeakMap<Injection, Driver>()
+
+/**
+ * Resolves the targets of a fault and checks the run's guards, touching nothing.
+ *
+ * @since 0.1.0
+ */
+export const plan = <D>(fault: Fault<D>) =>
+  Effect.gen(function*() {
+    const run = yield* Run
+    const driver = yield* fault.driver
+    const candidates = yield* driver.discover(fault)
+    const targets = yield* Selector.select(fault.target, candidates)
+    yield* run.journal.append({
+      _tag: "TargetsResolved",
+      fault: fault._tag,
+      selector: Selector.describe(fault.target),
+      targets: [...targets]
+    })
+    for (const g of run.guards) {
+      const detail = yield* Guard.check(g, targets).pipe(
+        Effect.tapError((e) => run.journal.append({ _tag: "GuardChecked", guard: e.guard, ok: false, detail: e.reason }))
+      )
+      yield* run.journal.append({ _tag: "GuardChecked", guard: Guard.describe(g), ok: true, detail })
+    }
+    return { driver, targets }
+  })
+
+/**
+ * Injects a fault into every target its selector chooses, after the guards pass. Each
+ * injection is an `acquireRelease` in the current Scope: the scope's closing reverts it,
+ * whatever ends the run, in reverse order of injection. In a dry run the fault is only
+ * planned and journaled.
+ *
+ * @example
+ * ```ts
+ * yield* Fault.inject(Process.kill({ target: Selector.name("kv-primary"), signal: "SIGKILL" }))
+ * ```
+ * @since 0.1.0
+ */
+export const inject = <D>(
+  fault: Fault<D>
+): Effect.Effect<
+  ReadonlyArray<Injection>,
+  InjectionFailed | Selector.NoTargets | Selector.CapExceeded | Guard.GuardRejected | import("./Driver.ts").DriverError,
+  D | Run | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const run = yield* Run
+    const { driver, targets } = yield* plan(fault)
+    const spec = toJSON(fault)
+    const out: Array<Injection> = []
+    for (const target of targets) {
+      const faultId = run.nextFaultId()
+      if (run.dryRun) {
+        yield* run.journal.append({ _tag: "FaultPlanned", faultId, fault: fault._tag, spec, target })
+        continue
+      }
+      const injection = yield* Effect.acquireRelease(
+        Effect.gen(function*() {
+          yield* run.ledger.intent({ runId: run.runId, faultId, driver: driver.name, fault: fault._tag, target })
+          yield* run.journal.append({ _tag: "FaultInjecting", faultId, fault: fault._tag, spec, target })
+          const startedMono = yield* monoMillis
+          const data = yield* driver.inject(fault, target).pipe(
+            Effect.tapCause((cause) =>
+              Effect.andThen(
+                run.journal.append({
+                  _tag: "FaultInjectFailed",
+                  faultId,
+                  fault: fault._tag,
+                  error: errorText(Cause.squash(cause))
+                }),
+                // The injection may have half-landed: revert what the driver can, then close.
+                run.ledger.closed(faultId)
+              )
+            ),
+            Effect.mapError((e) => new InjectionFailed({ fault: fault._tag, target: `${target.kind} ${target.name}`, reason: errorText(e) }))
+          )
+          const revertData: Revert = { driver: driver.name, fault: fault._tag, target, data }
+          yield* run.ledger.injected(faultId, revertData)
+          yield* run.journal.append({ _tag: "FaultInjected", faultId, fault: fault._tag, startedMono, revert: revertData })
+          const inj: Injection = { faultId, fault: fault._tag, target, revert: revertData }
+          drivers.set(inj, driver)
+          return inj
+        }),
+        (inj) => Effect.provideService(revert(inj), Run, run)
+      )
+      out.push(injection)
+    }
+    return out
+  })

@@ -1,0 +1,259 @@
+/**
+ * The Journal: the append-only, typed, hash-chained event log of a run. Reports,
+ * verdicts and live views are derived from it and from nothing else.
+ *
+ * @since 0.1.0
+ */
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Context, Effect, Layer, Schema } from "effect"
+import { now, Sample } from "./Probe.ts"
+import { Target } from "./Target.ts"
+
+/**
+ * Revert data: everything a driver needs to undo a fault, possibly in another process.
+ *
+ * @since 0.1.0
+ */
+export const Revert = Schema.Struct({
+  driver: Schema.String,
+  fault: Schema.String,
+  target: Target,
+  data: Schema.Record(Schema.String, Schema.Unknown)
+})
+/** @since 0.1.0 */
+export type Revert = typeof Revert.Type
+
+/** @since 0.1.0 */
+export const Phase = Schema.Literals(["before", "during", "after"])
+/** @since 0.1.0 */
+export type Phase = typeof Phase.Type
+
+/** @since 0.1.0 */
+export const Status = Schema.Literals(["passed", "deviated", "aborted", "failed", "interrupted"])
+/** @since 0.1.0 */
+export type Status = typeof Status.Type
+
+const HypothesisConfig = Schema.Struct({
+  name: Schema.String,
+  probe: Schema.String,
+  spec: Schema.Unknown,
+  everyMs: Schema.Number,
+  samples: Schema.Number,
+  tolerance: Schema.Unknown
+})
+
+/**
+ * Every event a run can journal.
+ *
+ * @since 0.1.0
+ */
+export const Event = Schema.Union([
+  Schema.TaggedStruct("RunStarted", {
+    experiment: Schema.String,
+    dryRun: Schema.Boolean,
+    hypotheses: Schema.Array(HypothesisConfig),
+    objectives: Schema.Struct({ rtoMs: Schema.NullOr(Schema.Number), rpoMs: Schema.NullOr(Schema.Number) }),
+    rto: Schema.NullOr(Schema.Struct({ hypothesis: Schema.String, stableFor: Schema.Number, from: Schema.NullOr(Schema.String) })),
+    rpo: Schema.NullOr(Schema.Struct({ everyMs: Schema.Number })),
+    abort: Schema.Array(Schema.String)
+  }),
+  Schema.TaggedStruct("Sample", { hypothesis: Schema.String, phase: Phase, sample: Sample }),
+  Schema.TaggedStruct("HypothesisChecked", {
+    hypothesis: Schema.String,
+    phase: Phase,
+    met: Schema.Boolean,
+    samples: Schema.Number,
+    good: Schema.Number,
+    details: Schema.Array(Schema.String)
+  }),
+  Schema.TaggedStruct("TargetsResolved", {
+    fault: Schema.String,
+    selector: Schema.String,
+    targets: Schema.Array(Target)
+  }),
+  Schema.TaggedStruct("GuardChecked", { guard: Schema.String, ok: Schema.Boolean, detail: Schema.String }),
+  Schema.TaggedStruct("FaultPlanned", { faultId: Schema.String, fault: Schema.String, spec: Schema.Unknown, target: Target }),
+  Schema.TaggedStruct("FaultInjecting", { faultId: Schema.String, fault: Schema.String, spec: Schema.Unknown, target: Target }),
+  Schema.TaggedStruct("FaultInjected", { faultId: Schema.String, fault: Schema.String, startedMono: Schema.Number, revert: Revert }),
+  Schema.TaggedStruct("FaultInjectFailed", { faultId: Schema.String, fault: Schema.String, error: Schema.String }),
+  Schema.TaggedStruct("FaultReverting", { faultId: Schema.String }),
+  Schema.TaggedStruct("FaultReverted", { faultId: Schema.String, attempts: Schema.Number }),
+  Schema.TaggedStruct("FaultRevertFailed", { faultId: Schema.String, attempts: Schema.Number, error: Schema.String }),
+  Schema.TaggedStruct("AbortFired", { condition: Schema.String, reason: Schema.String }),
+  Schema.TaggedStruct("HeartbeatAck", { seq: Schema.Number, mono: Schema.Number }),
+  Schema.TaggedStruct("HeartbeatReadBack", { checked: Schema.Number, surviving: Schema.Array(Schema.Number) }),
+  Schema.TaggedStruct("Note", { message: Schema.String }),
+  Schema.TaggedStruct("MethodEnded", {
+    outcome: Schema.Literals(["completed", "failed", "aborted", "interrupted", "skipped"]),
+    error: Schema.NullOr(Schema.String)
+  }),
+  Schema.TaggedStruct("RunEnded", { status: Status, cleanup: Schema.Literals(["ok", "failed"]), reason: Schema.String })
+])
+/** @since 0.1.0 */
+export type Event = typeof Event.Type
+
+/**
+ * One journal line: the event, when it was written (wall and monotonic ms), its place in
+ * the chain and the chain's hash.
+ *
+ * @since 0.1.0
+ */
+export const Entry = Schema.Struct({
+  seq: Schema.Int,
+  runId: Schema.String,
+  at: Schema.Number,
+  mono: Schema.Number,
+  event: Event,
+  prev: Schema.String,
+  hash: Schema.String
+})
+/** @since 0.1.0 */
+export type Entry = typeof Entry.Type
+
+/** The hash that precedes the first entry. @since 0.1.0 */
+export const GENESIS = "0".repeat(64)
+
+const hashOf = (prev: string, body: Omit<Entry, "hash" | "prev">): string =>
+  createHash("sha256").update(prev).update(JSON.stringify(body)).digest("hex")
+
+// Secrets never reach the journal: credentials in URLs and secret-looking keys are masked
+// here, at the boundary, whatever a driver or probe put in its data.
+const SECRET_KEY = /pass(word)?|secret|token|authorization|api[-_]?key|credential/i
+const redactValue = (v: unknown, key?: string): unknown => {
+  if (key !== undefined && SECRET_KEY.test(key) && v !== null && v !== undefined && typeof v !== "object") {
+    return "<redacted>"
+  }
+  if (typeof v === "string") return v.replace(/(\w+:\/\/)([^/@\s:]+):([^/@\s]+)@/g, "$1$2:<redacted>@")
+  if (Array.isArray(v)) return v.map((x) => redactValue(x))
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactValue(x, k)]))
+  }
+  return v
+}
+
+/**
+ * Masks secrets in any JSON-like value: URL credentials and values under secret-looking keys.
+ *
+ * @since 0.1.0
+ */
+export const redact = <A>(value: A): A => redactValue(value) as A
+
+/**
+ * The journal of the current run.
+ *
+ * @since 0.1.0
+ */
+export class Journal extends Context.Service<Journal, {
+  readonly runId: string
+  readonly append: (event: Event) => Effect.Effect<Entry>
+  readonly entries: Effect.Effect<ReadonlyArray<Entry>>
+  /** Entries appended so far, read synchronously (for live views). */
+  readonly snapshot: () => ReadonlyArray<Entry>
+}>()("faultline/Journal") {}
+
+/**
+ * Makes a journal. With `file`, each entry is written as one JSON line and handed to the
+ * OS before `append` returns; the file is opened in the scope and closed with it.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: {
+  readonly runId: string
+  readonly file?: string | undefined
+  readonly onEntry?: ((entry: Entry) => void) | undefined
+}) =>
+  Effect.gen(function*() {
+    const entries: Array<Entry> = []
+    let prev = GENESIS
+    const fd = options.file === undefined ? undefined : yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        fs.mkdirSync(path.dirname(options.file!), { recursive: true })
+        return fs.openSync(options.file!, "a")
+      }),
+      (fd) => Effect.sync(() => fs.closeSync(fd))
+    )
+    const append = (event: Event) =>
+      Effect.map(now, ({ at, mono }) => {
+        const body = { seq: entries.length, runId: options.runId, at, mono, event: redact(event) }
+        const entry: Entry = { ...body, prev, hash: hashOf(prev, body) }
+        prev = entry.hash
+        entries.push(entry)
+        if (fd !== undefined) fs.writeSync(fd, JSON.stringify(entry) + "\n")
+        options.onEntry?.(entry)
+        return entry
+      })
+    return Journal.of({
+      runId: options.runId,
+      append,
+      entries: Effect.sync(() => entries.slice()),
+      snapshot: () => entries
+    })
+  })
+
+/**
+ * A journal layer kept in memory.
+ *
+ * @since 0.1.0
+ */
+export const layerMemory = (runId = "test-run"): Layer.Layer<Journal> => Layer.effect(Journal, make({ runId }))
+
+/**
+ * The journal file is not valid: a line that does not decode, or a broken hash chain.
+ *
+ * @since 0.1.0
+ */
+export class JournalInvalid extends Schema.TaggedError<JournalInvalid>()("JournalInvalid", {
+  file: Schema.String,
+  line: Schema.Int,
+  problem: Schema.String
+}) {
+  override get message() {
+    return `${this.file}:${this.line}: ${this.problem}`
+  }
+}
+
+/**
+ * Checks the hash chain of a list of entries; returns the index of the first broken one, or -1.
+ *
+ * @since 0.1.0
+ */
+export const verifyChain = (entries: ReadonlyArray<Entry>): number => {
+  let prev = GENESIS
+  for (let i = 0; i < entries.length; i++) {
+    const { hash, prev: p, ...body } = entries[i]!
+    if (p !== prev || hashOf(prev, body) !== hash) return i
+    prev = hash
+  }
+  return -1
+}
+
+const decodeEntry = Schema.decodeUnknownExit(Schema.fromJsonString(Entry))
+
+/**
+ * Reads a JSON Lines journal file, decoding every line and verifying the hash chain.
+ *
+ * @since 0.1.0
+ */
+export const readFile = (file: string): Effect.Effect<ReadonlyArray<Entry>, JournalInvalid> =>
+  Effect.gen(function*() {
+    const text = yield* Effect.try({
+      try: () => fs.readFileSync(file, "utf8"),
+      catch: (e) => new JournalInvalid({ file, line: 0, problem: `cannot read: ${(e as Error).message}` })
+    })
+    const lines = text.split("\n").filter((l) => l.trim() !== "")
+    const entries: Array<Entry> = []
+    for (let i = 0; i < lines.length; i++) {
+      const exit = decodeEntry(lines[i]!)
+      if (exit._tag === "Failure") {
+        return yield* new JournalInvalid({ file, line: i + 1, problem: `not a journal entry: ${String(exit.cause).slice(0, 300)}` })
+      }
+      entries.push(exit.value)
+    }
+    const broken = verifyChain(entries)
+    if (broken >= 0) {
+      return yield* new JournalInvalid({ file, line: broken + 1, problem: "hash chain broken (edited or truncated journal)" })
+    }
+    return entries
+  })

@@ -1,0 +1,102 @@
+/**
+ * Probes observe the system and yield Samples.
+ *
+ * @since 0.1.0
+ */
+import { Cause, Clock, Duration, Effect, Schema } from "effect"
+
+/**
+ * One observation. `at` is wall-clock milliseconds (for people), `mono` is monotonic
+ * milliseconds (for durations); `latencyMs` is measured on the monotonic clock.
+ *
+ * @since 0.1.0
+ */
+export const Sample = Schema.Struct({
+  at: Schema.Number,
+  mono: Schema.Number,
+  ok: Schema.Boolean,
+  latencyMs: Schema.Number,
+  value: Schema.optionalKey(Schema.Unknown),
+  error: Schema.optionalKey(Schema.String)
+})
+/** @since 0.1.0 */
+export type Sample = typeof Sample.Type
+
+/**
+ * What a probe is, as data: its kind and parameters (for journals, plans and files).
+ *
+ * @since 0.1.0
+ */
+export const ProbeSpec = Schema.Struct({
+  kind: Schema.String,
+  params: Schema.Record(Schema.String, Schema.Unknown)
+})
+/** @since 0.1.0 */
+export type ProbeSpec = typeof ProbeSpec.Type
+
+/**
+ * A probe: a named observation Effect. A failure of `observe` is a bad sample, not a
+ * failure of the run.
+ *
+ * @since 0.1.0
+ */
+export interface Probe<R = never> {
+  readonly name: string
+  readonly spec: ProbeSpec
+  readonly observe: Effect.Effect<unknown, unknown, R>
+  readonly timeout: Duration.Duration
+}
+
+/** The current monotonic time in milliseconds (fractional), from Clock. @since 0.1.0 */
+export const monoMillis: Effect.Effect<number> = Effect.map(Clock.monotonicTimeNanos, (n) => Number(n) / 1e6)
+
+/** The current instant on both clocks, from Clock. @since 0.1.0 */
+export const now: Effect.Effect<{ readonly at: number; readonly mono: number }> = Effect.zipWith(
+  Clock.currentTimeMillis,
+  monoMillis,
+  (at, mono) => ({ at, mono })
+)
+
+const errorText = (e: unknown): string =>
+  e instanceof Error ? (e.message || e.name) : typeof e === "string" ? e : JSON.stringify(e)
+
+/**
+ * Builds a probe from an Effect. Its value lands in the sample; its failure, defect or
+ * timeout make a bad sample.
+ *
+ * @example
+ * ```ts
+ * const p = Probe.make("always", Effect.succeed(1))
+ * ```
+ * @since 0.1.0
+ */
+export const make = <R>(
+  name: string,
+  observe: Effect.Effect<unknown, unknown, R>,
+  options?: { readonly timeout?: Duration.Input; readonly spec?: ProbeSpec }
+): Probe<R> => ({
+  name,
+  observe,
+  timeout: Duration.fromInputUnsafe(options?.timeout ?? "5 seconds"),
+  spec: options?.spec ?? { kind: "effect", params: {} }
+})
+
+/**
+ * Runs a probe once and returns its sample; never fails.
+ *
+ * @since 0.1.0
+ */
+export const sample = <R>(probe: Probe<R>): Effect.Effect<Sample, never, R> =>
+  Effect.gen(function*() {
+    const start = yield* now
+    const result = yield* probe.observe.pipe(
+      Effect.timeoutOption(probe.timeout),
+      Effect.map((o) => o._tag === "Some" ? { ok: true as const, value: o.value } : { ok: false as const, error: `timed out after ${Duration.format(probe.timeout)}` }),
+      Effect.catchCause((cause) => Effect.succeed({ ok: false as const, error: errorText(Cause.squash(cause)) }))
+    )
+    const end = yield* monoMillis
+    const base = { at: start.at, mono: start.mono, latencyMs: end - start.mono }
+    return result.ok
+      ? (result.value === undefined ? { ...base, ok: true } : { ...base, ok: true, value: result.value })
+      : { ...base, ok: false, error: result.error }
+  })

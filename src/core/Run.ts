@@ -1,0 +1,47 @@
+/**
+ * The context of one run, provided by `Experiment.run` to its method: the journal, the
+ * ledger, the guards, whether this is a dry run, and the state of cleanup.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer } from "effect"
+import * as Guard from "./Guard.ts"
+import * as Journal from "./Journal.ts"
+import * as Ledger from "./Ledger.ts"
+
+/** @since 0.1.0 */
+export class Run extends Context.Service<Run, {
+  readonly runId: string
+  readonly journal: Context.Service.Shape<typeof Journal.Journal>
+  readonly ledger: Context.Service.Shape<typeof Ledger.Ledger>
+  readonly guards: ReadonlyArray<Guard.Guard>
+  readonly dryRun: boolean
+  /** Set when any revert failed: the run's `cleanup` becomes `failed`. */
+  readonly cleanupFailed: { value: boolean }
+  readonly nextFaultId: () => string
+}>()("faultline/Run") {}
+
+/**
+ * A run context for tests and for calling `Fault.inject` outside an experiment: an
+ * in-memory journal and ledger.
+ *
+ * @since 0.1.0
+ */
+export const layerTest = (options?: { readonly guards?: ReadonlyArray<Guard.Guard>; readonly dryRun?: boolean }) =>
+  Layer.effect(
+    Run,
+    Effect.gen(function*() {
+      const journal = yield* Journal.make({ runId: "test-run" })
+      const ledger = yield* Ledger.makeMemory
+      let n = 0
+      return Run.of({
+        runId: "test-run",
+        journal,
+        ledger,
+        guards: options?.guards ?? [],
+        dryRun: options?.dryRun ?? false,
+        cleanupFailed: { value: false },
+        nextFaultId: () => `f${++n}`
+      })
+    })
+  )
