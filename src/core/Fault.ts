@@ -94,7 +94,7 @@ export const revert = (injection: Injection): Effect.Effect<void, never, Run> =>
       attempts++
       return driver.revert(injection.revert)
     }).pipe(
-      Effect.retry(Schedule.exponential("20 millis").pipe(Schedule.both(Schedule.recurs(REVERT_ATTEMPTS - 1)))),
+      Effect.retry({ schedule: Schedule.exponential("20 millis"), times: REVERT_ATTEMPTS - 1 }),
       Effect.exit
     )
     if (result._tag === "Success") {

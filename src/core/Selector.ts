@@ -162,7 +162,7 @@ export const select = (
   self: Selector,
   candidates: ReadonlyArray<Target.Target>
 ): Effect.Effect<ReadonlyArray<Target.Target>, NoTargets | CapExceeded> =>
-  Effect.suspend(() => {
+  Effect.suspend((): Effect.Effect<ReadonlyArray<Target.Target>, NoTargets | CapExceeded> => {
     const matched = candidates.filter((t) => matches(self.match, t))
     if (matched.length === 0) {
       return Effect.fail(new NoTargets({ selector: describe(self), candidates: candidates.length }))

@@ -1,0 +1,127 @@
+/**
+ * Abort conditions: things that, once true, stop the run. The method is raced against
+ * every condition; when one fires, the method is interrupted and its scope reverts the
+ * faults.
+ *
+ * @since 0.1.0
+ */
+import { Deferred, Duration, Effect } from "effect"
+import type { Hypothesis } from "./Hypothesis.ts"
+import * as Probe from "./Probe.ts"
+import { Run } from "./Run.ts"
+import * as Tolerance from "./Tolerance.ts"
+
+/**
+ * An abort condition: `watch` completes, with a reason, when the run must stop.
+ *
+ * @since 0.1.0
+ */
+export interface AbortCondition<R = never> {
+  readonly name: string
+  readonly watch: Effect.Effect<string, never, R | Run>
+}
+
+/**
+ * Fires when the share of good samples of `hypothesis` over the last `over` falls below
+ * `below`. It waits until a whole window has been observed.
+ *
+ * @since 0.1.0
+ */
+export const breach = <R>(
+  hypothesis: Hypothesis<R>,
+  options: { readonly below: number; readonly over: Duration.Input }
+): AbortCondition => {
+  const overMs = Duration.toMillis(Duration.fromInputUnsafe(options.over))
+  return {
+    name: `breach(${hypothesis.name} < ${options.below} over ${overMs} ms)`,
+    watch: Effect.gen(function*() {
+      const run = yield* Run
+      const started = yield* Probe.monoMillis
+      while (true) {
+        yield* Effect.sleep(hypothesis.every)
+        const nowMono = yield* Probe.monoMillis
+        if (nowMono - started < overMs) continue
+        let n = 0
+        let good = 0
+        const entries = run.journal.snapshot()
+        for (let i = entries.length - 1; i >= 0; i--) {
+          const e = entries[i]!.event
+          if (e._tag !== "Sample" || e.hypothesis !== hypothesis.name || e.phase !== "during") continue
+          if (e.sample.mono < nowMono - overMs) break
+          n++
+          if (Tolerance.isGood(hypothesis.tolerance, e.sample)) good++
+        }
+        if (n > 0 && good / n < options.below) {
+          return `${hypothesis.name}: ${good}/${n} good samples over the last ${overMs} ms, below ${options.below}`
+        }
+      }
+    })
+  }
+}
+
+/**
+ * Fires when the method has run for `duration`.
+ *
+ * @since 0.1.0
+ */
+export const maxDuration = (duration: Duration.Input): AbortCondition => {
+  const d = Duration.fromInputUnsafe(duration)
+  return {
+    name: `maxDuration(${Duration.format(d)})`,
+    watch: Effect.as(Effect.sleep(d), `maximum duration ${Duration.format(d)} reached`)
+  }
+}
+
+/**
+ * Fires when the process receives one of `signals` (default SIGINT and SIGTERM); the
+ * handlers are removed when the run ends.
+ *
+ * @since 0.1.0
+ */
+export const signals = (list: ReadonlyArray<NodeJS.Signals> = ["SIGINT", "SIGTERM"]): AbortCondition => ({
+  name: `signal(${list.join(",")})`,
+  watch: Effect.callback<string>((resume) => {
+    const handlers = list.map((sig) => {
+      const h = () => resume(Effect.succeed(`received ${sig}`))
+      process.once(sig, h)
+      return [sig, h] as const
+    })
+    return Effect.sync(() => handlers.forEach(([sig, h]) => process.removeListener(sig, h)))
+  })
+})
+
+/**
+ * A handle a facilitator (or a test) uses to stop a run by hand.
+ *
+ * @since 0.1.0
+ */
+export interface Halt {
+  readonly halt: (reason: string) => Effect.Effect<void>
+  readonly deferred: Deferred.Deferred<string>
+}
+
+/** Makes a manual halt handle. @since 0.1.0 */
+export const makeHalt: Effect.Effect<Halt> = Effect.map(Deferred.make<string>(), (deferred) => ({
+  deferred,
+  halt: (reason) => Effect.asVoid(Deferred.succeed(deferred, reason))
+}))
+
+/** Fires when `halt.halt(reason)` is called. @since 0.1.0 */
+export const manual = (halt: Halt): AbortCondition => ({
+  name: "manual halt",
+  watch: Effect.map(Deferred.await(halt.deferred), (r) => `halted: ${r}`)
+})
+
+/**
+ * Fires when `check` yields true; polled every `every`. For custom stop conditions such as
+ * an SLO burn rate.
+ *
+ * @since 0.1.0
+ */
+export const when = <R>(name: string, check: Effect.Effect<boolean, never, R>, every: Duration.Input = "100 millis"): AbortCondition<R> => ({
+  name,
+  watch: Effect.gen(function*() {
+    while (!(yield* check)) yield* Effect.sleep(every)
+    return `${name} became true`
+  })
+})

@@ -1,0 +1,131 @@
+/**
+ * Hypotheses: a named probe with a tolerance describing steady state, evaluated before,
+ * continuously during, and after the method.
+ *
+ * @since 0.1.0
+ */
+import { Duration, Effect, Schedule } from "effect"
+import type { Phase } from "./Journal.ts"
+import * as Probe from "./Probe.ts"
+import { Run } from "./Run.ts"
+import * as Tolerance from "./Tolerance.ts"
+
+/** @since 0.1.0 */
+export interface Hypothesis<R = never> {
+  readonly name: string
+  readonly probe: Probe.Probe<R>
+  /** The probe interval; it is also the resolution of any RTO measured from this hypothesis. */
+  readonly every: Duration.Duration
+  readonly tolerance: Tolerance.Tolerance
+  /** How many samples the before and after checks take. */
+  readonly samples: number
+}
+
+/**
+ * Makes a hypothesis. `every` may be as short as 10 ms.
+ *
+ * @example
+ * ```ts
+ * const serves = Hypothesis.make("api serves", {
+ *   probe: Probe.http("http://127.0.0.1:8080/health"),
+ *   every: "10 millis",
+ *   tolerance: Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 })
+ * })
+ * ```
+ * @since 0.1.0
+ */
+export const make = <R>(name: string, options: {
+  readonly probe: Probe.Probe<R>
+  readonly every?: Duration.Input
+  readonly tolerance?: Tolerance.Tolerance
+  readonly samples?: number
+}): Hypothesis<R> => ({
+  name,
+  probe: options.probe,
+  every: Duration.fromInputUnsafe(options.every ?? "100 millis"),
+  tolerance: options.tolerance ?? Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 }),
+  samples: options.samples ?? 40
+})
+
+/** The requirements of a list of hypotheses. @since 0.1.0 */
+export type Services<H> = H extends Hypothesis<infer R> ? R : never
+
+const record = <R>(h: Hypothesis<R>, phase: Phase) =>
+  Effect.gen(function*() {
+    const sample = yield* Probe.sample(h.probe)
+    const run = yield* Run
+    yield* run.journal.append({ _tag: "Sample", hypothesis: h.name, phase, sample })
+    return sample
+  })
+
+/**
+ * Takes `samples` samples at the hypothesis interval, journals them and the judgement.
+ *
+ * @since 0.1.0
+ */
+export const check = <R>(h: Hypothesis<R>, phase: "before" | "after"): Effect.Effect<Tolerance.Judgement, never, R | Run> =>
+  Effect.gen(function*() {
+    const run = yield* Run
+    const samples: Array<Probe.Sample> = []
+    for (let i = 0; i < h.samples; i++) {
+      if (i > 0) yield* Effect.sleep(h.every)
+      samples.push(yield* record(h, phase))
+    }
+    const j = Tolerance.judge(h.tolerance, samples)
+    yield* run.journal.append({
+      _tag: "HypothesisChecked",
+      hypothesis: h.name,
+      phase,
+      met: j.met,
+      samples: j.samples,
+      good: j.good,
+      details: [...j.details]
+    })
+    return j
+  })
+
+/**
+ * Samples the hypothesis at a fixed rate until interrupted, journaling every sample.
+ *
+ * @since 0.1.0
+ */
+export const continuously = <R>(h: Hypothesis<R>): Effect.Effect<never, never, R | Run> =>
+  record(h, "during").pipe(Effect.repeat(Schedule.fixed(h.every)), Effect.andThen(Effect.never))
+
+/**
+ * Judges the samples journaled for a hypothesis during the method.
+ *
+ * @since 0.1.0
+ */
+export const judgeDuring = <R>(h: Hypothesis<R>): Effect.Effect<Tolerance.Judgement, never, Run> =>
+  Effect.gen(function*() {
+    const run = yield* Run
+    const samples = run.journal.snapshot().flatMap((e) =>
+      e.event._tag === "Sample" && e.event.hypothesis === h.name && e.event.phase === "during" ? [e.event.sample] : []
+    )
+    const j = Tolerance.judge(h.tolerance, samples)
+    yield* run.journal.append({
+      _tag: "HypothesisChecked",
+      hypothesis: h.name,
+      phase: "during",
+      met: j.met,
+      samples: j.samples,
+      good: j.good,
+      details: [...j.details]
+    })
+    return j
+  })
+
+/**
+ * The hypothesis as JSON data for the journal.
+ *
+ * @since 0.1.0
+ */
+export const toJSON = <R>(h: Hypothesis<R>) => ({
+  name: h.name,
+  probe: h.probe.name,
+  spec: h.probe.spec,
+  everyMs: Duration.toMillis(h.every),
+  samples: h.samples,
+  tolerance: Tolerance.toJSON(h.tolerance)
+})

@@ -1,0 +1,24 @@
+/**
+ * faultline: chaos experiments and disaster-recovery drills as typed, composable Effect
+ * programs. One namespace per concept.
+ *
+ * @since 0.1.0
+ */
+export * as Abort from "./core/Abort.ts"
+export * as Driver from "./core/Driver.ts"
+export * as Experiment from "./core/Experiment.ts"
+export * as Fault from "./core/Fault.ts"
+export * as Guard from "./core/Guard.ts"
+export * as Hypothesis from "./core/Hypothesis.ts"
+export * as Journal from "./core/Journal.ts"
+export * as Ledger from "./core/Ledger.ts"
+export * as Probe from "./probes/Probe.ts"
+export * as Run from "./core/Run.ts"
+export * as Selector from "./core/Selector.ts"
+export * as Stopwatch from "./core/Stopwatch.ts"
+export * as Target from "./core/Target.ts"
+export * as Tolerance from "./core/Tolerance.ts"
+export * as Verdict from "./core/Verdict.ts"
+export * as Process from "./targets/process/index.ts"
+export * as Report from "./report/Report.ts"
+export * as Runner from "./report/Runner.ts"

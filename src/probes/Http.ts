@@ -1,0 +1,94 @@
+/**
+ * The HTTP probe.
+ *
+ * @since 0.1.0
+ */
+import * as http from "node:http"
+import * as https from "node:https"
+import { Duration, Effect, Redacted } from "effect"
+import * as Probe from "../core/Probe.ts"
+
+const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) }
+
+/** @since 0.1.0 */
+export interface HttpResponse {
+  readonly status: number
+  readonly body: string
+}
+
+/**
+ * Sends one HTTP request over a keep-alive agent; fails on network errors and timeouts.
+ * Interruption aborts the request.
+ *
+ * @since 0.1.0
+ */
+export const request = (
+  url: string,
+  options?: {
+    readonly method?: string
+    readonly body?: string
+    readonly headers?: Record<string, string | Redacted.Redacted<string>>
+    readonly timeout?: Duration.Input
+  }
+): Effect.Effect<HttpResponse, Error> =>
+  Effect.callback<HttpResponse, Error>((resume, signal) => {
+    const u = new URL(url)
+    const mod = u.protocol === "https:" ? https : http
+    const headers = Object.fromEntries(
+      Object.entries(options?.headers ?? {}).map(([k, v]) => [k, Redacted.isRedacted(v) ? Redacted.value(v) : v])
+    )
+    const req = mod.request(u, {
+      method: options?.method ?? "GET",
+      agent: u.protocol === "https:" ? agents.https : agents.http,
+      headers,
+      signal,
+      timeout: Duration.toMillis(Duration.fromInputUnsafe(options?.timeout ?? "5 seconds"))
+    }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (c: Buffer) => chunks.push(c))
+      res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") })))
+      res.on("error", (e) => resume(Effect.fail(e)))
+    })
+    req.on("timeout", () => req.destroy(new Error("request timed out")))
+    req.on("error", (e) => resume(Effect.fail(e)))
+    req.end(options?.body)
+  })
+
+/**
+ * A probe that GETs `url`; the sample's value is the status code and it is good when the
+ * status is in `expect` (default: any 2xx).
+ *
+ * @example
+ * ```ts
+ * Probe.http("http://127.0.0.1:8080/health", { timeout: "500 millis" })
+ * ```
+ * @since 0.1.0
+ */
+export const http_ = (
+  url: string,
+  options?: {
+    readonly timeout?: Duration.Input
+    readonly method?: string
+    readonly expect?: ReadonlyArray<number>
+    readonly headers?: Record<string, string | Redacted.Redacted<string>>
+  }
+): Probe.Probe =>
+  Probe.make(
+    `http ${options?.method ?? "GET"} ${url}`,
+    Effect.flatMap(
+      request(url, {
+        method: options?.method ?? "GET",
+        timeout: options?.timeout ?? "5 seconds",
+        headers: options?.headers ?? {}
+      }),
+      (res) => {
+        const good = options?.expect ? options.expect.includes(res.status) : res.status >= 200 && res.status < 300
+        return good ? Effect.succeed(res.status) : Effect.fail(new Error(`HTTP ${res.status}`))
+      }
+    ),
+    {
+      timeout: options?.timeout ?? "5 seconds",
+      // Header values are never journaled: only their names.
+      spec: { kind: "http", params: { url, method: options?.method ?? "GET", expect: options?.expect ?? "2xx", headers: Object.keys(options?.headers ?? {}) } }
+    }
+  )

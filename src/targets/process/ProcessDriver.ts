@@ -1,0 +1,315 @@
+/**
+ * The process driver: starts local processes through `effect/process`, and applies and
+ * reverts `process.*` faults (signals, pause/resume, restart).
+ *
+ * @since 0.1.0
+ */
+import * as fs from "node:fs"
+import { Context, Deferred, Duration, Effect, Exit, Layer, Schema, Scope, Stream } from "effect"
+import { ChildProcess, ChildProcessSpawner } from "effect/process"
+import type { Driver } from "../../core/Driver.ts"
+import { DriverError } from "../../core/Driver.ts"
+import type { Revert } from "../../core/Journal.ts"
+import * as Target from "../../core/Target.ts"
+import { ProcessError } from "./ProcessError.ts"
+
+/**
+ * How to start a process. `ready` is a regular expression a stdout line must match before
+ * `start` returns; its first capture group is kept (e.g. the port a service bound).
+ *
+ * @since 0.1.0
+ */
+export const ProcessSpec = Schema.Struct({
+  name: Schema.String,
+  command: Schema.String,
+  args: Schema.Array(Schema.String),
+  cwd: Schema.optionalKey(Schema.String),
+  env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
+  labels: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
+  ready: Schema.optionalKey(Schema.String),
+  readyTimeoutMs: Schema.optionalKey(Schema.Number)
+})
+/** @since 0.1.0 */
+export type ProcessSpec = typeof ProcessSpec.Type
+
+/** A process the driver knows: started by it, or adopted by pid. @since 0.1.0 */
+export interface ManagedProcess {
+  readonly name: string
+  readonly pid: number
+  readonly spec: ProcessSpec | null
+  /** The first capture group of the `ready` pattern, if any. */
+  readonly readyMatch: string | null
+  readonly labels: Record<string, string>
+  /** Recent stdout and stderr lines, for diagnostics. */
+  readonly output: ReadonlyArray<string>
+}
+
+/** Whether a pid is alive (a zombie counts as dead). @since 0.1.0 */
+export const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+  // A zombie still answers kill(0); on Linux ask /proc.
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    return !/\) Z /.test(stat)
+  } catch {
+    return true
+  }
+}
+
+/** Whether a pid is stopped (SIGSTOP), per /proc on Linux; null where unknown. @since 0.1.0 */
+export const isStopped = (pid: number): boolean | null => {
+  try {
+    return /\) [Tt] /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"))
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The process driver service.
+ *
+ * @since 0.1.0
+ */
+export class ProcessDriver extends Context.Service<ProcessDriver, Driver & {
+  readonly start: (spec: ProcessSpec) => Effect.Effect<ManagedProcess, ProcessError>
+  readonly adopt: (p: { readonly name: string; readonly pid: number; readonly labels?: Record<string, string> }) => Effect.Effect<void>
+  readonly get: (name: string) => Effect.Effect<ManagedProcess, ProcessError>
+  readonly list: Effect.Effect<ReadonlyArray<ManagedProcess>>
+  /** Sends a signal to the process (its whole group when the driver started it). */
+  readonly signal: (name: string, signal: NodeJS.Signals) => Effect.Effect<void, ProcessError>
+  readonly stop: (name: string) => Effect.Effect<void, ProcessError>
+}>()("faultline/ProcessDriver") {
+  /** The real driver, spawning through `effect/process`. @since 0.1.0 */
+  static readonly layer: Layer.Layer<ProcessDriver, never, ChildProcessSpawner.ChildProcessSpawner> = Layer.effect(
+    ProcessDriver,
+    Effect.suspend(() => make)
+  )
+}
+
+interface Entry {
+  name: string
+  pid: number
+  spec: ProcessSpec | null
+  readyMatch: string | null
+  labels: Record<string, string>
+  output: Array<string>
+  scope: Scope.Closeable | null
+  ownsGroup: boolean
+}
+
+const snapshot = (e: Entry): ManagedProcess => ({
+  name: e.name,
+  pid: e.pid,
+  spec: e.spec,
+  readyMatch: e.readyMatch,
+  labels: e.labels,
+  output: e.output.slice()
+})
+
+const make = Effect.gen(function*() {
+  const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
+  const layerScope = yield* Effect.scope
+  const procs = new Map<string, Entry>()
+
+  const notFound = (name: string, operation: string) =>
+    new ProcessError({ reason: "NotFound", target: name, operation, detail: "no such managed process" })
+
+  const start = Effect.fn("ProcessDriver.start")(function*(spec: ProcessSpec) {
+    const scope = yield* Scope.fork(layerScope, "sequential")
+    const cmd = ChildProcess.make(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      extendEnv: true,
+      forceKillAfter: "2 seconds"
+    })
+    const handle = yield* cmd.pipe(
+      Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner),
+      Scope.provide(scope),
+      Effect.mapError((e) => new ProcessError({ reason: "SpawnFailed", target: spec.name, operation: "start", detail: e.message }))
+    )
+    const entry: Entry = {
+      name: spec.name,
+      pid: handle.pid,
+      spec,
+      readyMatch: null,
+      labels: spec.labels ?? {},
+      output: [],
+      scope,
+      ownsGroup: true
+    }
+    const ready = yield* Deferred.make<string | null, string>()
+    const pattern = spec.ready === undefined ? null : new RegExp(spec.ready)
+    const keep = (line: string) => {
+      entry.output.push(line)
+      if (entry.output.length > 50) entry.output.shift()
+    }
+    const drain = (stream: Stream.Stream<Uint8Array, unknown>, watch: boolean) =>
+      stream.pipe(
+        Stream.decodeText(),
+        Stream.splitLines,
+        Stream.runForEach((line) =>
+          Effect.suspend(() => {
+            keep(line)
+            const m = watch && pattern ? pattern.exec(line) : null
+            return m ? Deferred.succeed(ready, m[1] ?? m[0]) : Effect.void
+          })
+        ),
+        Effect.ignore
+      )
+    yield* Effect.forkIn(drain(handle.stdout, true), scope)
+    yield* Effect.forkIn(drain(handle.stderr, false), scope)
+    if (pattern === null) {
+      yield* Deferred.succeed(ready, null)
+    } else {
+      // If the process exits before it is ready, say so rather than wait for the timeout.
+      yield* Effect.forkIn(
+        Effect.flatMap(Effect.exit(handle.exitCode), (exit) =>
+          Deferred.fail(ready, `exited (${Exit.isSuccess(exit) ? `code ${exit.value}` : "error"}) before ready`)),
+        scope
+      )
+    }
+    const timeout = Duration.millis(spec.readyTimeoutMs ?? 10_000)
+    const match = yield* Deferred.await(ready).pipe(
+      Effect.timeoutOption(timeout),
+      Effect.mapError((detail) => String(detail)),
+      Effect.flatMap((o) => o._tag === "Some" ? Effect.succeed(o.value) : Effect.fail(`no line matching /${spec.ready}/ within ${Duration.format(timeout)}`)),
+      Effect.catch((detail: string) =>
+        Effect.andThen(
+          Scope.close(scope, Exit.void),
+          Effect.fail(new ProcessError({ reason: "NotReady", target: spec.name, operation: "start", detail: `${detail}; output: ${entry.output.slice(-5).join(" | ")}` }))
+        )
+      )
+    )
+    entry.readyMatch = match
+    const previous = procs.get(spec.name)
+    if (previous?.scope) yield* Scope.close(previous.scope, Exit.void)
+    procs.set(spec.name, entry)
+    return snapshot(entry)
+  })
+
+  const get = (name: string) =>
+    Effect.suspend(() => {
+      const e = procs.get(name)
+      return e ? Effect.succeed(e) : Effect.fail(notFound(name, "get"))
+    })
+
+  const signalPid = (e: Entry, signal: NodeJS.Signals, operation: string) =>
+    Effect.try({
+      try: () => process.kill(e.ownsGroup ? -e.pid : e.pid, signal),
+      catch: (err) =>
+        new ProcessError({ reason: "SignalFailed", target: e.name, operation, detail: (err as Error).message })
+    })
+
+  const signal = Effect.fn("ProcessDriver.signal")(function*(name: string, sig: NodeJS.Signals) {
+    const e = yield* get(name)
+    yield* signalPid(e, sig, "signal")
+  })
+
+  const stop = Effect.fn("ProcessDriver.stop")(function*(name: string) {
+    const e = yield* get(name)
+    if (e.scope) yield* Scope.close(e.scope, Exit.void)
+    else if (isAlive(e.pid)) yield* signalPid(e, "SIGTERM", "stop")
+  })
+
+  // Waits (on the Clock) until the pid is gone or the limit passes.
+  const awaitDeath = (pid: number, limit: Duration.Input) =>
+    Effect.gen(function*() {
+      const deadline = Duration.toMillis(Duration.fromInputUnsafe(limit))
+      for (let waited = 0; waited < deadline; waited += 5) {
+        if (!isAlive(pid)) return true
+        yield* Effect.sleep("5 millis")
+      }
+      return !isAlive(pid)
+    })
+
+  const driverError = (operation: string, target: Target.Target) => (e: ProcessError) =>
+    new DriverError({ driver: "process", operation, target: `${target.name} (pid ${target.id})`, reason: e.reason, detail: e.detail })
+
+  const toTarget = (e: Entry) => Target.make({ kind: "process", id: String(e.pid), name: e.name, labels: e.labels })
+
+  const inject = (fault: any, target: Target.Target) =>
+    Effect.gen(function*() {
+      const e = yield* get(target.name)
+      switch (fault._tag) {
+        case "process.kill": {
+          yield* signalPid(e, fault.signal, "kill")
+          const died = fault.signal === "SIGKILL" || fault.signal === "SIGTERM" || fault.signal === "SIGINT"
+            ? yield* awaitDeath(e.pid, "2 seconds")
+            : false
+          return { name: e.name, pid: e.pid, signal: fault.signal, died, spec: e.spec }
+        }
+        case "process.pause": {
+          yield* signalPid(e, "SIGSTOP", "pause")
+          return { name: e.name, pid: e.pid, group: e.ownsGroup }
+        }
+        case "process.restart": {
+          yield* stop(e.name)
+          if (e.spec === null) {
+            return yield* new ProcessError({ reason: "Unsupported", target: e.name, operation: "restart", detail: "adopted process: the driver does not know how to start it" })
+          }
+          const p = yield* start(e.spec)
+          return { name: e.name, pid: p.pid, spec: e.spec }
+        }
+        default:
+          return yield* new ProcessError({ reason: "Unsupported", target: e.name, operation: "inject", detail: `unknown fault ${fault._tag}` })
+      }
+    }).pipe(Effect.mapError(driverError("inject", target)))
+
+  const revert = (r: Revert) =>
+    Effect.gen(function*() {
+      const data = r.data as { name: string; pid: number; group?: boolean; spec?: ProcessSpec | null; died?: boolean }
+      switch (r.fault) {
+        case "process.pause": {
+          // SIGCONT to a running or vanished process is harmless: idempotent by nature.
+          yield* Effect.sync(() => {
+            try {
+              process.kill(data.group ? -data.pid : data.pid, "SIGCONT")
+            } catch {
+              // ESRCH: the process is gone; nothing left to resume.
+            }
+          })
+          return
+        }
+        case "process.kill":
+        case "process.restart": {
+          const current = procs.get(data.name)
+          if (current && isAlive(current.pid)) return
+          if (!data.spec) return
+          yield* start(data.spec)
+          return
+        }
+      }
+    }).pipe(Effect.mapError(driverError("revert", r.target)))
+
+  yield* Effect.addFinalizer(() => Effect.sync(() => procs.clear()))
+
+  return ProcessDriver.of({
+    name: "process",
+    discover: () => Effect.sync(() => [...procs.values()].filter((e) => isAlive(e.pid)).map(toTarget)),
+    inject,
+    revert,
+    start,
+    adopt: (p) =>
+      Effect.sync(() =>
+        void procs.set(p.name, {
+          name: p.name,
+          pid: p.pid,
+          spec: null,
+          readyMatch: null,
+          labels: p.labels ?? {},
+          output: [],
+          scope: null,
+          ownsGroup: false
+        })
+      ),
+    get: (name) => Effect.map(get(name), snapshot),
+    list: Effect.sync(() => [...procs.values()].map(snapshot)),
+    signal,
+    stop
+  })
+})
+
