@@ -189,6 +189,9 @@ export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Eff
       let method: Verdict.Observed["method"] = { outcome: "skipped", detail: "" }
 
       const body = Effect.gen(function*() {
+        // The heartbeat writer runs from the start, so the write history before the fault is
+        // as long as the before-check and losses right after injection are measurable.
+        const writer = rpo && !ctx.dryRun ? yield* Effect.forkChild(Stopwatch.runWriter(rpo)) : undefined
         if (!ctx.dryRun) {
           for (const h of experiment.hypotheses) {
             const j = yield* Hypothesis.check(h, "before")
@@ -196,13 +199,13 @@ export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Eff
           }
         }
         if (!beforeMet) {
+          if (writer) yield* Fiber.interrupt(writer)
           yield* journal.append({ _tag: "MethodEnded", outcome: "skipped", error: "steady state not met before" })
           return
         }
         const samplers = ctx.dryRun
           ? []
           : yield* Effect.forEach(experiment.hypotheses, (h) => Effect.forkChild(Hypothesis.continuously(h)))
-        const writer = rpo && !ctx.dryRun ? yield* Effect.forkChild(Stopwatch.runWriter(rpo)) : undefined
 
         const aborts = experiment.abort.map((a) =>
           a.watch.pipe(

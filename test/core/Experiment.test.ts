@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { Duration, Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { Abort, Experiment, Fault, Hypothesis, Journal, Probe, Selector, Stopwatch, Tolerance } from "../../src/index.ts"
 import { breakTargets, healthy, MemoryDriver } from "../../src/testing/index.ts"
@@ -13,7 +13,7 @@ const serves = Hypothesis.make("healthy", {
   tolerance: Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 })
 })
 
-const runWith = <R>(exp: Experiment.Experiment<R>, advance = "30 seconds") =>
+const runWith = <R>(exp: Experiment.Experiment<R>, advance: Duration.Input = "30 seconds") =>
   Effect.gen(function*() {
     const fiber = yield* Effect.forkChild(Experiment.run(exp))
     yield* TestClock.adjust(advance)

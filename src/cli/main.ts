@@ -1,0 +1,154 @@
+/**
+ * The `faultline` command line: run, demo, report. Exit codes: 0 passed; 1 deviated,
+ * aborted or failed; 2 bad input; 130 interrupted.
+ *
+ * @since 0.1.0
+ */
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import { NodeServices } from "@effect/platform-node"
+import { Cause, Effect, Exit, Fiber, Layer, Schema } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import * as Experiment from "../core/Experiment.ts"
+import * as Journal from "../core/Journal.ts"
+import * as Verdict from "../core/Verdict.ts"
+import * as Demo from "../demo/KvFailover.ts"
+import * as ExperimentFile from "../ExperimentFile.ts"
+import * as Report from "../report/Report.ts"
+import * as Runner from "../report/Runner.ts"
+import { ProcessDriver } from "../targets/process/ProcessDriver.ts"
+import { liveLine, summary } from "./Summary.ts"
+
+/**
+ * Bad input: a malformed file, flag or module. The CLI prints `message` and exits 2.
+ *
+ * @since 0.1.0
+ */
+export class BadInput extends Schema.TaggedError<BadInput>()("BadInput", { message: Schema.String }) {}
+
+let exitCode = 0
+
+const json = Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("print the report as JSON on stdout"))
+const out = Flag.String("out").pipe(Flag.withDefault("faultline-runs"), Flag.withDescription("directory for run folders"))
+
+const live = (asJson: boolean) => {
+  let t0: number | null = null
+  return (e: Journal.Entry) => {
+    if (asJson) return
+    t0 ??= e.mono
+    const line = liveLine(e, t0)
+    if (line) process.stderr.write(`${line}\n`)
+  }
+}
+
+const finish = (o: Runner.Outcome, asJson: boolean) =>
+  Effect.sync(() => {
+    if (asJson) process.stdout.write(JSON.stringify(o.report, null, 2) + "\n")
+    else process.stdout.write(`\n${summary(o.report, o.dir)}\n`)
+    exitCode = Verdict.exitCode(o.result.verdict.status)
+  })
+
+const loadModule = (file: string) =>
+  Effect.gen(function*() {
+    const mod = yield* Effect.tryPromise({
+      try: () => import(pathToFileURL(path.resolve(file)).href),
+      catch: (e) => new BadInput({ message: `${file}: cannot load module: ${(e as Error).message}` })
+    })
+    const exp = mod.default
+    if (!Experiment.isExperiment(exp)) {
+      return yield* new BadInput({ message: `${file}: the default export is not an Experiment (use Experiment.make)` })
+    }
+    return exp as Experiment.Experiment<any>
+  })
+
+const run = Command.make("run", {
+  experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
+  json,
+  out,
+  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing"))
+}, (args) =>
+  Effect.gen(function*() {
+    const file = args.experiment
+    if (/\.(json|ya?ml)$/.test(file)) {
+      const decoded = yield* ExperimentFile.load(file).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
+      if (!args.dryRun) {
+        yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
+      }
+      const o = yield* Runner.run(ExperimentFile.toExperiment(decoded), { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) })
+      return yield* finish(o, args.json)
+    }
+    if (!/\.(ts|mts|js|mjs)$/.test(file)) {
+      return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
+    }
+    const exp = yield* loadModule(file)
+    const o = yield* Runner.run(exp as Experiment.Experiment<ProcessDriver>, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) })
+    return yield* finish(o, args.json)
+  })).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
+
+const demo = Command.make("demo", {
+  json,
+  out,
+  lagMs: Flag.Int("lag-ms").pipe(Flag.withDefault(50), Flag.withDescription("replication lag of the primary, ms"))
+}, (args) =>
+  Effect.gen(function*() {
+    if (args.lagMs < 0) return yield* new BadInput({ message: `--lag-ms must be >= 0, got ${args.lagMs}` })
+    if (!args.json) process.stderr.write("starting examples/kv-failover: standby, primary, router on 127.0.0.1\n")
+    const system = yield* Demo.startSystem({ lagMs: args.lagMs }).pipe(
+      Effect.mapError((e) => new BadInput({ message: `could not start the demo system: ${e.message}` }))
+    )
+    const o = yield* Runner.run(Demo.primaryLoss(system.routerUrl, { lagMs: args.lagMs }), { out: args.out, onEntry: live(args.json) })
+    return yield* finish(o, args.json)
+  })).pipe(Command.withDescription("run the kv-failover demo: kill the primary, measure RTO and RPO (no Docker, no AWS)"))
+
+const report = Command.make("report", {
+  journal: Argument.String("journal").pipe(Argument.withDescription("a journal.jsonl file")),
+  json
+}, (args) =>
+  Effect.gen(function*() {
+    const entries = yield* Journal.readFile(args.journal).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
+    const r = Report.fromJournal(entries)
+    if (args.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n")
+    else process.stdout.write(Report.toMarkdown(r))
+    exitCode = r.status === "running" ? 1 : Verdict.exitCode(r.status)
+  })).pipe(Command.withDescription("rebuild the report of a run from its journal (verifies the hash chain)"))
+
+const cli = Command.make("faultline").pipe(
+  Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
+  Command.withSubcommands([run, demo, report])
+)
+
+const layer = ProcessDriver.layer.pipe(Layer.provideMerge(NodeServices.layer))
+
+const main = Command.runWith(cli, { version: "0.1.0", renderErrors: false })(process.argv.slice(2)).pipe(
+  Effect.catchTag("BadInput", (e) =>
+    Effect.sync(() => {
+      process.stderr.write(`faultline: ${e.message}\n`)
+      exitCode = 2
+    })),
+  Effect.catchCause((cause) =>
+    Effect.sync(() => {
+      const err = Cause.squash(cause) as any
+      const isCli = err && typeof err === "object" && typeof err._tag === "string"
+      process.stderr.write(`faultline: ${isCli && err.message ? err.message : Cause.pretty(cause)}\n`)
+      if (isCli) process.stderr.write("run `faultline --help` for usage\n")
+      exitCode = isCli ? 2 : 1
+    })),
+  Effect.provide(layer)
+)
+
+const fiber = Effect.runFork(main as Effect.Effect<void>)
+// Ctrl-C / SIGTERM interrupt the run: faults are reverted, the report is written, exit 130.
+let signalled = false
+const onSignal = () => {
+  if (signalled) return
+  signalled = true
+  Effect.runFork(Fiber.interrupt(fiber))
+}
+process.once("SIGINT", onSignal)
+process.once("SIGTERM", onSignal)
+fiber.addObserver((exit) => {
+  process.removeListener("SIGINT", onSignal)
+  process.removeListener("SIGTERM", onSignal)
+  if (Exit.isFailure(exit) && Cause.hasInterrupts(exit.cause)) exitCode = 130
+  process.exit(exitCode)
+})
