@@ -46,6 +46,13 @@ type ServicesOf<T> = T extends Hypothesis.Hypothesis<infer R> ? R
   : T extends Stopwatch.Heartbeat<infer R> ? R
   : never
 
+// The RTO is measured from its hypothesis' samples, so that hypothesis is always sampled.
+const withRtoHypothesis = (
+  hs: ReadonlyArray<Hypothesis.Hypothesis<any>>,
+  rto: Stopwatch.Rto | undefined
+): ReadonlyArray<Hypothesis.Hypothesis<any>> =>
+  rto === undefined || hs.some((h) => h.name === rto.hypothesis.name) ? hs : [...hs, rto.hypothesis]
+
 /**
  * Makes an experiment.
  *
@@ -69,7 +76,10 @@ export const make = <
   [TypeId]: TypeId,
   name: config.name,
   description: config.description ?? "",
-  hypotheses: Array.isArray(config.hypothesis) ? config.hypothesis : [config.hypothesis as H],
+  hypotheses: withRtoHypothesis(
+    Array.isArray(config.hypothesis) ? config.hypothesis : [config.hypothesis as H],
+    config.stopwatches?.rto
+  ),
   method: config.method,
   abort: config.abort ?? [],
   stopwatches: config.stopwatches ?? {},

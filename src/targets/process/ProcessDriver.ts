@@ -244,6 +244,13 @@ const make = Effect.gen(function*() {
         }
         case "process.pause": {
           yield* signalPid(e, "SIGSTOP", "pause")
+          // Signals are delivered asynchronously: confirm the stop took effect.
+          for (let waited = 0; isStopped(e.pid) === false; waited += 2) {
+            if (waited >= 1000) {
+              return yield* new ProcessError({ reason: "SignalFailed", target: e.name, operation: "pause", detail: "InjectionIneffective: still running 1 s after SIGSTOP" })
+            }
+            yield* Effect.sleep("2 millis")
+          }
           return { name: e.name, pid: e.pid, group: e.ownsGroup }
         }
         case "process.restart": {
@@ -272,6 +279,12 @@ const make = Effect.gen(function*() {
               // ESRCH: the process is gone; nothing left to resume.
             }
           })
+          for (let waited = 0; isStopped(data.pid) === true; waited += 2) {
+            if (waited >= 1000) {
+              return yield* new ProcessError({ reason: "SignalFailed", target: data.name, operation: "resume", detail: "still stopped 1 s after SIGCONT" })
+            }
+            yield* Effect.sleep("2 millis")
+          }
           return
         }
         case "process.kill":
