@@ -54,9 +54,14 @@ const loadModule = (file: string) =>
       try: () => import(pathToFileURL(path.resolve(file)).href),
       catch: (e) => new BadInput({ message: `${file}: cannot load module: ${(e as Error).message}` })
     })
-    const exp = mod.default
+    // The default export is an Experiment, or an Effect that sets the system up and yields one.
+    const exp = Effect.isEffect(mod.default)
+      ? yield* (mod.default as Effect.Effect<unknown, unknown, ProcessDriver>).pipe(
+        Effect.mapError((e) => new BadInput({ message: `${file}: setting up the experiment failed: ${e instanceof Error ? e.message : String(e)}` }))
+      )
+      : mod.default
     if (!Experiment.isExperiment(exp)) {
-      return yield* new BadInput({ message: `${file}: the default export is not an Experiment (use Experiment.make)` })
+      return yield* new BadInput({ message: `${file}: the default export is not an Experiment, nor an Effect yielding one (use Experiment.make)` })
     }
     return exp as Experiment.Experiment<any>
   })

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Schedule } from "effect"
+import { Duration, Effect, Semaphore } from "effect"
 import type { Phase } from "./Journal.ts"
 import * as Probe from "./Probe.ts"
 import { Run } from "./Run.ts"
@@ -90,7 +90,24 @@ export const check = <R>(h: Hypothesis<R>, phase: "before" | "after"): Effect.Ef
  * @since 0.1.0
  */
 export const continuously = <R>(h: Hypothesis<R>): Effect.Effect<never, never, R | Run> =>
-  record(h, "during").pipe(Effect.repeat(Schedule.fixed(h.every)), Effect.andThen(Effect.never))
+  Effect.gen(function*() {
+    // A probe is started every interval whether or not the previous one has answered, so a
+    // hung service (a paused process, a timeout toxic) does not stretch the resolution to
+    // the probe timeout. In-flight probes are bounded; their fibers die with this one.
+    const everyMs = Duration.toMillis(h.every)
+    const limit = Math.max(1, Math.ceil(Duration.toMillis(h.probe.timeout) / Math.max(everyMs, 1)) + 1)
+    const semaphore = yield* Semaphore.make(Math.min(limit, MAX_IN_FLIGHT))
+    const start = yield* Probe.monoMillis
+    for (let k = 1;; k++) {
+      yield* Effect.forkChild(semaphore.withPermits(1)(record(h, "during")))
+      const wait = start + k * everyMs - (yield* Probe.monoMillis)
+      if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
+      else yield* Effect.yieldNow
+    }
+  })
+
+/** The most probes of one hypothesis in flight at once. @since 0.1.0 */
+export const MAX_IN_FLIGHT = 64
 
 /**
  * Judges the samples journaled for a hypothesis during the method.

@@ -14,7 +14,8 @@ import * as Tolerance from "./Tolerance.ts"
 
 /**
  * RTO: from the injection instant of the first fault (or of the first fault named `from`)
- * to the first sample of `stableFor` consecutive good samples after the outage was seen.
+ * to the answer of the first of `stableFor` consecutive good samples after the outage was
+ * seen (samples ordered by the instant they were sent).
  *
  * @since 0.1.0
  */
@@ -143,7 +144,9 @@ export const computeRto = (entries: ReadonlyArray<Entry>): RtoResult | null => {
   for (let i = firstBad + 1; i < samples.length; i++) {
     run = Tolerance.isGood(tol, samples[i]!) ? run + 1 : 0
     if (run === spec.stableFor) {
-      const rec = samples[i - spec.stableFor + 1]!.mono
+      // A good sample proves service at the moment its answer arrived, not when it was sent.
+      const first = samples[i - spec.stableFor + 1]!
+      const rec = first.mono + first.latencyMs
       return { measuredMs: rec - t0, detectMs: detect - t0, recoverMs: rec - detect, resolutionMs, outageObserved: true }
     }
   }
