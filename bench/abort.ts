@@ -13,6 +13,8 @@ export interface AbortOptions {
   readonly trials: number
   readonly warmup: number
   readonly log: (line: string) => void
+  /** Receives the pid of every process started, so the caller can check none is left. */
+  readonly started: (pid: number) => void
 }
 
 const NAMES = ["idle-0", "idle-1", "idle-2"] as const
@@ -52,6 +54,7 @@ export const run = (options: AbortOptions): Effect.Effect<ReadonlyArray<Row>, un
         labels: { app: "bench-idle" }
       })
       pids.push(p.pid)
+      options.started(p.pid)
     }
     options.log(`  idle processes: ${NAMES.map((n, i) => `${n}=${pids[i]}`).join(" ")}`)
 

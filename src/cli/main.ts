@@ -143,14 +143,19 @@ const main = Command.runWith(cli, { version: "0.1.0", renderErrors: false })(pro
 
 const fiber = Effect.runFork(main as Effect.Effect<void>)
 // Ctrl-C / SIGTERM interrupt the run: faults are reverted, the report is written, exit 130.
-let signalled = false
-const onSignal = () => {
-  if (signalled) return
-  signalled = true
+// When the experiment declares `Abort.signals()`, its own listener turns the first signal
+// into an abort instead; a second signal interrupts.
+let signals = 0
+let interrupting = false
+const onSignal = (sig: NodeJS.Signals) => {
+  signals++
+  if (signals === 1 && process.listenerCount(sig) > 1) return
+  if (interrupting) return
+  interrupting = true
   Effect.runFork(Fiber.interrupt(fiber))
 }
-process.once("SIGINT", onSignal)
-process.once("SIGTERM", onSignal)
+process.on("SIGINT", onSignal)
+process.on("SIGTERM", onSignal)
 fiber.addObserver((exit) => {
   process.removeListener("SIGINT", onSignal)
   process.removeListener("SIGTERM", onSignal)

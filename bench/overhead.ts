@@ -1,0 +1,148 @@
+/**
+ * (c) Overhead of continuous hypotheses: 10 hypotheses sampled every 10 ms while the method
+ * sleeps, journaled to a file. CPU of this process over the method window, minus CPU over an
+ * idle window of the same length in the same run, per wall-clock time.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Duration, Effect } from "effect"
+import { Experiment, Hypothesis, type Journal, Probe, Tolerance } from "../src/index.ts"
+import { row, type Row } from "./stats.ts"
+
+export interface OverheadOptions {
+  readonly windowMs: number
+  /** The outage fixture, for the HTTP-probe variant; null to skip it. */
+  readonly url: string | null
+  readonly log: (line: string) => void
+}
+
+const HYPOTHESES = 10
+const EVERY_MS = 10
+
+interface Window {
+  readonly cpuMs: number
+  readonly wallMs: number
+  readonly startMono: number
+  readonly endMono: number
+}
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000
+
+/** Runs `inner` and measures this process's CPU time and the wall time around it. */
+const measured = <E, R>(inner: Effect.Effect<unknown, E, R>) =>
+  Effect.gen(function*() {
+    const startMono = yield* Probe.monoMillis
+    const c0 = process.cpuUsage()
+    yield* inner
+    const c1 = process.cpuUsage(c0)
+    const endMono = yield* Probe.monoMillis
+    return { cpuMs: cpuMs(c1), wallMs: endMono - startMono, startMono, endMono } satisfies Window
+  })
+
+const withTmpDir = <A, E, R>(use: (dir: string) => Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "faultline-bench-"))),
+    use,
+    (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+  )
+
+const samplesIn = (entries: ReadonlyArray<Journal.Entry>, w: Window) =>
+  entries.filter((e) => e.event._tag === "Sample" && e.event.phase === "during" && e.event.sample.mono >= w.startMono && e.event.sample.mono < w.endMono).length
+
+/** One experiment with 10 hypotheses of `probe`, method = a measured sleep of `windowMs`. */
+const sampled = <R>(label: string, probe: (i: number) => Probe.Probe<R>, tolerance: Tolerance.Tolerance, windowMs: number) =>
+  withTmpDir((dir) =>
+    Effect.gen(function*() {
+      const hypotheses = Array.from({ length: HYPOTHESES }, (_, i) =>
+        Hypothesis.make(`${label} ${i}`, { probe: probe(i), every: Duration.millis(EVERY_MS), samples: 3, tolerance }))
+      let window: Window | undefined
+      const exp = Experiment.make({
+        name: `bench: ${HYPOTHESES} hypotheses at ${EVERY_MS} ms (${label})`,
+        hypothesis: hypotheses,
+        method: Effect.map(measured(Effect.sleep(Duration.millis(windowMs))), (w) => {
+          window = w
+        })
+      })
+      const result = yield* Experiment.run(exp, { dir })
+      const bytes = result.journalFile ? fs.statSync(result.journalFile).size : 0
+      if (window === undefined) return yield* Effect.fail(new Error(`${label}: method did not run (${result.verdict.reason})`))
+      return { window, samples: samplesIn(result.entries, window), verdict: result.verdict, bytes, entries: result.entries.length }
+    })
+  )
+
+export const run = (options: OverheadOptions): Effect.Effect<ReadonlyArray<Row>, unknown> =>
+  Effect.gen(function*() {
+    const idle = yield* measured(Effect.sleep(Duration.millis(options.windowMs)))
+    const idlePct = (idle.cpuMs / idle.wallMs) * 100
+    options.log(`  idle window: cpu ${idle.cpuMs.toFixed(1)} ms over ${idle.wallMs.toFixed(1)} ms wall (${idlePct.toFixed(3)}% of a core)`)
+
+    const report = (label: string, r: { window: Window; samples: number; bytes: number; entries: number; verdict: { status: string } }) => {
+      const pct = (r.window.cpuMs / r.window.wallMs) * 100
+      const overhead = pct - idlePct
+      const rate = r.samples / (r.window.wallMs / 1000)
+      options.log(
+        `  ${label}: cpu ${r.window.cpuMs.toFixed(1)} ms over ${r.window.wallMs.toFixed(1)} ms wall (${pct.toFixed(2)}% of a core), ` +
+          `overhead ${overhead.toFixed(2)} points; ${r.samples} samples in window = ${rate.toFixed(1)}/s; ` +
+          `journal ${r.entries} entries, ${(r.bytes / 1024).toFixed(0)} KiB; verdict ${r.verdict.status}`
+      )
+      return { overhead, rate, pct }
+    }
+
+    const cheap = yield* sampled("cheap", (i) => Probe.make(`const ${i}`, Effect.succeed(1)), Tolerance.exact(1), options.windowMs)
+    const c = report("in-process probes", cheap)
+    const rows: Array<Row> = [
+      row({
+        name: "hypothesis.cpu_overhead",
+        unit: "% of one core",
+        baseline: idlePct,
+        measured: c.overhead,
+        p50: null,
+        p95: null,
+        p99: null,
+        goal: "<= 10%",
+        met: c.overhead <= 10
+      }),
+      row({
+        name: "hypothesis.sample_rate",
+        unit: "samples/s",
+        baseline: null,
+        measured: c.rate,
+        p50: null,
+        p95: null,
+        p99: null,
+        goal: ">= 900/s (nominal 1000/s)",
+        met: c.rate >= 900
+      })
+    ]
+    if (options.url !== null) {
+      const url = options.url
+      const httpRun = yield* sampled("http", () => Probe.http(`${url}/health`, { timeout: "500 millis" }), Tolerance.exact(200), options.windowMs)
+      const h = report("HTTP probes", httpRun)
+      rows.push(
+        row({
+          name: "hypothesis.cpu_overhead_http",
+          unit: "% of one core",
+          baseline: idlePct,
+          measured: h.overhead,
+          p50: null,
+          p95: null,
+          p99: null,
+          goal: null,
+          met: null
+        }),
+        row({
+          name: "hypothesis.sample_rate_http",
+          unit: "samples/s",
+          baseline: null,
+          measured: h.rate,
+          p50: null,
+          p95: null,
+          p99: null,
+          goal: null,
+          met: null
+        })
+      )
+    }
+    return rows
+  })
