@@ -8,10 +8,14 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { Duration, Effect } from "effect"
 import { Experiment, Hypothesis, type Journal, Probe, Tolerance } from "../src/index.ts"
-import { row, type Row } from "./stats.ts"
+import { percentile, row, type Row } from "./stats.ts"
 
 export interface OverheadOptions {
   readonly windowMs: number
+  /** A first, unmeasured run of the same experiment (JIT warm-up); its cold figure is logged. */
+  readonly warmupMs: number
+  /** Measured windows; the overhead reported is their median. */
+  readonly repeats: number
   /** The outage fixture, for the HTTP-probe variant; null to skip it. */
   readonly url: string | null
   readonly log: (line: string) => void
@@ -21,7 +25,10 @@ const HYPOTHESES = 10
 const EVERY_MS = 10
 
 interface Window {
+  /** CPU time of the whole process (every thread: main, GC, JIT, libuv). */
   readonly cpuMs: number
+  /** CPU time of the main (JavaScript) thread alone. */
+  readonly mainMs: number
   readonly wallMs: number
   readonly startMono: number
   readonly endMono: number
@@ -34,10 +41,12 @@ const measured = <E, R>(inner: Effect.Effect<unknown, E, R>) =>
   Effect.gen(function*() {
     const startMono = yield* Probe.monoMillis
     const c0 = process.cpuUsage()
+    const t0 = process.threadCpuUsage()
     yield* inner
     const c1 = process.cpuUsage(c0)
+    const t1 = process.threadCpuUsage(t0)
     const endMono = yield* Probe.monoMillis
-    return { cpuMs: cpuMs(c1), wallMs: endMono - startMono, startMono, endMono } satisfies Window
+    return { cpuMs: cpuMs(c1), mainMs: cpuMs(t1), wallMs: endMono - startMono, startMono, endMono } satisfies Window
   })
 
 const withTmpDir = <A, E, R>(use: (dir: string) => Effect.Effect<A, E, R>) =>
@@ -49,6 +58,14 @@ const withTmpDir = <A, E, R>(use: (dir: string) => Effect.Effect<A, E, R>) =>
 
 const samplesIn = (entries: ReadonlyArray<Journal.Entry>, w: Window) =>
   entries.filter((e) => e.event._tag === "Sample" && e.event.phase === "during" && e.event.sample.mono >= w.startMono && e.event.sample.mono < w.endMono).length
+
+interface Sampled {
+  readonly window: Window
+  readonly samples: number
+  readonly verdict: string
+  readonly bytes: number
+  readonly entries: number
+}
 
 /** One experiment with 10 hypotheses of `probe`, method = a measured sleep of `windowMs`. */
 const sampled = <R>(label: string, probe: (i: number) => Probe.Probe<R>, tolerance: Tolerance.Tolerance, windowMs: number) =>
@@ -67,30 +84,50 @@ const sampled = <R>(label: string, probe: (i: number) => Probe.Probe<R>, toleran
       const result = yield* Experiment.run(exp, { dir })
       const bytes = result.journalFile ? fs.statSync(result.journalFile).size : 0
       if (window === undefined) return yield* Effect.fail(new Error(`${label}: method did not run (${result.verdict.reason})`))
-      return { window, samples: samplesIn(result.entries, window), verdict: result.verdict, bytes, entries: result.entries.length }
+      const out: Sampled = { window, samples: samplesIn(result.entries, window), verdict: result.verdict.status, bytes, entries: result.entries.length }
+      return out
     })
   )
 
 export const run = (options: OverheadOptions): Effect.Effect<ReadonlyArray<Row>, unknown> =>
   Effect.gen(function*() {
-    const idle = yield* measured(Effect.sleep(Duration.millis(options.windowMs)))
-    const idlePct = (idle.cpuMs / idle.wallMs) * 100
-    options.log(`  idle window: cpu ${idle.cpuMs.toFixed(1)} ms over ${idle.wallMs.toFixed(1)} ms wall (${idlePct.toFixed(3)}% of a core)`)
-
-    const report = (label: string, r: { window: Window; samples: number; bytes: number; entries: number; verdict: { status: string } }) => {
-      const pct = (r.window.cpuMs / r.window.wallMs) * 100
-      const overhead = pct - idlePct
+    const cheapProbe = (i: number) => Probe.make(`const ${i}`, Effect.succeed(1))
+    const pct = (ms: number, w: Window) => (ms / w.wallMs) * 100
+    const describe = (label: string, r: Sampled, idlePct: number) => {
       const rate = r.samples / (r.window.wallMs / 1000)
+      const overhead = pct(r.window.cpuMs, r.window) - idlePct
       options.log(
-        `  ${label}: cpu ${r.window.cpuMs.toFixed(1)} ms over ${r.window.wallMs.toFixed(1)} ms wall (${pct.toFixed(2)}% of a core), ` +
-          `overhead ${overhead.toFixed(2)} points; ${r.samples} samples in window = ${rate.toFixed(1)}/s; ` +
-          `journal ${r.entries} entries, ${(r.bytes / 1024).toFixed(0)} KiB; verdict ${r.verdict.status}`
+        `  ${label}: process cpu ${r.window.cpuMs.toFixed(1)} ms (main thread ${r.window.mainMs.toFixed(1)} ms) over ` +
+          `${r.window.wallMs.toFixed(1)} ms wall = ${pct(r.window.cpuMs, r.window).toFixed(2)}% of a core ` +
+          `(main thread ${pct(r.window.mainMs, r.window).toFixed(2)}%); overhead ${overhead.toFixed(2)} points; ` +
+          `${r.samples} samples in window = ${rate.toFixed(1)}/s; journal ${r.entries} entries, ` +
+          `${(r.bytes / 1024).toFixed(0)} KiB; verdict ${r.verdict}`
       )
-      return { overhead, rate, pct }
+      return { overhead, rate }
     }
 
-    const cheap = yield* sampled("cheap", (i) => Probe.make(`const ${i}`, Effect.succeed(1)), Tolerance.exact(1), options.windowMs)
-    const c = report("in-process probes", cheap)
+    // Cold: the first run of the sampling path in this process pays for JIT compilation.
+    const cold = yield* sampled("cheap", cheapProbe, Tolerance.exact(1), options.warmupMs)
+
+    const idle = yield* measured(Effect.sleep(Duration.millis(options.windowMs)))
+    const idlePct = pct(idle.cpuMs, idle)
+    options.log(
+      `  idle window: process cpu ${idle.cpuMs.toFixed(1)} ms (main thread ${idle.mainMs.toFixed(1)} ms) over ` +
+        `${idle.wallMs.toFixed(1)} ms wall = ${idlePct.toFixed(3)}% of a core`
+    )
+    const c0 = describe(`cold run (${options.warmupMs} ms, unmeasured warm-up)`, cold, idlePct)
+
+    const overheads: Array<number> = []
+    let samples = 0
+    let wallMs = 0
+    for (let i = 0; i < options.repeats; i++) {
+      const cheap = yield* sampled("cheap", cheapProbe, Tolerance.exact(1), options.windowMs)
+      overheads.push(describe(`in-process probes, window ${i + 1}/${options.repeats}`, cheap, idlePct).overhead)
+      samples += cheap.samples
+      wallMs += cheap.window.wallMs
+    }
+    const c = { overhead: percentile(overheads, 50), rate: samples / (wallMs / 1000) }
+    options.log(`  in-process probes: median overhead ${c.overhead.toFixed(2)} points (${overheads.map((o) => o.toFixed(2)).join(", ")}); ${c.rate.toFixed(1)} samples/s overall`)
     const rows: Array<Row> = [
       row({
         name: "hypothesis.cpu_overhead",
@@ -113,12 +150,23 @@ export const run = (options: OverheadOptions): Effect.Effect<ReadonlyArray<Row>,
         p99: null,
         goal: ">= 900/s (nominal 1000/s)",
         met: c.rate >= 900
+      }),
+      row({
+        name: "hypothesis.cpu_overhead_cold",
+        unit: "% of one core",
+        baseline: idlePct,
+        measured: c0.overhead,
+        p50: null,
+        p95: null,
+        p99: null,
+        goal: null,
+        met: null
       })
     ]
     if (options.url !== null) {
       const url = options.url
       const httpRun = yield* sampled("http", () => Probe.http(`${url}/health`, { timeout: "500 millis" }), Tolerance.exact(200), options.windowMs)
-      const h = report("HTTP probes", httpRun)
+      const h = describe("HTTP probes", httpRun, idlePct)
       rows.push(
         row({
           name: "hypothesis.cpu_overhead_http",

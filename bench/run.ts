@@ -38,8 +38,8 @@ const main = async () => {
     rows.push(...await Effect.runPromise(Abort.run({ trials: 40, warmup: 2, log, started: (pid) => started.push(pid) })))
     log(`  [${elapsed(t0)}]`)
 
-    log("\n(c) hypothesis overhead: 10 hypotheses every 10 ms, file journal, 3 s window")
-    rows.push(...await Effect.runPromise(Overhead.run({ windowMs: 3000, url: fixture.url, log })))
+    log("\n(c) hypothesis overhead: 10 hypotheses every 10 ms, file journal, 1 s warm-up, median of 3 x 3 s windows")
+    rows.push(...await Effect.runPromise(Overhead.run({ windowMs: 3000, warmupMs: 1000, repeats: 3, url: fixture.url, log })))
     log(`  [${elapsed(t0)}]`)
   } finally {
     await fixture.stop()

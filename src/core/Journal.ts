@@ -115,8 +115,11 @@ export type Entry = typeof Entry.Type
 /** The hash that precedes the first entry. @since 0.1.0 */
 export const GENESIS = "0".repeat(64)
 
-const hashOf = (prev: string, body: Omit<Entry, "hash" | "prev">): string =>
-  createHash("sha256").update(prev).update(JSON.stringify(body)).digest("hex")
+// The hash covers the body exactly as serialised into the file, so a reader must verify the
+// raw parsed lines (key order as written), before any decoding reorders keys.
+const hashText = (prev: string, bodyJson: string): string =>
+  createHash("sha256").update(prev).update(bodyJson).digest("hex")
+const hashOf = (prev: string, body: unknown): string => hashText(prev, JSON.stringify(body))
 
 // Secrets never reach the journal: credentials in URLs and secret-looking keys are masked
 // here, at the boundary, whatever a driver or probe put in its data.
@@ -170,17 +173,20 @@ export const make = (options: {
     const fd = options.file === undefined ? undefined : yield* Effect.acquireRelease(
       Effect.sync(() => {
         fs.mkdirSync(path.dirname(options.file!), { recursive: true })
-        return fs.openSync(options.file!, "a")
+        // "wx": one journal per file; a second run must not append a second chain to it.
+        return fs.openSync(options.file!, "wx")
       }),
       (fd) => Effect.sync(() => fs.closeSync(fd))
     )
     const append = (event: Event) =>
       Effect.map(now, ({ at, mono }) => {
         const body = { seq: entries.length, runId: options.runId, at, mono, event: redact(event) }
-        const entry: Entry = { ...body, prev, hash: hashOf(prev, body) }
-        prev = entry.hash
+        const bodyJson = JSON.stringify(body)
+        const hash = hashText(prev, bodyJson)
+        const entry: Entry = { ...body, prev, hash }
+        prev = hash
         entries.push(entry)
-        if (fd !== undefined) fs.writeSync(fd, JSON.stringify(entry) + "\n")
+        if (fd !== undefined) fs.writeSync(fd, `${bodyJson.slice(0, -1)},"prev":"${entry.prev}","hash":"${hash}"}\n`)
         options.onEntry?.(entry)
         return entry
       })
@@ -222,14 +228,14 @@ export class JournalInvalid extends Schema.TaggedError<JournalInvalid>()("Journa
 export const verifyChain = (entries: ReadonlyArray<Entry>): number => {
   let prev = GENESIS
   for (let i = 0; i < entries.length; i++) {
-    const { hash, prev: p, ...body } = entries[i]!
+    const { hash, prev: p, ...body } = entries[i]! as Entry
     if (p !== prev || hashOf(prev, body) !== hash) return i
     prev = hash
   }
   return -1
 }
 
-const decodeEntry = Schema.decodeUnknownExit(Schema.fromJsonString(Entry))
+const decodeEntry = Schema.decodeUnknownExit(Entry)
 
 /**
  * Reads a JSON Lines journal file, decoding every line and verifying the hash chain.
@@ -243,17 +249,25 @@ export const readFile = (file: string): Effect.Effect<ReadonlyArray<Entry>, Jour
       catch: (e) => new JournalInvalid({ file, line: 0, problem: `cannot read: ${(e as Error).message}` })
     })
     const lines = text.split("\n").filter((l) => l.trim() !== "")
-    const entries: Array<Entry> = []
+    const raw: Array<unknown> = []
     for (let i = 0; i < lines.length; i++) {
-      const exit = decodeEntry(lines[i]!)
+      try {
+        raw.push(JSON.parse(lines[i]!))
+      } catch (e) {
+        return yield* new JournalInvalid({ file, line: i + 1, problem: `not JSON: ${(e as Error).message}` })
+      }
+    }
+    const broken = verifyChain(raw as ReadonlyArray<Entry>)
+    if (broken >= 0) {
+      return yield* new JournalInvalid({ file, line: broken + 1, problem: "hash chain broken (edited, reordered or truncated journal)" })
+    }
+    const entries: Array<Entry> = []
+    for (let i = 0; i < raw.length; i++) {
+      const exit = decodeEntry(raw[i])
       if (exit._tag === "Failure") {
         return yield* new JournalInvalid({ file, line: i + 1, problem: `not a journal entry: ${String(exit.cause).slice(0, 300)}` })
       }
       entries.push(exit.value)
-    }
-    const broken = verifyChain(entries)
-    if (broken >= 0) {
-      return yield* new JournalInvalid({ file, line: broken + 1, problem: "hash chain broken (edited or truncated journal)" })
     }
     return entries
   })

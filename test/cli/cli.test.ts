@@ -1,0 +1,369 @@
+/**
+ * End-to-end tests of the built `faultline` command: exit codes, error output and the run
+ * folder it writes. These spawn real processes (the CLI, and the processes the fixture
+ * experiments declare); every wait is bounded.
+ */
+import { execFileSync, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
+const binDir = path.join(root, "node_modules", ".bin")
+const node = path.join(binDir, "node")
+// node_modules/.bin first: `node` inside fixtures and npm scripts is then Node 24.
+const env = { ...process.env, PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}` }
+
+interface Result {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+interface Running {
+  readonly child: ReturnType<typeof spawn>
+  readonly stdout: () => string
+  readonly stderr: () => string
+  readonly done: Promise<Result>
+}
+
+// Asks the CLI to stop (it cleans up on SIGTERM); kills it if it is still there 5 s later.
+const stop = (child: ReturnType<typeof spawn>) => {
+  child.kill("SIGTERM")
+  setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+  }, 5_000).unref()
+}
+
+const start = (args: ReadonlyArray<string>, timeoutMs = 45_000): Running => {
+  const child = spawn(node, ["bin/faultline.js", ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] })
+  let stdout = ""
+  let stderr = ""
+  child.stdout!.setEncoding("utf8").on("data", (c: string) => void (stdout += c))
+  child.stderr!.setEncoding("utf8").on("data", (c: string) => void (stderr += c))
+  const done = new Promise<Result>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      // SIGTERM first, so the CLI reverts its faults and stops the processes it started.
+      stop(child)
+      reject(new Error(`faultline ${args.join(" ")} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`))
+    }, timeoutMs)
+    child.on("error", (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.on("close", (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+  return { child, stdout: () => stdout, stderr: () => stderr, done }
+}
+
+const cli = (args: ReadonlyArray<string>, timeoutMs?: number) => start(args, timeoutMs).done
+
+// Resolves once `pred` holds, polling every 25 ms; rejects after `timeoutMs`.
+const waitFor = async (what: string, pred: () => boolean, timeoutMs: number) => {
+  const deadline = Date.now() + timeoutMs
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+// Node prints stack frames as lines starting with four spaces and "at ".
+const assertNoStack = (text: string) => {
+  assert.notMatch(text, /^\s{4}at /m, `unexpected stack trace in:\n${text}`)
+}
+
+const tmpDirs: Array<string> = []
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-cli-"))
+  tmpDirs.push(d)
+  return d
+}
+
+// The one run folder a run wrote under `out`.
+const runDir = (out: string) => {
+  const dirs = fs.readdirSync(out).filter((d) => fs.statSync(path.join(out, d)).isDirectory())
+  assert.strictEqual(dirs.length, 1, `expected one run folder in ${out}, found ${dirs.join(", ")}`)
+  return path.join(out, dirs[0]!)
+}
+
+// Whether a process whose command line contains `marker` is still running after up to 5 s.
+const stillRunning = async (marker: string) => {
+  try {
+    await waitFor(`no process matching ${marker}`, () => !running(marker), 5_000)
+    return false
+  } catch {
+    return true
+  }
+}
+
+// Whether a process whose command line contains `marker` is running.
+const running = (marker: string) => {
+  try {
+    return execFileSync("pgrep", ["-f", marker], { encoding: "utf8" }).trim() !== ""
+  } catch {
+    return false // pgrep exits 1 when nothing matches
+  }
+}
+
+beforeAll(() => {
+  execFileSync("npm", ["run", "build"], { cwd: root, env, stdio: "pipe" })
+}, 120_000)
+
+afterAll(() => {
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true })
+})
+
+describe("faultline run: bad input exits 2 without a stack trace", () => {
+  it("a file with a bad signal names the file and the field", async () => {
+    const r = await cli(["run", "test/fixtures/bad-signal.yaml"])
+    assert.strictEqual(r.code, 2, r.stderr)
+    assert.include(r.stderr, "test/fixtures/bad-signal.yaml")
+    assert.include(r.stderr, `["method"][0]["inject"]["signal"]`)
+    assert.include(r.stderr, "SIGKILL") // the allowed signals are listed
+    assertNoStack(r.stderr)
+    assert.strictEqual(r.stdout.trim(), "")
+  })
+
+  it("a file that does not exist", async () => {
+    const r = await cli(["run", "does-not-exist.yaml"])
+    assert.strictEqual(r.code, 2, r.stderr)
+    assert.include(r.stderr, "does-not-exist.yaml")
+    assertNoStack(r.stderr)
+  })
+
+  it("a file of an unknown kind (even one that exists)", async () => {
+    assert.isTrue(fs.existsSync(path.join(root, "test/fixtures/x.txt")))
+    const r = await cli(["run", "test/fixtures/x.txt"])
+    assert.strictEqual(r.code, 2, r.stderr)
+    assert.include(r.stderr, "test/fixtures/x.txt")
+    assertNoStack(r.stderr)
+  })
+
+  it("a .ts module whose default export is not an Experiment", async () => {
+    const r = await cli(["run", "test/fixtures/not-an-experiment.ts"])
+    assert.strictEqual(r.code, 2, r.stderr)
+    assert.include(r.stderr, "not-an-experiment.ts")
+    assert.include(r.stderr, "not an Experiment")
+    assertNoStack(r.stderr)
+  })
+
+  it("a .ts module that does not exist", async () => {
+    const r = await cli(["run", "test/fixtures/missing-module.ts"])
+    assert.strictEqual(r.code, 2, r.stderr)
+    assert.include(r.stderr, "missing-module.ts")
+    assertNoStack(r.stderr)
+  })
+
+  it("a declared process that exits before it is ready", async () => {
+    const out = tmp()
+    const r = await cli(["run", "test/fixtures/not-ready.yaml", "--out", out])
+    assert.strictEqual(r.code, 2, r.stderr)
+    assert.include(r.stderr, "quitter")
+    assert.include(r.stderr, "before ready")
+    assertNoStack(r.stderr)
+    // Nothing ran, so no run folder was written.
+    assert.deepStrictEqual(fs.readdirSync(out), [])
+  })
+
+  it("an unknown flag", async () => {
+    const r = await cli(["demo", "--nope"])
+    assert.strictEqual(r.code, 2, r.stderr)
+    assertNoStack(r.stderr)
+    assertNoStack(r.stdout)
+  })
+
+  // Library bug: with renderErrors: false the CLI prints ShowHelp's message ("Help
+  // requested") instead of the parse errors it carries, so the user is never told which
+  // flag was wrong.
+  it.fails("an unknown flag is named in the error", async () => {
+    const r = await cli(["demo", "--nope"])
+    assert.strictEqual(r.code, 2)
+    assert.include(r.stderr, "--nope")
+  })
+
+  // Library bug: an invalid regular expression passes decoding, the run then dies with a
+  // SyntaxError stack trace (exit 1) and the journal calls it "interrupted".
+  it.fails("a file with an invalid regular expression", async () => {
+    const out = tmp()
+    const r = await cli(["run", "test/fixtures/bad-regex.yaml", "--out", out])
+    assert.strictEqual(r.code, 2, r.stderr)
+    assert.include(r.stderr, "pattern")
+    assertNoStack(r.stderr)
+  })
+})
+
+describe("faultline run: a real experiment", () => {
+  it("kills a started process, restarts it on revert, passes, and writes the run folder", async () => {
+    const out = tmp()
+    const r = await cli(["run", "test/fixtures/kill-one.yaml", "--out", out])
+    assert.strictEqual(r.code, 0, `stdout: ${r.stdout}\nstderr: ${r.stderr}`)
+    assert.include(r.stdout, "PASSED")
+    assert.include(r.stderr, "injected process.kill into victim")
+    const dir = runDir(out)
+    for (const f of ["journal.jsonl", "report.json", "report.md"]) assert.isTrue(fs.existsSync(path.join(dir, f)), f)
+    const report = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8"))
+    assert.strictEqual(report.status, "passed")
+    assert.strictEqual(report.cleanup, "ok")
+    assert.strictEqual(report.experiment, "kill one process")
+    assert.strictEqual(report.faults.length, 1)
+    const [fault] = report.faults
+    assert.strictEqual(fault.fault, "process.kill")
+    assert.strictEqual(fault.target.name, "victim")
+    assert.isString(fault.injectedAt)
+    assert.isString(fault.revertedAt)
+    assert.isTrue(Date.parse(fault.revertedAt) >= Date.parse(fault.injectedAt))
+    // The method slept 200 ms between injection and revert.
+    assert.isAtLeast(Date.parse(fault.revertedAt) - Date.parse(fault.injectedAt), 150)
+    assert.isNull(fault.injectError)
+    assert.isNull(fault.revertError)
+    for (const phase of ["before", "after"]) assert.isTrue(report.hypothesis["probe succeeds"][phase].met, phase)
+    // The journal ends with the verdict; the Markdown report carries it too.
+    const lines = fs.readFileSync(path.join(dir, "journal.jsonl"), "utf8").trim().split("\n")
+    assert.strictEqual(JSON.parse(lines.at(-1)!).event._tag, "RunEnded")
+    assert.strictEqual(report.journal.entries, lines.length)
+    assert.include(fs.readFileSync(path.join(dir, "report.md"), "utf8"), "PASSED")
+    // The process the run started (and restarted) does not outlive the CLI.
+    assert.isFalse(await stillRunning("faultline-fixture-kill-one"), "the fixture process outlived the CLI")
+  })
+
+  it("--json prints the report on stdout and nothing live on stderr", async () => {
+    const out = tmp()
+    const r = await cli(["run", "test/fixtures/kill-one.yaml", "--json", "--out", out])
+    assert.strictEqual(r.code, 0, r.stderr)
+    const report = JSON.parse(r.stdout)
+    assert.strictEqual(report.status, "passed")
+    assert.deepStrictEqual(report, JSON.parse(fs.readFileSync(path.join(runDir(out), "report.json"), "utf8")))
+    assert.notInclude(r.stderr, "injected")
+  })
+
+  it("SIGINT during a run reverts the fault, writes an interrupted report and exits 130", async () => {
+    const out = tmp()
+    const p = start(["run", "test/fixtures/pause-long.yaml", "--out", out], 45_000)
+    try {
+      await waitFor("the live line `injected`", () => p.stderr().includes("injected process.pause into sleeper"), 20_000)
+    } catch (e) {
+      stop(p.child)
+      throw e
+    }
+    assert.isTrue(running("faultline-fixture-pause-long"))
+    const sentAt = Date.now()
+    p.child.kill("SIGINT")
+    const r = await p.done
+    assert.strictEqual(r.code, 130, r.stderr)
+    // It stopped promptly, not after the 30-second sleep.
+    assert.isBelow(Date.now() - sentAt, 15_000)
+    const report = JSON.parse(fs.readFileSync(path.join(runDir(out), "report.json"), "utf8"))
+    assert.strictEqual(report.status, "interrupted")
+    assert.strictEqual(report.cleanup, "ok")
+    assert.strictEqual(report.faults.length, 1)
+    assert.strictEqual(report.faults[0].fault, "process.pause")
+    assert.isString(report.faults[0].injectedAt)
+    assert.isString(report.faults[0].revertedAt)
+    assert.isNotNull(report.faults[0].revertedAt)
+    assert.isFalse(await stillRunning("faultline-fixture-pause-long"), "the paused process outlived the CLI")
+  })
+})
+
+describe("faultline report", () => {
+  // A journal whose events were all written by the engine, from a dry run: no probe samples.
+  const dryRunJournal = async () => {
+    const out = tmp()
+    const r = await cli(["run", "test/fixtures/kill-one.yaml", "--dry-run", "--json", "--out", out])
+    const dir = runDir(out)
+    return { file: path.join(dir, "journal.jsonl"), report: JSON.parse(r.stdout), code: r.code }
+  }
+
+  it("rebuilds the report of a run from its journal; the exit code follows the verdict", async () => {
+    const { code, file, report: original } = await dryRunJournal()
+    const r = await cli(["report", file, "--json"])
+    const rebuilt = JSON.parse(r.stdout)
+    for (const k of ["status", "cleanup", "rto", "rpo", "faults", "hypothesis"]) assert.property(rebuilt, k)
+    assert.deepStrictEqual(rebuilt, original)
+    const expected = rebuilt.status === "passed" ? 0 : rebuilt.status === "interrupted" ? 130 : 1
+    assert.strictEqual(r.code, expected, r.stderr)
+    assert.strictEqual(code, expected)
+    // The Markdown form names the experiment and the verdict.
+    const md = await cli(["report", file])
+    assert.strictEqual(md.code, expected)
+    assert.include(md.stdout, "kill one process")
+    assert.include(md.stdout, rebuilt.status.toUpperCase())
+  })
+
+  it("refuses an edited journal, naming the line", async () => {
+    const { file } = await dryRunJournal()
+    const lines = fs.readFileSync(file, "utf8").trim().split("\n")
+    assert.isAtLeast(lines.length, 3)
+    const entry = JSON.parse(lines[1]!)
+    entry.at = entry.at + 1000
+    lines[1] = JSON.stringify(entry)
+    fs.writeFileSync(file, lines.join("\n") + "\n")
+    const r = await cli(["report", file, "--json"])
+    assert.strictEqual(r.code, 2, r.stderr)
+    assert.include(r.stderr, `${file}:2:`)
+    assert.include(r.stderr, "hash chain")
+    assertNoStack(r.stderr)
+    assert.strictEqual(r.stdout.trim(), "")
+  })
+
+  it("refuses a journal with a line that is not JSON, naming the line", async () => {
+    const { file } = await dryRunJournal()
+    const lines = fs.readFileSync(file, "utf8").trim().split("\n")
+    lines.splice(2, 0, "garbage")
+    fs.writeFileSync(file, lines.join("\n") + "\n")
+    const r = await cli(["report", file])
+    assert.strictEqual(r.code, 2, r.stderr)
+    assert.include(r.stderr, `${file}:3:`)
+    assertNoStack(r.stderr)
+  })
+
+  it("a journal that does not exist", async () => {
+    const r = await cli(["report", path.join(tmp(), "nope.jsonl")])
+    assert.strictEqual(r.code, 2, r.stderr)
+    assertNoStack(r.stderr)
+  })
+
+  // Library bug: every journal of a real run holds probe samples, whose keys the engine writes
+  // in another order than the Sample schema decodes them; readFile re-serialises the decoded
+  // entry to verify its hash, so the chain "breaks" at the first sample and `report` exits 2.
+  it.fails("rebuilds the report of a real run from its journal", async () => {
+    const out = tmp()
+    const run = await cli(["run", "test/fixtures/kill-one.yaml", "--json", "--out", out])
+    assert.strictEqual(run.code, 0, run.stderr)
+    const original = JSON.parse(run.stdout)
+    const r = await cli(["report", path.join(runDir(out), "journal.jsonl"), "--json"])
+    assert.strictEqual(r.code, 0, r.stderr)
+    const rebuilt = JSON.parse(r.stdout)
+    for (const k of ["status", "cleanup", "rto", "rpo", "faults", "hypothesis"]) assert.property(rebuilt, k)
+    assert.deepStrictEqual(rebuilt, original)
+  })
+})
+
+describe("faultline demo", () => {
+  it("runs the kv-failover demo and reports RTO and RPO as JSON", async () => {
+    const out = tmp()
+    const r = await cli(["demo", "--json", "--out", out], 50_000)
+    assert.strictEqual(r.code, 0, r.stderr)
+    const report = JSON.parse(r.stdout)
+    assert.strictEqual(report.status, "passed")
+    assert.strictEqual(report.cleanup, "ok")
+    assert.isNumber(report.rto.measuredMs)
+    assert.isAtLeast(report.rto.measuredMs, 0)
+    assert.isAtMost(report.rto.measuredMs, 2000)
+    assert.isNumber(report.rpo.lostWrites)
+    assert.isAtLeast(report.rpo.ackedWrites, report.rpo.lostWrites)
+    assert.isTrue(fs.existsSync(path.join(runDir(out), "report.json")))
+  }, 60_000)
+
+  it("refuses a negative --lag-ms", async () => {
+    const r = await cli(["demo", "--lag-ms", "-5", "--out", tmp()])
+    assert.strictEqual(r.code, 2, r.stderr)
+    assert.include(r.stderr, "lag-ms")
+    assertNoStack(r.stderr)
+  })
+})
