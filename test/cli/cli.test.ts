@@ -328,10 +328,9 @@ describe("faultline report", () => {
     assertNoStack(r.stderr)
   })
 
-  // Library bug: every journal of a real run holds probe samples, whose keys the engine writes
-  // in another order than the Sample schema decodes them; readFile re-serialises the decoded
-  // entry to verify its hash, so the chain "breaks" at the first sample and `report` exits 2.
-  it.fails("rebuilds the report of a real run from its journal", async () => {
+  // Every journal of a real run holds probe samples, whose keys the engine writes in another
+  // order than the Sample schema decodes them: verifying the chain must not depend on it.
+  it("rebuilds the report of a real run from its journal", async () => {
     const out = tmp()
     const run = await cli(["run", "test/fixtures/kill-one.yaml", "--json", "--out", out])
     assert.strictEqual(run.code, 0, run.stderr)
