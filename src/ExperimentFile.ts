@@ -36,7 +36,7 @@ const FileSelector = Schema.Struct({
   id: Schema.optionalKey(Schema.Array(Schema.String)),
   name: Schema.optionalKey(Schema.Array(Schema.String)),
   label: Schema.optionalKey(Schema.Struct({ key: Schema.String, value: Schema.String })),
-  regex: Schema.optionalKey(Schema.String),
+  regex: Schema.optionalKey(Tolerance.ValidRegex),
   count: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
   percent: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 100 }))),
   random: Schema.optionalKey(Schema.Struct({ n: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), seed: Schema.Int })),
@@ -107,7 +107,7 @@ const FileHypothesis = Schema.Struct({
   probe: FileProbe,
   every: Schema.optionalKey(DurationText),
   samples: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
-  tolerance: Schema.optionalKey(Schema.Array(Tolerance.ToleranceSpec))
+  tolerance: Schema.optionalKey(Schema.Array(Tolerance.ToleranceSpec).check(Schema.isMinLength(1)))
 })
 
 const FileStep = Schema.Union([

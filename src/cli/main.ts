@@ -76,9 +76,9 @@ const run = Command.make("run", {
     const file = args.experiment
     if (/\.(json|ya?ml)$/.test(file)) {
       const decoded = yield* ExperimentFile.load(file).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
-      if (!args.dryRun) {
-        yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
-      }
+      // The processes a file declares are its system under test, started (and owned) by this
+      // run even in a dry run, so that targets resolve; the dry run still injects nothing.
+      yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
       const o = yield* Runner.run(ExperimentFile.toExperiment(decoded), { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) })
       return yield* finish(o, args.json)
     }
@@ -134,7 +134,10 @@ const main = Command.runWith(cli, { version: "0.1.0", renderErrors: false })(pro
     Effect.sync(() => {
       const err = Cause.squash(cause) as any
       const isCli = err && typeof err === "object" && typeof err._tag === "string"
-      process.stderr.write(`faultline: ${isCli && err.message ? err.message : Cause.pretty(cause)}\n`)
+      // Parse errors arrive wrapped in ShowHelp; name each of them rather than "Help requested".
+      const inner: ReadonlyArray<{ message?: string }> = Array.isArray(err?.errors) ? err.errors : []
+      const text = inner.length > 0 ? inner.map((e) => e.message ?? String(e)).join("; ") : isCli && err.message ? err.message : Cause.pretty(cause)
+      process.stderr.write(`faultline: ${text}\n`)
       if (isCli) process.stderr.write("run `faultline --help` for usage\n")
       exitCode = isCli ? 2 : 1
     })),

@@ -265,9 +265,16 @@ export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Eff
       }).pipe(Effect.provideService(Run, ctx))
 
       const exit = yield* Effect.exit(restore(body))
-      const interrupted = Exit.isFailure(exit)
+      const interrupted = Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
       if (interrupted && method.outcome === "skipped" && beforeMet) {
         yield* journal.append({ _tag: "MethodEnded", outcome: "interrupted", error: "the run was interrupted" })
+      }
+      if (Exit.isFailure(exit) && !interrupted) {
+        // An error outside the method (a throwing probe or tolerance, a failing read-back):
+        // the scope has already reverted every fault; the run failed.
+        const detail = `error outside the method: ${errorText(exit.cause)}`
+        yield* journal.append({ _tag: "Note", message: detail })
+        method = { outcome: "failed", detail }
       }
       const entries = journal.snapshot()
       const verdict = Verdict.decide({

@@ -123,12 +123,13 @@ const hashOf = (prev: string, body: unknown): string => hashText(prev, JSON.stri
 
 // Secrets never reach the journal: credentials in URLs and secret-looking keys are masked
 // here, at the boundary, whatever a driver or probe put in its data.
-const SECRET_KEY = /pass(word)?|secret|token|authorization|api[-_]?key|credential/i
+const SECRET_KEY =
+  /^(pass(word|wd|phrase)?|secret|token|authorization|cookie|api[-_]?key|credentials?|private[-_]?key)$|[-_.](pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key)$|[a-z](Password|Passwd|Secret|Token|ApiKey|PrivateKey)$/i
 const redactValue = (v: unknown, key?: string): unknown => {
   if (key !== undefined && SECRET_KEY.test(key) && v !== null && v !== undefined && typeof v !== "object") {
     return "<redacted>"
   }
-  if (typeof v === "string") return v.replace(/(\w+:\/\/)([^/@\s:]+):([^/@\s]+)@/g, "$1$2:<redacted>@")
+  if (typeof v === "string") return v.replace(/(\w+:\/\/)([^/@\s:]*):([^/@\s]+)@/g, "$1$2:<redacted>@")
   if (Array.isArray(v)) return v.map((x) => redactValue(x))
   if (v !== null && typeof v === "object") {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactValue(x, k)]))
@@ -174,7 +175,11 @@ export const make = (options: {
       Effect.sync(() => {
         fs.mkdirSync(path.dirname(options.file!), { recursive: true })
         // "wx": one journal per file; a second run must not append a second chain to it.
-        return fs.openSync(options.file!, "wx")
+        try {
+          return fs.openSync(options.file!, "wx")
+        } catch (e) {
+          throw new Error(`cannot create journal ${options.file}: ${(e as Error).message} (one run per directory)`)
+        }
       }),
       (fd) => Effect.sync(() => fs.closeSync(fd))
     )

@@ -21,6 +21,20 @@ export type Tolerance =
   | { readonly _tag: "All"; readonly of: ReadonlyArray<Tolerance> }
 
 /**
+ * A string that compiles as a JavaScript regular expression.
+ *
+ * @since 0.1.0
+ */
+export const ValidRegex = Schema.String.check(Schema.makeFilter((s: string) => {
+  try {
+    new RegExp(s)
+    return true
+  } catch (e) {
+    return `not a valid regular expression: ${(e as Error).message}`
+  }
+}))
+
+/**
  * The serialisable tolerances (all but `predicate`), as they appear in experiment files.
  *
  * @since 0.1.0
@@ -28,7 +42,7 @@ export type Tolerance =
 export const ToleranceSpec: Schema.Codec<Exclude<Tolerance, { _tag: "Predicate" }>> = Schema.Union([
   Schema.TaggedStruct("Exact", { value: Schema.Unknown }),
   Schema.TaggedStruct("Range", { min: Schema.Finite, max: Schema.Finite }),
-  Schema.TaggedStruct("Regex", { pattern: Schema.String }),
+  Schema.TaggedStruct("Regex", { pattern: ValidRegex }),
   Schema.TaggedStruct("Latency", {
     percentile: Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 100, exclusiveMinimum: true })),
     maxMs: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
@@ -173,10 +187,11 @@ export const judge = (t: Tolerance, samples: ReadonlyArray<Sample>): Judgement =
   const check = (x: Tolerance): boolean => {
     switch (x._tag) {
       case "All":
-        return x.of.map(check).every(Boolean)
+        // An empty conjunction judges nothing: it holds only for a window with samples.
+        return x.of.length === 0 ? samples.length > 0 && good === samples.length : x.of.map(check).every(Boolean)
       case "SuccessRatio": {
         const lb = wilsonLowerBound(good, samples.length, x.confidence)
-        const ok = lb >= x.atLeast
+        const ok = samples.length > 0 && lb >= x.atLeast
         details.push(
           `success ${good}/${samples.length}, Wilson lower bound ${lb.toFixed(4)} at ${x.confidence} ${ok ? ">=" : "<"} ${x.atLeast}`
         )
@@ -197,11 +212,10 @@ export const judge = (t: Tolerance, samples: ReadonlyArray<Sample>): Judgement =
       }
     }
   }
-  const hasWindow = (x: Tolerance): boolean =>
-    x._tag === "SuccessRatio" || x._tag === "Latency" || (x._tag === "All" && x.of.some(hasWindow))
-  // With a window tolerance present, sample tolerances feed its notion of "good" instead
-  // of demanding perfection on their own.
-  const met = hasWindow(t) ? checkWindowOnly(t, check) : check(t)
+  const hasRatio = (x: Tolerance): boolean => x._tag === "SuccessRatio" || (x._tag === "All" && x.of.some(hasRatio))
+  // With a success ratio present, sample tolerances feed its notion of "good" instead of
+  // demanding perfection on their own; without one, every sample must be good.
+  const met = hasRatio(t) ? checkWindowOnly(t, check) : check(t)
   return { met, samples: samples.length, good, details }
 }
 
