@@ -213,9 +213,7 @@ export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Eff
           yield* journal.append({ _tag: "MethodEnded", outcome: "skipped", error: "steady state not met before" })
           return
         }
-        const samplers = ctx.dryRun
-          ? []
-          : yield* Effect.forEach(experiment.hypotheses, (h) => Effect.forkChild(Hypothesis.continuously(h)))
+        const samplers = ctx.dryRun ? [] : [yield* Effect.forkChild(Hypothesis.continuouslyAll(experiment.hypotheses))]
 
         const aborts = experiment.abort.map((a) =>
           a.watch.pipe(

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Context, Effect, Layer, Schema } from "effect"
-import { now, Sample } from "./Probe.ts"
+import { Sample } from "./Probe.ts"
 import { Target } from "./Target.ts"
 
 /**
@@ -184,7 +184,9 @@ export const make = (options: {
       (fd) => Effect.sync(() => fs.closeSync(fd))
     )
     const append = (event: Event) =>
-      Effect.map(now, ({ at, mono }) => {
+      Effect.clockWith((clock) => {
+        const at = clock.currentTimeMillisUnsafe()
+        const mono = Number(clock.monotonicTimeNanosUnsafe()) / 1e6
         const body = { seq: entries.length, runId: options.runId, at, mono, event: redact(event) }
         const bodyJson = JSON.stringify(body)
         const hash = hashText(prev, bodyJson)
@@ -193,7 +195,7 @@ export const make = (options: {
         entries.push(entry)
         if (fd !== undefined) fs.writeSync(fd, `${bodyJson.slice(0, -1)},"prev":"${entry.prev}","hash":"${hash}"}\n`)
         options.onEntry?.(entry)
-        return entry
+        return Effect.succeed(entry)
       })
     return Journal.of({
       runId: options.runId,

@@ -87,16 +87,25 @@ export const make = <R>(
  * @since 0.1.0
  */
 export const sample = <R>(probe: Probe<R>): Effect.Effect<Sample, never, R> =>
-  Effect.gen(function*() {
-    const start = yield* now
-    const result = yield* probe.observe.pipe(
+  // The hot path of continuous sampling (a thousand times a second in a busy run): one
+  // pipeline, clock read synchronously from the current Clock, no generator.
+  Effect.clockWith((clock) => {
+    const at = clock.currentTimeMillisUnsafe()
+    const mono = Number(clock.monotonicTimeNanosUnsafe()) / 1e6
+    const done = (fields: { ok: true; value?: unknown } | { ok: false; error: string }): Sample => {
+      const latencyMs = Number(clock.monotonicTimeNanosUnsafe()) / 1e6 - mono
+      return fields.ok
+        ? (fields.value === undefined ? { at, mono, ok: true, latencyMs } : { at, mono, ok: true, latencyMs, value: fields.value })
+        : { at, mono, ok: false, latencyMs, error: fields.error }
+    }
+    return probe.observe.pipe(
       Effect.timeoutOption(probe.timeout),
-      Effect.map((o) => o._tag === "Some" ? { ok: true as const, value: o.value } : { ok: false as const, error: `timed out after ${Duration.format(probe.timeout)}` }),
-      Effect.catchCause((cause) => Effect.succeed({ ok: false as const, error: errorText(Cause.squash(cause)) }))
+      Effect.matchCause({
+        onSuccess: (o) =>
+          o._tag === "Some"
+            ? done({ ok: true, value: o.value })
+            : done({ ok: false, error: `timed out after ${Duration.format(probe.timeout)}` }),
+        onFailure: (cause) => done({ ok: false, error: errorText(Cause.squash(cause)) })
+      })
     )
-    const end = yield* monoMillis
-    const base = { at: start.at, mono: start.mono, latencyMs: end - start.mono }
-    return result.ok
-      ? (result.value === undefined ? { ...base, ok: true } : { ...base, ok: true, value: result.value })
-      : { ...base, ok: false, error: result.error }
   })

@@ -314,6 +314,57 @@ describe("Stopwatch", () => {
     }).pipe(Effect.provide(MemoryDriver.layer({ targets }))))
 })
 
+describe("continuous sampling", () => {
+  it.effect("a slow probe does not stretch the interval: probes start every 10 ms, in flight together", () =>
+    Effect.gen(function*() {
+      const slow = Hypothesis.make("slow", {
+        probe: Probe.make("takes 50 ms", Effect.as(Effect.sleep("50 millis"), "ok"), { timeout: "1 second" }),
+        every: "10 millis",
+        samples: 40
+      })
+      const exp = Experiment.make({ name: "slow probe", hypothesis: slow, method: Effect.sleep("1 second") })
+      const r = yield* runWith(exp, "1 minute")
+      const during = events(r).flatMap((e) => e._tag === "Sample" && e.phase === "during" ? [e.sample] : [])
+      const starts = during.map((s) => s.mono).sort((a, b) => a - b)
+      assert.isAtLeast(starts.length, 95)
+      for (let i = 1; i < starts.length; i++) assert.strictEqual(starts[i]! - starts[i - 1]!, 10)
+      assert.isTrue(during.every((s) => s.ok && s.latencyMs === 50))
+    }))
+
+  it.effect("a hung probe is bounded in flight: slots with no room are skipped, not queued", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      let hang = false
+      const hung = Hypothesis.make("hung", {
+        probe: Probe.make("never answers while hung", Effect.suspend(() => {
+          if (!hang) return Effect.succeed("ok")
+          calls++
+          return Effect.never
+        }), { timeout: "100 millis" }),
+        every: "10 millis"
+      })
+      const exp = Experiment.make({
+        name: "hung probe",
+        hypothesis: hung,
+        method: Effect.gen(function*() {
+          hang = true
+          yield* Effect.sleep("1 second")
+        }).pipe(Effect.ensuring(Effect.sync(() => {
+          hang = false
+        })))
+      })
+      const r = yield* runWith(exp, "1 minute")
+      const during = events(r).flatMap((e) => e._tag === "Sample" && e.phase === "during" ? [e.sample] : [])
+      // At most ceil(100/10)+1 = 11 in flight: each sample times out at 100 ms, so about
+      // 11 probes start per 110 ms rather than 100 per second.
+      assert.isAtMost(during.length, 115)
+      const timedOut = during.filter((s) => !s.ok)
+      assert.deepStrictEqual([...new Set(timedOut.map((s) => s.error))], ["timed out after 100ms"])
+      assert.isAtLeast(timedOut.length, 80)
+      assert.isAtMost(calls, 110)
+    }))
+})
+
 describe("Guards and selectors in a run", () => {
   it.effect("a guard that refuses means nothing is touched", () =>
     Effect.gen(function*() {
