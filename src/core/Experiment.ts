@@ -245,10 +245,7 @@ export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Eff
         })
         yield* Effect.forEach(samplers, Fiber.interrupt)
         if (!ctx.dryRun) {
-          for (const h of experiment.hypotheses) {
-            const j = yield* Hypothesis.judgeDuring(h)
-            void j
-          }
+          yield* Effect.forEach(experiment.hypotheses, Hypothesis.judgeDuring, { discard: true })
           for (const h of experiment.hypotheses) {
             const j = yield* Hypothesis.check(h, "after")
             afterMet = afterMet && j.met
@@ -278,7 +275,7 @@ export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Eff
       const verdict = Verdict.decide({
         interrupted,
         beforeMet,
-        method: method.outcome === "skipped" && beforeMet && !ctx.dryRun ? { outcome: "completed", detail: "" } : method,
+        method,
         afterMet,
         objectivesMissed: ctx.dryRun || interrupted ? [] : missedObjectives(entries),
         cleanupFailed: ctx.cleanupFailed.value
