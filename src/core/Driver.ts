@@ -16,6 +16,14 @@ import type { Target } from "./Target.ts"
  */
 export interface Driver<F = any> {
   readonly name: string
+  /** How another process reaches this driver (an endpoint, a socket path); never secrets. */
+  readonly connection?: Record<string, unknown>
+  /**
+   * Computes, before anything is touched, revert data that is safe to apply whether or not
+   * the injection lands (it goes into the ledger's intent record). Without it, an intent
+   * whose injection may have half-landed has nothing to revert with.
+   */
+  readonly prepare?: (fault: F, target: Target) => Effect.Effect<Record<string, unknown>, DriverError>
   /** Lists the candidate targets for a fault (read-only; allowed in a dry run). */
   readonly discover: (fault: F) => Effect.Effect<ReadonlyArray<Target>, DriverError>
   /** Applies the fault to one target and returns the data needed to revert it. */

@@ -100,7 +100,7 @@ export interface RunOptions {
   readonly dryRun?: boolean
   /** Called for every journal entry as it is written (live views). */
   readonly onEntry?: (entry: Journal.Entry) => void
-  /** The ledger; default: in memory. */
+  /** The ledger; default: the `Ledger` service if provided, else in memory. */
   readonly ledger?: Ledger.Ledger["Service"]
 }
 
@@ -168,7 +168,8 @@ export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Eff
       const runId = options.runId ?? (yield* makeRunId)
       const journalFile = options.dir === undefined ? null : path.join(options.dir, "journal.jsonl")
       const journal = yield* Journal.make({ runId, file: journalFile ?? undefined, onEntry: options.onEntry })
-      const ledger = options.ledger ?? (yield* Ledger.makeMemory)
+      const provided = yield* Effect.serviceOption(Ledger.Ledger)
+      const ledger = options.ledger ?? (provided._tag === "Some" ? provided.value : yield* Ledger.makeMemory)
       let n = 0
       const ctx = Run.of({
         runId,
@@ -201,6 +202,7 @@ export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Eff
       const body = Effect.gen(function*() {
         // The heartbeat writer runs from the start, so the write history before the fault is
         // as long as the before-check and losses right after injection are measurable.
+        if (!ctx.dryRun) yield* ledger.beginRun(runId, journalFile)
         const writer = rpo && !ctx.dryRun ? yield* Effect.forkChild(Stopwatch.runWriter(rpo)) : undefined
         if (!ctx.dryRun) {
           for (const h of experiment.hypotheses) {
@@ -281,6 +283,8 @@ export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Eff
         cleanupFailed: ctx.cleanupFailed.value
       })
       yield* journal.append({ _tag: "RunEnded", status: verdict.status, cleanup: verdict.cleanup, reason: verdict.reason })
+      // Every revert has run: release the run's leases and dismiss its watchdog.
+      yield* ledger.endRun(runId)
       const result: RunResult = { runId, verdict, entries: journal.snapshot().slice(), journalFile }
       if (interrupted) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
       return result

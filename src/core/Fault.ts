@@ -5,9 +5,10 @@
  * @since 0.1.0
  */
 import { Cause, Context, Effect, Schedule, Schema, Scope } from "effect"
-import type { Driver } from "./Driver.ts"
+import type { Driver, DriverError } from "./Driver.ts"
 import * as Guard from "./Guard.ts"
 import type { Revert } from "./Journal.ts"
+import type { LeaseHeld, LedgerError, OrphanedFaults } from "./Ledger.ts"
 import { monoMillis } from "./Probe.ts"
 import { Run } from "./Run.ts"
 import * as Selector from "./Selector.ts"
@@ -155,7 +156,14 @@ export const inject = <D>(
   fault: Fault<D>
 ): Effect.Effect<
   ReadonlyArray<Injection>,
-  InjectionFailed | Selector.NoTargets | Selector.CapExceeded | Guard.GuardRejected | import("./Driver.ts").DriverError,
+  | InjectionFailed
+  | Selector.NoTargets
+  | Selector.CapExceeded
+  | Guard.GuardRejected
+  | DriverError
+  | LeaseHeld
+  | OrphanedFaults
+  | LedgerError,
   D | Run | Scope.Scope
 > =>
   Effect.gen(function*() {
@@ -171,25 +179,46 @@ export const inject = <D>(
       }
       const injection = yield* Effect.acquireRelease(
         Effect.gen(function*() {
-          yield* run.ledger.intent({ runId: run.runId, faultId, driver: driver.name, fault: fault._tag, target })
+          // Write-ahead: the lease and an intent carrying revert data that is safe whether
+          // or not the injection lands are on disk before the driver touches the target.
+          const prepared = driver.prepare ? yield* driver.prepare(fault, target) : {}
+          const planned: Revert = { driver: driver.name, fault: fault._tag, target, data: prepared }
+          yield* run.ledger.acquire(run.runId, target)
+          yield* run.ledger.intent({
+            runId: run.runId,
+            faultId,
+            driver: driver.name,
+            connection: driver.connection ?? {},
+            fault: fault._tag,
+            target,
+            revert: planned
+          })
           yield* run.journal.append({ _tag: "FaultInjecting", faultId, fault: fault._tag, spec, target })
           const startedMono = yield* monoMillis
           const data = yield* driver.inject(fault, target).pipe(
             Effect.tapCause((cause) =>
-              Effect.andThen(
-                run.journal.append({
+              Effect.gen(function*() {
+                yield* run.journal.append({
                   _tag: "FaultInjectFailed",
                   faultId,
                   fault: fault._tag,
                   error: errorText(Cause.squash(cause))
-                }),
-                // The injection may have half-landed: revert what the driver can, then close.
-                run.ledger.closed(faultId)
-              )
+                })
+                // The injection may have half-landed: undo it with the prepared data.
+                if (driver.prepare) {
+                  const undone = yield* Effect.exit(driver.revert(planned))
+                  if (undone._tag === "Failure") {
+                    run.cleanupFailed.value = true
+                    yield* run.journal.append({ _tag: "FaultRevertFailed", faultId, attempts: 1, error: errorText(Cause.squash(undone.cause)) })
+                    return
+                  }
+                }
+                yield* run.ledger.closed(faultId)
+              })
             ),
             Effect.mapError((e) => new InjectionFailed({ fault: fault._tag, target: `${target.kind} ${target.name}`, reason: errorText(e) }))
           )
-          const revertData: Revert = { driver: driver.name, fault: fault._tag, target, data }
+          const revertData: Revert = { driver: driver.name, fault: fault._tag, target, data: { ...prepared, ...data } }
           yield* run.ledger.injected(faultId, revertData)
           yield* run.journal.append({ _tag: "FaultInjected", faultId, fault: fault._tag, startedMono, revert: revertData })
           const inj: Injection = { faultId, fault: fault._tag, target, revert: revertData }

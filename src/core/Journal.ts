@@ -206,6 +206,48 @@ export const make = (options: {
   })
 
 /**
+ * Continues the hash chain of an existing journal file, for a process other than the one
+ * that started it (the watchdog journaling the reverts of a dead runner). A trailing
+ * partial line, left by a runner killed mid-write, was never part of the chain and is cut.
+ *
+ * @since 0.1.0
+ */
+export const appendTo = (file: string, event: Event): Effect.Effect<Entry, JournalInvalid> =>
+  Effect.clockWith((clock) =>
+    Effect.try({
+      try: () => {
+        let text = fs.readFileSync(file, "utf8")
+        const cut = text.lastIndexOf("\n", text.endsWith("\n") ? text.length - 2 : text.length - 1)
+        const tail = text.slice(cut + 1).trim()
+        let last: Entry | undefined
+        try {
+          last = tail === "" ? undefined : JSON.parse(tail) as Entry
+        } catch {
+          // A line the dead runner never finished: it was not part of the chain; drop it.
+          text = text.slice(0, cut + 1)
+          fs.writeFileSync(file, text)
+          const before = text.trimEnd().split("\n").at(-1)
+          last = before ? JSON.parse(before) as Entry : undefined
+        }
+        const prev = last?.hash ?? GENESIS
+        const body = {
+          seq: (last?.seq ?? -1) + 1,
+          runId: last?.runId ?? "",
+          at: clock.currentTimeMillisUnsafe(),
+          mono: Number(clock.monotonicTimeNanosUnsafe()) / 1e6,
+          event: redact(event)
+        }
+        const bodyJson = JSON.stringify(body)
+        const hash = hashText(prev, bodyJson)
+        const sep = text.length > 0 && !text.endsWith("\n") ? "\n" : ""
+        fs.appendFileSync(file, `${sep}${bodyJson.slice(0, -1)},"prev":"${prev}","hash":"${hash}"}\n`)
+        return { ...body, prev, hash } as Entry
+      },
+      catch: (e) => new JournalInvalid({ file, line: 0, problem: `cannot append: ${(e as Error).message}` })
+    })
+  )
+
+/**
  * A journal layer kept in memory.
  *
  * @since 0.1.0

@@ -1,45 +1,123 @@
 /**
  * The Ledger: the write-ahead record of faults that were (or may have been) injected and
- * not yet reverted. A record is opened before a driver touches a target, gains revert data
- * once the fault lands, and is closed once it is reverted.
+ * not yet reverted. Before a driver touches a target the run takes a lease on it and an
+ * intent record is written, already holding revert data that is safe whether or not the
+ * injection lands; after injection the record gains the driver's final revert data; after
+ * revert it is closed. A process that outlives the runner (the watchdog) or a later
+ * `faultline recover` reverts what is left open.
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import type { Revert } from "./Journal.ts"
-import type { Target } from "./Target.ts"
+import * as Target from "./Target.ts"
 
 /** @since 0.1.0 */
 export interface LedgerRecord {
   readonly runId: string
   readonly faultId: string
   readonly driver: string
+  /** The driver's connection settings (never secrets), so another process can reach it. */
+  readonly connection: Record<string, unknown>
   readonly fault: string
-  readonly target: Target
+  readonly target: Target.Target
   readonly state: "intent" | "injected" | "closed"
-  readonly revert?: Revert | undefined
+  /** At intent: revert data that is safe whether or not the injection landed. */
+  readonly revert: Revert
 }
 
 /**
- * Where a run records intents, injections and closings.
+ * Another live run holds the target.
+ *
+ * @since 0.1.0
+ */
+export class LeaseHeld extends Schema.TaggedError<LeaseHeld>()("LeaseHeld", {
+  target: Schema.String,
+  holder: Schema.String,
+  pid: Schema.Int
+}) {
+  override get message() {
+    return `${this.target} is held by run ${this.holder} (pid ${this.pid}); two runs may not inject into the same target at once`
+  }
+}
+
+/**
+ * A dead run left faults open on the target: recover first.
+ *
+ * @since 0.1.0
+ */
+export class OrphanedFaults extends Schema.TaggedError<OrphanedFaults>()("OrphanedFaults", {
+  target: Schema.String,
+  run: Schema.String,
+  faults: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return `${this.target} has open faults left by run ${this.run} (${this.faults.join(", ")}); run \`faultline recover\` first`
+  }
+}
+
+/**
+ * The ledger could not be written or read.
+ *
+ * @since 0.1.0
+ */
+export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError", {
+  operation: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `ledger ${this.operation}: ${this.detail}`
+  }
+}
+
+/**
+ * Where runs record leases, intents, injections and closings.
  *
  * @since 0.1.0
  */
 export class Ledger extends Context.Service<Ledger, {
-  readonly intent: (record: Omit<LedgerRecord, "state" | "revert">) => Effect.Effect<void>
+  /** Called once when a run starts (a file ledger starts the run's watchdog here). */
+  readonly beginRun: (runId: string, journalFile: string | null) => Effect.Effect<void, LedgerError>
+  /** Called once when a run ends, after every revert: releases its leases. */
+  readonly endRun: (runId: string) => Effect.Effect<void>
+  /** Takes the lease on a target for a run (re-entrant for the same run). */
+  readonly acquire: (runId: string, target: Target.Target) => Effect.Effect<void, LeaseHeld | OrphanedFaults | LedgerError>
+  readonly intent: (record: Omit<LedgerRecord, "state">) => Effect.Effect<void, LedgerError>
   readonly injected: (faultId: string, revert: Revert) => Effect.Effect<void>
   readonly closed: (faultId: string) => Effect.Effect<void>
+  /** Every record not yet closed. */
   readonly open: Effect.Effect<ReadonlyArray<LedgerRecord>>
 }>()("faultline/Ledger") {}
 
+// Leases between in-memory ledgers of the same process (two runs in one test suite).
+const memoryLeases = new Map<string, string>()
+
 /**
- * An in-memory ledger (the process-death-proof file ledger builds on the same shape).
+ * An in-memory ledger: leases hold between runs of this process; nothing survives it.
  *
  * @since 0.1.0
  */
 export const makeMemory = Effect.sync(() => {
   const records = new Map<string, LedgerRecord>()
+  const mine = new Set<string>()
   return Ledger.of({
+    beginRun: () => Effect.void,
+    endRun: (runId) =>
+      Effect.sync(() => {
+        for (const key of mine) if (memoryLeases.get(key) === runId) memoryLeases.delete(key)
+        mine.clear()
+      }),
+    acquire: (runId, target) =>
+      Effect.suspend(() => {
+        const key = Target.key(target)
+        const holder = memoryLeases.get(key)
+        if (holder !== undefined && holder !== runId) {
+          return Effect.fail(new LeaseHeld({ target: key, holder, pid: process.pid }))
+        }
+        memoryLeases.set(key, runId)
+        mine.add(key)
+        return Effect.void
+      }),
     intent: (r) => Effect.sync(() => void records.set(r.faultId, { ...r, state: "intent" })),
     injected: (faultId, revert) =>
       Effect.sync(() => {

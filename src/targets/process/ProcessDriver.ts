@@ -300,8 +300,21 @@ const make = Effect.gen(function*() {
 
   yield* Effect.addFinalizer(() => Effect.sync(() => procs.clear()))
 
+  // Revert data known before the fault lands: resuming (SIGCONT) or restarting from the spec
+  // is safe whether or not the injection happened.
+  const prepare = (fault: any, target: Target.Target) =>
+    Effect.map(Effect.mapError(get(target.name), driverError("prepare", target)), (e) => ({
+      name: e.name,
+      pid: e.pid,
+      group: e.ownsGroup,
+      spec: e.spec,
+      ...(fault._tag === "process.kill" ? { signal: fault.signal } : {})
+    }))
+
   return ProcessDriver.of({
     name: "process",
+    connection: {},
+    prepare,
     discover: () => Effect.sync(() => [...procs.values()].filter((e) => isAlive(e.pid)).map(toTarget)),
     inject,
     revert,

@@ -1,0 +1,278 @@
+/**
+ * The file ledger: JSON Lines per run under `<dir>/runs/`, leases under `<dir>/leases/`,
+ * every record written and fsync'ed before the step it guards. Starting a run spawns its
+ * watchdog, a detached process that reverts the run's open faults if the runner dies.
+ *
+ * @since 0.1.0
+ */
+import { spawn } from "node:child_process"
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Clock, Effect, Layer } from "effect"
+import type { Revert } from "../core/Journal.ts"
+import { LeaseHeld, Ledger, LedgerError, type LedgerRecord, OrphanedFaults } from "../core/Ledger.ts"
+import * as Target from "../core/Target.ts"
+
+/** The default ledger directory. @since 0.1.0 */
+export const DEFAULT_DIR = path.join("faultline-runs", "ledger")
+
+/** One line of a run's ledger file. @since 0.1.0 */
+export type Line =
+  | { readonly type: "run"; readonly runId: string; readonly pid: number; readonly journal: string | null; readonly at: number; readonly watchdogPid: number | null }
+  | ({ readonly type: "intent" } & Omit<LedgerRecord, "state">)
+  | { readonly type: "injected"; readonly faultId: string; readonly revert: Revert }
+  | { readonly type: "closed"; readonly faultId: string; readonly by: string }
+  | { readonly type: "run-closed"; readonly by: string }
+
+/** What the ledger knows of one run. @since 0.1.0 */
+export interface RunState {
+  readonly runId: string
+  readonly pid: number
+  readonly journal: string | null
+  readonly watchdogPid: number | null
+  readonly closed: boolean
+  /** Every fault of the run, latest state, in intent order. */
+  readonly faults: ReadonlyArray<LedgerRecord>
+}
+
+const runFile = (dir: string, runId: string) => path.join(dir, "runs", `${runId.replace(/[^\w.-]/g, "_")}.jsonl`)
+const leaseFile = (dir: string, key: string) =>
+  path.join(dir, "leases", `${createHash("sha1").update(key).digest("hex")}.lease`)
+
+/** Whether a pid is alive (a zombie counts as dead). @since 0.1.0 */
+export const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+  try {
+    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"))
+  } catch {
+    return true
+  }
+}
+
+/**
+ * Appends one record to a run's ledger file and flushes it to disk.
+ *
+ * @since 0.1.0
+ */
+export const appendLine = (dir: string, runId: string, line: Line): void => {
+  const file = runFile(dir, runId)
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const fd = fs.openSync(file, "a")
+  try {
+    fs.writeSync(fd, JSON.stringify(line) + "\n")
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+const parseRun = (file: string): RunState | null => {
+  let head: Extract<Line, { type: "run" }> | null = null
+  let closed = false
+  const faults = new Map<string, LedgerRecord>()
+  for (const text of fs.readFileSync(file, "utf8").split("\n")) {
+    if (text.trim() === "") continue
+    let line: Line
+    try {
+      line = JSON.parse(text) as Line
+    } catch {
+      continue // a record the runner never finished writing: it guarded nothing yet
+    }
+    switch (line.type) {
+      case "run":
+        head = line
+        break
+      case "intent": {
+        const { type: _t, ...rest } = line
+        faults.set(line.faultId, { ...rest, state: "intent" })
+        break
+      }
+      case "injected": {
+        const r = faults.get(line.faultId)
+        if (r) faults.set(line.faultId, { ...r, state: "injected", revert: line.revert })
+        break
+      }
+      case "closed": {
+        const r = faults.get(line.faultId)
+        if (r) faults.set(line.faultId, { ...r, state: "closed" })
+        break
+      }
+      case "run-closed":
+        closed = true
+        break
+    }
+  }
+  if (head === null) return null
+  return { runId: head.runId, pid: head.pid, journal: head.journal, watchdogPid: head.watchdogPid, closed, faults: [...faults.values()] }
+}
+
+/**
+ * Reads every run the ledger knows.
+ *
+ * @since 0.1.0
+ */
+export const readRuns = (dir: string): ReadonlyArray<RunState> => {
+  const runs = path.join(dir, "runs")
+  if (!fs.existsSync(runs)) return []
+  return fs.readdirSync(runs).filter((f) => f.endsWith(".jsonl")).flatMap((f) => {
+    const r = parseRun(path.join(runs, f))
+    return r ? [r] : []
+  })
+}
+
+/** Reads one run. @since 0.1.0 */
+export const readRun = (dir: string, runId: string): RunState | null => {
+  const file = runFile(dir, runId)
+  return fs.existsSync(file) ? parseRun(file) : null
+}
+
+/** A run is live while its runner lives and it has not closed. @since 0.1.0 */
+export const isLive = (run: RunState): boolean => !run.closed && pidAlive(run.pid)
+
+/** Open (not closed) faults of a run. @since 0.1.0 */
+export const openFaults = (run: RunState): ReadonlyArray<LedgerRecord> => run.faults.filter((f) => f.state !== "closed")
+
+/**
+ * Removes every lease a run holds.
+ *
+ * @since 0.1.0
+ */
+export const releaseLeases = (dir: string, runId: string): void => {
+  const leases = path.join(dir, "leases")
+  if (!fs.existsSync(leases)) return
+  for (const f of fs.readdirSync(leases)) {
+    const p = path.join(leases, f)
+    try {
+      if ((JSON.parse(fs.readFileSync(p, "utf8")) as { runId: string }).runId === runId) fs.rmSync(p, { force: true })
+    } catch {
+      // unreadable or already gone
+    }
+  }
+}
+
+const watchdogEntry = (): string => {
+  const self = fileURLToPath(import.meta.url)
+  return path.join(path.dirname(self), self.endsWith(".ts") ? "watchdogMain.ts" : "watchdogMain.js")
+}
+
+/**
+ * Makes a file ledger. With `watchdog` (the default), `beginRun` spawns the run's watchdog.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: { readonly dir?: string; readonly watchdog?: boolean } = {}) =>
+  Effect.gen(function*() {
+    const dir = path.resolve(options.dir ?? DEFAULT_DIR)
+    const runOf = new Map<string, string>()
+    const watchdogs = new Map<string, { end: () => void }>()
+    const tryWrite = (operation: string, f: () => void) =>
+      Effect.try({ try: f, catch: (e) => new LedgerError({ operation, detail: (e as Error).message }) })
+
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        for (const w of watchdogs.values()) w.end()
+      })
+    )
+
+    const beginRun = (runId: string, journal: string | null) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => tryWrite("beginRun", () => {
+        let watchdogPid: number | null = null
+        if (options.watchdog !== false) {
+          // The watchdog's stdin is a pipe whose other end only this process holds: when the
+          // runner dies, for whatever reason, the watchdog reads EOF.
+          const child = spawn(process.execPath, [watchdogEntry(), dir, runId, String(process.pid)], {
+            detached: true,
+            stdio: ["pipe", "ignore", "ignore"]
+          })
+          child.unref()
+          ;(child.stdin as unknown as { unref?: () => void }).unref?.()
+          child.stdin!.on("error", () => {})
+          watchdogPid = child.pid ?? null
+          watchdogs.set(runId, { end: () => child.stdin!.end() })
+        }
+        appendLine(dir, runId, { type: "run", runId, pid: process.pid, journal, at: now, watchdogPid })
+      }))
+
+    const endRun = (runId: string) =>
+      Effect.sync(() => {
+        appendLine(dir, runId, { type: "run-closed", by: "runner" })
+        releaseLeases(dir, runId)
+        watchdogs.get(runId)?.end()
+        watchdogs.delete(runId)
+      })
+
+    const acquire = (runId: string, target: Target.Target) =>
+      Effect.suspend((): Effect.Effect<void, LeaseHeld | OrphanedFaults | LedgerError> => {
+        const key = Target.key(target)
+        // Orphans first: open faults on this target left by a run that is no longer live.
+        for (const run of readRuns(dir)) {
+          if (run.runId === runId || isLive(run)) continue
+          const left = openFaults(run).filter((f) => Target.key(f.target) === key)
+          if (left.length > 0) {
+            return Effect.fail(new OrphanedFaults({ target: key, run: run.runId, faults: left.map((f) => `${f.fault} ${f.faultId}`) }))
+          }
+        }
+        const file = leaseFile(dir, key)
+        fs.mkdirSync(path.dirname(file), { recursive: true })
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            fs.writeFileSync(file, JSON.stringify({ runId, pid: process.pid, key }), { flag: "wx" })
+            return Effect.void
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
+              return Effect.fail(new LedgerError({ operation: "acquire", detail: (e as Error).message }))
+            }
+          }
+          let holder: { runId: string; pid: number } | null = null
+          try {
+            holder = JSON.parse(fs.readFileSync(file, "utf8"))
+          } catch {
+            holder = null
+          }
+          if (holder?.runId === runId) return Effect.void
+          const holderRun = holder ? readRun(dir, holder.runId) : null
+          if (holder && pidAlive(holder.pid) && !(holderRun?.closed ?? false)) {
+            return Effect.fail(new LeaseHeld({ target: key, holder: holder.runId, pid: holder.pid }))
+          }
+          // The holder is gone and left nothing open here (checked above): a stale lease.
+          fs.rmSync(file, { force: true })
+        }
+        return Effect.fail(new LedgerError({ operation: "acquire", detail: `could not take the lease on ${key}` }))
+      })
+
+    return Ledger.of({
+      beginRun,
+      endRun,
+      acquire,
+      intent: (r) =>
+        tryWrite("intent", () => {
+          runOf.set(r.faultId, r.runId)
+          appendLine(dir, r.runId, { type: "intent", ...r })
+        }),
+      injected: (faultId, revert) =>
+        Effect.sync(() => {
+          const runId = runOf.get(faultId)
+          if (runId) appendLine(dir, runId, { type: "injected", faultId, revert })
+        }),
+      closed: (faultId) =>
+        Effect.sync(() => {
+          const runId = runOf.get(faultId)
+          if (runId) appendLine(dir, runId, { type: "closed", faultId, by: "runner" })
+        }),
+      open: Effect.sync(() => readRuns(dir).flatMap(openFaults))
+    })
+  })
+
+/**
+ * The file ledger as the `Ledger` service.
+ *
+ * @since 0.1.0
+ */
+export const layer = (options: { readonly dir?: string; readonly watchdog?: boolean } = {}): Layer.Layer<Ledger> =>
+  Layer.effect(Ledger, make(options))

@@ -1,0 +1,42 @@
+/**
+ * The watchdog process of one run: `watchdogMain <ledger-dir> <run-id> <runner-pid>`.
+ * It waits for the runner to go (EOF on its stdin pipe, or the pid gone, polled), then, if
+ * the run did not close normally, reverts the run's open faults from the ledger.
+ *
+ * @since 0.1.0
+ */
+import { Deferred, Effect, Schedule } from "effect"
+import { pidAlive, readRun } from "./FileLedger.ts"
+import { recoverRun } from "./Recover.ts"
+
+const [dir, runId, pidText] = process.argv.slice(2)
+const runnerPid = Number(pidText)
+
+const main = Effect.gen(function*() {
+  const gone = yield* Deferred.make<string>()
+  process.stdin.on("end", () => Deferred.doneUnsafe(gone, Effect.succeed("stdin closed")))
+  process.stdin.on("error", () => Deferred.doneUnsafe(gone, Effect.succeed("stdin error")))
+  process.stdin.resume()
+  // The pipe is the fast path; the pid check catches a runner whose pipe was inherited.
+  const poll = Effect.repeat(
+    Effect.suspend(() => pidAlive(runnerPid) ? Effect.void : Deferred.succeed(gone, "pid gone")),
+    Schedule.spaced("100 millis")
+  )
+  yield* Effect.raceFirst(Deferred.await(gone), Effect.andThen(poll, Effect.never))
+  // A runner that closed its run normally also closes the pipe. Otherwise never act while
+  // the runner lives: wait for the run to close or the pid to go.
+  while (true) {
+    const run = readRun(dir!, runId!)
+    if (run?.closed) return
+    if (!pidAlive(runnerPid)) break
+    yield* Effect.sleep("25 millis")
+  }
+  const run = readRun(dir!, runId!)
+  if (run === null || run.closed) return
+  yield* recoverRun(dir!, run, "watchdog")
+})
+
+Effect.runPromise(main).then(
+  () => process.exit(0),
+  () => process.exit(1)
+)
