@@ -16,6 +16,8 @@ import * as Demo from "../demo/KvFailover.ts"
 import * as ExperimentFile from "../ExperimentFile.ts"
 import * as Report from "../report/Report.ts"
 import * as Runner from "../report/Runner.ts"
+import * as FileLedger from "../ledger/FileLedger.ts"
+import * as Recover from "../ledger/Recover.ts"
 import { ProcessDriver } from "../targets/process/ProcessDriver.ts"
 import { liveLine, summary } from "./Summary.ts"
 
@@ -79,14 +81,18 @@ const run = Command.make("run", {
       // The processes a file declares are its system under test, started (and owned) by this
       // run even in a dry run, so that targets resolve; the dry run still injects nothing.
       yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
-      const o = yield* Runner.run(ExperimentFile.toExperiment(decoded), { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) })
+      const o = yield* Runner.run(ExperimentFile.toExperiment(decoded), { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
+        Effect.provide(ledgerLayer(args.out))
+      )
       return yield* finish(o, args.json)
     }
     if (!/\.(ts|mts|js|mjs)$/.test(file)) {
       return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
     }
     const exp = yield* loadModule(file)
-    const o = yield* Runner.run(exp as Experiment.Experiment<ProcessDriver>, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) })
+    const o = yield* Runner.run(exp as Experiment.Experiment<ProcessDriver>, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
+      Effect.provide(ledgerLayer(args.out))
+    )
     return yield* finish(o, args.json)
   })).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
 
@@ -101,7 +107,9 @@ const demo = Command.make("demo", {
     const system = yield* Demo.startSystem({ lagMs: args.lagMs }).pipe(
       Effect.mapError((e) => new BadInput({ message: `could not start the demo system: ${e.message}` }))
     )
-    const o = yield* Runner.run(Demo.primaryLoss(system.routerUrl, { lagMs: args.lagMs }), { out: args.out, onEntry: live(args.json) })
+    const o = yield* Runner.run(Demo.primaryLoss(system.routerUrl, { lagMs: args.lagMs }), { out: args.out, onEntry: live(args.json) }).pipe(
+      Effect.provide(ledgerLayer(args.out))
+    )
     return yield* finish(o, args.json)
   })).pipe(Command.withDescription("run the kv-failover demo: kill the primary, measure RTO and RPO (no Docker, no AWS)"))
 
@@ -117,12 +125,33 @@ const report = Command.make("report", {
     exitCode = r.status === "running" ? 1 : Verdict.exitCode(r.status)
   })).pipe(Command.withDescription("rebuild the report of a run from its journal (verifies the hash chain)"))
 
+const recover = Command.make("recover", {
+  ledger: Flag.String("ledger").pipe(Flag.withDefault(FileLedger.DEFAULT_DIR), Flag.withDescription("the ledger directory")),
+  json
+}, (args) =>
+  Effect.gen(function*() {
+    const { rows, remaining } = yield* Recover.recover(path.resolve(args.ledger))
+    if (args.json) process.stdout.write(JSON.stringify({ rows, remaining }, null, 2) + "\n")
+    else if (rows.length === 0) process.stdout.write(`nothing open in ${args.ledger}\n`)
+    else {
+      const head = ["run", "fault", "target", "result", "detail"]
+      const table = [head, ...rows.map((r) => [r.run, `${r.fault} ${r.faultId.split("/").at(-1)}`, r.target, r.result, r.detail])]
+      const widths = head.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
+      for (const row of table) process.stdout.write(row.map((c, i) => c.padEnd(widths[i]!)).join("  ") + "\n")
+      process.stdout.write(`${remaining} faults left open by runs that are gone\n`)
+    }
+    exitCode = remaining === 0 ? 0 : 1
+  })).pipe(Command.withDescription("revert every fault left open by runs that died (reads the ledger); exit 0 when none is left"))
+
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, demo, report])
+  Command.withSubcommands([run, demo, report, recover])
 )
 
 const layer = ProcessDriver.layer.pipe(Layer.provideMerge(NodeServices.layer))
+
+// Runs started by the CLI keep their ledger next to their run folders, watched by a watchdog.
+const ledgerLayer = (out: string) => FileLedger.layer({ dir: path.join(out, "ledger") })
 
 const main = Command.runWith(cli, { version: "0.1.0", renderErrors: false })(process.argv.slice(2)).pipe(
   Effect.catchTag("BadInput", (e) =>
