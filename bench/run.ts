@@ -4,6 +4,7 @@
  *   (a) RTO accuracy against a real process with a precisely recorded outage
  *   (b) abort latency: manual halt -> three SIGSTOPped real processes resumed
  *   (c) CPU overhead and achieved rate of 10 continuous hypotheses at 10 ms
+ *   (d) runner death: SIGKILL of the runner to fault reverted by its watchdog
  *
  * Prints a table and writes bench/results.json: one object per figure,
  * { name, unit, baseline, measured, p50, p95, p99, goal, met }.
@@ -16,6 +17,7 @@ import { Process } from "../src/index.ts"
 import * as Abort from "./abort.ts"
 import * as Overhead from "./overhead.ts"
 import * as Rto from "./rto.ts"
+import * as Watchdog from "./watchdog.ts"
 import { type Row, table } from "./stats.ts"
 
 const RESULTS = fileURLToPath(new URL("./results.json", import.meta.url))
@@ -40,6 +42,10 @@ const main = async () => {
 
     log("\n(c) hypothesis overhead: 10 hypotheses every 10 ms, file journal, 1 s warm-up, median of 3 x 3 s windows")
     rows.push(...await Effect.runPromise(Overhead.run({ windowMs: 3000, warmupMs: 1000, repeats: 3, url: fixture.url, log })))
+    log(`  [${elapsed(t0)}]`)
+
+    log("\n(d) runner death: runner SIGKILLed after injecting process.pause; watchdog resumes it")
+    rows.push(...await Watchdog.run({ trials: 20, log }))
     log(`  [${elapsed(t0)}]`)
   } finally {
     await fixture.stop()
