@@ -85,10 +85,13 @@ const tmp = () => {
   return d
 }
 
-// The one run folder a run wrote under `out`.
+// The one run folder a run wrote under `out` (beside it: the ledger, every run closed).
 const runDir = (out: string) => {
-  const dirs = fs.readdirSync(out).filter((d) => fs.statSync(path.join(out, d)).isDirectory())
+  const dirs = fs.readdirSync(out).filter((d) => d !== "ledger" && fs.statSync(path.join(out, d)).isDirectory())
   assert.strictEqual(dirs.length, 1, `expected one run folder in ${out}, found ${dirs.join(", ")}`)
+  const ledger = path.join(out, "ledger", "runs", `${dirs[0]}.jsonl`)
+  assert.isTrue(fs.existsSync(ledger), `the run's ledger ${ledger} exists`)
+  assert.include(fs.readFileSync(ledger, "utf8"), '"type":"run-closed"')
   return path.join(out, dirs[0]!)
 }
 
