@@ -29,6 +29,9 @@ const processRevert = (record: LedgerRecord): Effect.Effect<void, DriverError> =
     }
     const fail = (reason: string, detail: string) =>
       new DriverError({ driver: "process", operation: "revert", target: `${data.name} (pid ${data.pid})`, reason, detail })
+    // Never signal pid 0, 1 or a negative number taken from a damaged record: kill(0) and
+    // kill(-1) reach whole process groups.
+    if (!Number.isInteger(data.pid) || data.pid <= 1) return yield* fail("InvalidRecord", `pid ${data.pid} is not a process`)
     switch (record.fault) {
       case "process.pause": {
         try {

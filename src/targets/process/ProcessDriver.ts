@@ -198,7 +198,9 @@ const make = Effect.gen(function*() {
     })
 
   const signalPid = (e: Entry, signal: NodeJS.Signals, operation: string) =>
-    Effect.try({
+    !Number.isInteger(e.pid) || e.pid <= 1
+      ? Effect.fail(new ProcessError({ reason: "SignalFailed", target: e.name, operation, detail: `refusing to signal pid ${e.pid}` }))
+      : Effect.try({
       try: () => process.kill(e.ownsGroup ? -e.pid : e.pid, signal),
       catch: (err) =>
         new ProcessError({ reason: "SignalFailed", target: e.name, operation, detail: (err as Error).message })
@@ -273,6 +275,7 @@ const make = Effect.gen(function*() {
         case "process.pause": {
           // SIGCONT to a running or vanished process is harmless: idempotent by nature.
           yield* Effect.sync(() => {
+            if (!Number.isInteger(data.pid) || data.pid <= 1) return
             try {
               process.kill(data.group ? -data.pid : data.pid, "SIGCONT")
             } catch {
