@@ -142,6 +142,8 @@ const toDriverError = (operation: string, target: string) => (e: DockerError) =>
 
 const IPTABLES = "/usr/sbin/iptables"
 const TC = "/usr/sbin/tc"
+// The handle of the root qdiscs faultline adds ("fl"), so reverts delete only their own.
+const QDISC_HANDLE = "f1"
 
 const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
@@ -300,6 +302,11 @@ const make = (config: DockerConfig) =>
       c.running ? Effect.void : Effect.fail(new DockerError({ reason: "Conflict", target: c.name, operation, detail: `container is ${c.paused ? "paused" : c.status}, not running` }))
 
     // ---- inject -------------------------------------------------------------------------------
+    // When an injection fails after its marker was written, undo whatever half-landed (which
+    // also deletes the marker), so a failed injection leaves nothing behind.
+    const guarded = <A>(fault: string, data: Record<string, unknown>, marker: string, act: Effect.Effect<A, DockerError>) =>
+      act.pipe(Effect.onError(() => Effect.ignore(revertData(fault, { ...data, marker }))))
+
     const injectDocker = Effect.fn("DockerDriver.inject")(function*(fault: any, target: Target.Target) {
       const c = yield* inspect(target.id)
       const ctr = client.getContainer(c.id)
@@ -309,25 +316,31 @@ const make = (config: DockerConfig) =>
           yield* ensureRunning("kill", c)
           const data = { container: c.id, name: c.name, signal: fault.signal }
           const marker = yield* createMarker(tag, c, data, {})
-          yield* call("kill", c.name, () => ctr.kill({ signal: fault.signal }))
-          if (fault.signal === "SIGKILL") {
-            // Dead, or already restarted by a restart policy (a new StartedAt).
-            yield* verify("kill", c.name, "container exit", Effect.map(inspect(c.id), (s) => !s.running || s.startedAt !== c.startedAt))
-          }
+          yield* guarded(tag, data, marker, Effect.gen(function*() {
+            yield* call("kill", c.name, () => ctr.kill({ signal: fault.signal }))
+            if (fault.signal === "SIGKILL") {
+              // Dead, or already restarted by a restart policy (a new StartedAt).
+              yield* verify("kill", c.name, "container exit", Effect.map(inspect(c.id), (s) => !s.running || s.startedAt !== c.startedAt))
+            }
+          }))
           return { ...data, marker }
         }
         case "docker.stop": {
           const data = { container: c.id, name: c.name }
           const marker = yield* createMarker(tag, c, data, {})
-          yield* call("stop", c.name, notModifiedOk(() => ctr.stop({ t: fault.graceSeconds })))
-          yield* verify("stop", c.name, "container stopped", Effect.map(inspect(c.id), (s) => !s.running && !s.paused))
+          yield* guarded(tag, data, marker, Effect.andThen(
+            call("stop", c.name, notModifiedOk(() => ctr.stop({ t: fault.graceSeconds }))),
+            verify("stop", c.name, "container stopped", Effect.map(inspect(c.id), (s) => !s.running && !s.paused))
+          ))
           return { ...data, marker }
         }
         case "docker.restart": {
           const data = { container: c.id, name: c.name }
           const marker = yield* createMarker(tag, c, data, {})
-          yield* call("restart", c.name, () => ctr.restart({ t: fault.graceSeconds }))
-          yield* verify("restart", c.name, "a new start", Effect.map(inspect(c.id), (s) => s.running && s.startedAt !== c.startedAt))
+          yield* guarded(tag, data, marker, Effect.andThen(
+            call("restart", c.name, () => ctr.restart({ t: fault.graceSeconds })),
+            verify("restart", c.name, "a new start", Effect.map(inspect(c.id), (s) => s.running && s.startedAt !== c.startedAt))
+          ))
           return { ...data, marker }
         }
         case "docker.pause": {
@@ -335,9 +348,11 @@ const make = (config: DockerConfig) =>
           const run = yield* runId
           const data = { container: c.id, name: c.name }
           const marker = yield* createMarker(tag, c, data, { [Labels.pausedBy]: run })
-          yield* call("pause", c.name, () => ctr.pause())
-          const s = yield* inspect(c.id)
-          if (!s.paused) return yield* ineffective("pause", c.name, `state is ${s.status} after pause`)
+          yield* guarded(tag, data, marker, Effect.gen(function*() {
+            yield* call("pause", c.name, () => ctr.pause())
+            const s = yield* inspect(c.id)
+            if (!s.paused) return yield* ineffective("pause", c.name, `state is ${s.status} after pause`)
+          }))
           return { ...data, marker }
         }
         case "docker.disconnect": {
@@ -349,9 +364,11 @@ const make = (config: DockerConfig) =>
           const aliases = ep.aliases.filter((a) => !c.id.startsWith(a))
           const data = { container: c.id, name: c.name, network: fault.network, aliases, ipv4Static: ep.ipv4Static, ipv6Static: ep.ipv6Static }
           const marker = yield* createMarker(tag, c, data, { [Labels.disconnectedFrom]: fault.network })
-          yield* call("disconnect", c.name, () => client.getNetwork(fault.network).disconnect({ Container: c.id, Force: true }))
-          const s = yield* inspect(c.id)
-          if (s.networks[fault.network] !== undefined) return yield* ineffective("disconnect", c.name, `still attached to ${fault.network}`)
+          yield* guarded(tag, data, marker, Effect.gen(function*() {
+            yield* call("disconnect", c.name, () => client.getNetwork(fault.network).disconnect({ Container: c.id, Force: true }))
+            const s = yield* inspect(c.id)
+            if (s.networks[fault.network] !== undefined) return yield* ineffective("disconnect", c.name, `still attached to ${fault.network}`)
+          }))
           return { ...data, marker }
         }
         case "docker.partition": {
@@ -368,10 +385,12 @@ const make = (config: DockerConfig) =>
           const data = { container: c.id, name: c.name, peers: fault.peers, rules, comment }
           const marker = yield* createMarker(tag, c, data, {})
           const script = ["set -e", ...rules.map((r) => `${IPTABLES} -w -I ${r.map(sh).join(" ")}`), `${IPTABLES} -w -S`].join("\n")
-          const r = yield* runHelper(c.id, script, "partition")
-          if (r.exitCode !== 0) return yield* helperFailed("partition", c.name, r)
-          const present = r.output.split("\n").filter((l) => l.includes(`--comment ${comment}`)).length
-          if (present < rules.length) return yield* ineffective("partition", c.name, `${present}/${rules.length} iptables rules present`)
+          yield* guarded(tag, data, marker, Effect.gen(function*() {
+            const r = yield* runHelper(c.id, script, "partition")
+            if (r.exitCode !== 0) return yield* helperFailed("partition", c.name, r)
+            const present = r.output.split("\n").filter((l) => l.includes(`--comment ${comment}`)).length
+            if (present < rules.length) return yield* ineffective("partition", c.name, `${present}/${rules.length} iptables rules present`)
+          }))
           return { ...data, marker }
         }
         case "docker.bandwidth":
@@ -387,17 +406,31 @@ const make = (config: DockerConfig) =>
               ...(fault.duplicatePercent !== undefined ? ["duplicate", `${fault.duplicatePercent}%`] : []),
               ...(fault.corruptPercent !== undefined ? ["corrupt", `${fault.corruptPercent}%`] : [])
             ]
-          const data = { container: c.id, name: c.name, device: fault.device, qdisc: kind }
+          const data = { container: c.id, name: c.name, device: fault.device ?? null, qdisc: kind }
           const marker = yield* createMarker(tag, c, data, {})
-          const script = `set -e\n${TC} qdisc replace dev ${sh(fault.device)} root ${kind} ${params.map(sh).join(" ")}\n${TC} qdisc show dev ${sh(fault.device)}`
-          const r = yield* runHelper(c.id, script, kind)
-          if (r.exitCode !== 0) {
-            if (/qdisc kind is unknown/i.test(r.output)) {
-              return yield* new DockerError({ reason: "Unsupported", target: c.name, operation: tag, detail: `the kernel lacks sch_${kind} (${r.output.trim()})` })
+          // Without a device, the one carrying the default route (interface names change when a
+          // container is reconnected). Our qdisc has a handle of its own, so the revert deletes
+          // exactly it, on whichever device it sits.
+          const script = [
+            "set -e",
+            fault.device ? `DEV=${sh(fault.device)}` : `DEV=$(ip -o route show default | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -1)`,
+            `[ -n "$DEV" ] || DEV=$(ls /sys/class/net | grep -v '^lo$' | head -1)`,
+            `${TC} qdisc replace dev "$DEV" root handle ${QDISC_HANDLE}: ${kind} ${params.map(sh).join(" ")}`,
+            `echo "DEVICE=$DEV"`,
+            `${TC} qdisc show dev "$DEV"`
+          ].join("\n")
+          yield* guarded(tag, data, marker, Effect.gen(function*() {
+            const r = yield* runHelper(c.id, script, kind)
+            if (r.exitCode !== 0) {
+              if (/qdisc kind is unknown/i.test(r.output)) {
+                return yield* new DockerError({ reason: "Unsupported", target: c.name, operation: tag, detail: `the kernel lacks sch_${kind} (${r.output.trim()})` })
+              }
+              return yield* helperFailed(tag, c.name, r)
             }
-            return yield* helperFailed(tag, c.name, r)
-          }
-          if (!new RegExp(`qdisc ${kind} \\S+ root`).test(r.output)) return yield* ineffective(tag, c.name, `no root ${kind} qdisc on ${fault.device}: ${r.output.trim()}`)
+            if (!new RegExp(`qdisc ${kind} ${QDISC_HANDLE}: root`).test(r.output)) {
+              return yield* ineffective(tag, c.name, `no root ${kind} qdisc: ${r.output.trim()}`)
+            }
+          }))
           return { ...data, marker }
         }
         case "docker.remove": {
@@ -477,10 +510,13 @@ const make = (config: DockerConfig) =>
           case "docker.bandwidth":
           case "docker.netem": {
             if (c.running) {
-              const dev = sh(String(data.device ?? "eth0"))
-              const kind = String(data.qdisc)
-              const script = `if ${TC} qdisc show dev ${dev} | grep -q 'qdisc ${kind} .* root'; then ${TC} qdisc del dev ${dev} root; fi\n! ${TC} qdisc show dev ${dev} | grep -q 'qdisc ${kind} .* root'`
-              const r = yield* runHelper(c.id, script, `${kind}-revert`)
+              const script = [
+                `for DEV in $(ls /sys/class/net); do`,
+                `  if ${TC} qdisc show dev "$DEV" | grep -q 'qdisc [a-z_]* ${QDISC_HANDLE}: root'; then ${TC} qdisc del dev "$DEV" root; fi`,
+                `  if ${TC} qdisc show dev "$DEV" | grep -q 'qdisc [a-z_]* ${QDISC_HANDLE}: root'; then exit 1; fi`,
+                `done`
+              ].join("\n")
+              const r = yield* runHelper(c.id, script, `${String(data.qdisc)}-revert`)
               if (r.exitCode !== 0) return yield* helperFailed(`${fault}.revert`, c.name, r)
             }
             break

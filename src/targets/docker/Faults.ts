@@ -138,7 +138,7 @@ export class DockerPartition extends Schema.TaggedClass<DockerPartition>()("dock
 }
 
 /**
- * `docker.bandwidth`: limit egress of `device` (default eth0) with a tbf qdisc. Reverting
+ * `docker.bandwidth`: limit egress of `device` (default: the default route's interface) with a tbf qdisc. Reverting
  * deletes the qdisc.
  *
  * @since 0.1.0
@@ -149,7 +149,8 @@ export class DockerBandwidth extends Schema.TaggedClass<DockerBandwidth>()("dock
   rate: Schema.String.check(Schema.isPattern(/^\d+(\.\d+)?(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/)),
   burst: Schema.String.check(Schema.isPattern(/^\d+(\.\d+)?(b|kb|k|mb|m|kbit|mbit)?$/)),
   latencyMs: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
-  device: Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_.-]{1,15}$/))
+  /** Default: the interface of the default route. */
+  device: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_.-]{1,15}$/)))
 }) {
   get driver() {
     return driver
@@ -160,7 +161,7 @@ export class DockerBandwidth extends Schema.TaggedClass<DockerBandwidth>()("dock
 }
 
 /**
- * `docker.netem`: delay, loss, duplication, corruption on `device` (default eth0) with a netem
+ * `docker.netem`: delay, loss, duplication, corruption on `device` (default: the default route's interface) with a netem
  * qdisc. Needs the kernel module `sch_netem`; where it is missing, planning the fault fails
  * with `Unsupported` naming the module — it never silently does nothing.
  *
@@ -173,7 +174,8 @@ export class DockerNetem extends Schema.TaggedClass<DockerNetem>()("docker.netem
   lossPercent: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 100 }))),
   duplicatePercent: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 100 }))),
   corruptPercent: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 100 }))),
-  device: Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_.-]{1,15}$/))
+  /** Default: the interface of the default route. */
+  device: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_.-]{1,15}$/)))
 }) {
   get driver() {
     return driver
@@ -228,7 +230,7 @@ export const disconnect = (options: { readonly target: Selector.Selector; readon
 /** `docker.partition` from peers (container names or ids). @since 0.1.0 */
 export const partition = (options: { readonly target: Selector.Selector; readonly peers: ReadonlyArray<string> }): DockerPartition =>
   new DockerPartition({ target: options.target, peers: [...options.peers] })
-/** `docker.bandwidth` (tbf); burst default "32kbit", latency default 400 ms, device eth0. @since 0.1.0 */
+/** `docker.bandwidth` (tbf); burst default "32kbit", latency default 400 ms. @since 0.1.0 */
 export const bandwidth = (options: {
   readonly target: Selector.Selector
   readonly rate: string
@@ -241,9 +243,9 @@ export const bandwidth = (options: {
     rate: options.rate,
     burst: options.burst ?? "32kbit",
     latencyMs: options.latencyMs ?? 400,
-    device: options.device ?? "eth0"
+    ...(options.device !== undefined ? { device: options.device } : {})
   })
-/** `docker.netem`; device default eth0. @since 0.1.0 */
+/** `docker.netem`. @since 0.1.0 */
 export const netem = (options: {
   readonly target: Selector.Selector
   readonly delayMs?: number
@@ -252,7 +254,7 @@ export const netem = (options: {
   readonly duplicatePercent?: number
   readonly corruptPercent?: number
   readonly device?: string
-}): DockerNetem => new DockerNetem({ ...options, device: options.device ?? "eth0" })
+}): DockerNetem => new DockerNetem(options)
 /** `docker.remove` (irreversible). @since 0.1.0 */
 export const remove = (options: { readonly target: Selector.Selector; readonly volumes?: boolean }): DockerRemove =>
   new DockerRemove({ target: options.target, volumes: options.volumes ?? false })
