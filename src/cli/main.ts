@@ -7,7 +7,7 @@
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Exit, Fiber, Layer, Schema } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Experiment from "../core/Experiment.ts"
 import * as Journal from "../core/Journal.ts"
@@ -117,9 +117,38 @@ const report = Command.make("report", {
     exitCode = r.status === "running" ? 1 : Verdict.exitCode(r.status)
   })).pipe(Command.withDescription("rebuild the report of a run from its journal (verifies the hash chain)"))
 
+// `recover`, first version: Docker only, from the marker volumes the Docker driver writes before
+// it touches a container. The general ledger-based recovery (all drivers) supersedes the
+// dispatch here; `--docker` stays as the Docker part of it.
+const recover = Command.make("recover", {
+  docker: Flag.Boolean("docker").pipe(Flag.withDefault(false), Flag.withDescription("revert Docker faults and remove helpers left by dead runs")),
+  runId: Flag.String("run").pipe(Flag.optional, Flag.withDescription("only this run id (default: every run whose runner is gone)")),
+  force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("also revert faults whose runner process still looks alive on this host")),
+  socket: Flag.String("docker-socket").pipe(Flag.optional, Flag.withDescription("the Docker Engine socket (default /var/run/docker.sock)")),
+  json
+}, (args) =>
+  Effect.gen(function*() {
+    if (!args.docker) return yield* new BadInput({ message: "recover: say what to recover (--docker)" })
+    const Docker = yield* Effect.promise(() => import("../targets/docker/index.ts"))
+    const r = yield* Docker.recover({ runId: Option.getOrUndefined(args.runId), force: args.force }).pipe(
+      Effect.provide(Docker.DockerDriver.layerConfig({ socketPath: Option.getOrUndefined(args.socket) }))
+    )
+    if (args.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n")
+    else {
+      const lines = [
+        ...r.reverted.map((x) => `reverted  ${x}`),
+        ...r.helpersRemoved.map((x) => `removed   helper ${x}`),
+        ...r.skipped.map((x) => `skipped   ${x}`),
+        ...r.failed.map((x) => `FAILED    ${x}`)
+      ]
+      process.stdout.write(`${lines.length === 0 ? "nothing to recover" : lines.join("\n")}\n`)
+    }
+    exitCode = r.failed.length > 0 ? 1 : 0
+  })).pipe(Command.withDescription("revert faults left behind by runs that died (Docker: --docker)"))
+
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, demo, report])
+  Command.withSubcommands([run, demo, report, recover])
 )
 
 const layer = ProcessDriver.layer.pipe(Layer.provideMerge(NodeServices.layer))

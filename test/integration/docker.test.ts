@@ -6,6 +6,7 @@
  */
 import { spawn } from "node:child_process"
 import * as os from "node:os"
+import { fileURLToPath } from "node:url"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
 import { afterAll, assert, beforeAll, it } from "vitest"
 import * as Fault from "../../src/core/Fault.ts"
@@ -21,6 +22,7 @@ import { describeWith } from "./require.ts"
 import { dockerMissing, hostPort, type Session, startSession } from "./docker/fixture.ts"
 
 const missing = await dockerMissing()
+const root = fileURLToPath(new URL("../../", import.meta.url))
 
 const withDriver = <A, E, R>(f: (d: Docker.DockerDriver["Service"]) => Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
@@ -344,6 +346,43 @@ describeWith("Docker Engine", missing, () => {
     } finally {
       alive.kill("SIGKILL")
     }
+  })
+
+  it("the CLI: faultline recover --docker --run <id> reverts a dead run's faults", async () => {
+    const dead = `${s.id}-cli`
+    const web = `${s.id}-web`
+    await rt.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        const d = yield* Docker.DockerDriver
+        const fault = Docker.pause({ target: Selector.all })
+        const [t] = (yield* d.discover(fault)).filter((t) => t.name === web)
+        return yield* d.inject(fault, t!)
+      }),
+      runLayer(dead)
+    ))
+    assert.isTrue((await state(web)).paused)
+    const cli = (args: ReadonlyArray<string>) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, ["src/cli/main.ts", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+        let out = ""
+        child.stdout.on("data", (c) => (out += c))
+        child.stderr.on("data", (c) => (out += c))
+        child.on("exit", (code) => resolve({ code, out }))
+      })
+    const bad = await cli(["recover"])
+    assert.strictEqual(bad.code, 2, bad.out)
+    // The run's owner is this (live) test process: without --force its faults are left alone.
+    const skipped = JSON.parse((await cli(["recover", "--docker", "--run", dead, "--json"])).out)
+    assert.deepStrictEqual([skipped.reverted.length, skipped.skipped.length], [0, 1])
+    assert.isTrue((await state(web)).paused)
+    const r = await cli(["recover", "--docker", "--run", dead, "--force", "--json"])
+    assert.strictEqual(r.code, 0, r.out)
+    const report = JSON.parse(r.out)
+    assert.strictEqual(report.reverted.length, 1)
+    assert.match(report.reverted[0], /docker\.pause/)
+    assert.isFalse((await state(web)).paused)
+    const again = await cli(["recover", "--docker", "--run", dead, "--force"])
+    assert.match(again.out, /nothing to recover/)
   })
 
   it("a failed injection leaves no marker behind", async () => {
