@@ -4,6 +4,8 @@
  *   (a) RTO accuracy against a real process with a precisely recorded outage
  *   (b) abort latency: manual halt -> three SIGSTOPped real processes resumed
  *   (c) CPU overhead and achieved rate of 10 continuous hypotheses at 10 ms
+ *   (d) Docker fan-out: docker.pause injected and reverted across N = 1, 10, 50 containers
+ *       with bounded concurrency (a row saying why when no Docker Engine answers)
  *
  * Prints a table and writes bench/results.json: one object per figure,
  * { name, unit, baseline, measured, p50, p95, p99, goal, met }.
@@ -14,6 +16,7 @@ import { Effect } from "effect"
 import { startOutageFixture } from "../examples/kv-failover/system.mjs"
 import { Process } from "../src/index.ts"
 import * as Abort from "./abort.ts"
+import * as DockerBench from "./docker.ts"
 import * as Overhead from "./overhead.ts"
 import * as Rto from "./rto.ts"
 import { type Row, table } from "./stats.ts"
@@ -44,6 +47,10 @@ const main = async () => {
   } finally {
     await fixture.stop()
   }
+
+  log("\n(d) Docker fan-out: docker.pause inject+revert across N = 1, 10, 50 containers, concurrency 10")
+  rows.push(...await DockerBench.run({ sizes: [1, 10, 50], trials: (n) => (n === 1 ? 10 : n === 10 ? 5 : 3), concurrency: 10, log }))
+  log(`  [${elapsed(t0)}]`)
 
   const left = started.filter((pid) => Process.isAlive(pid))
   if (left.length > 0) log(`\nWARNING: processes still running: ${left.join(", ")}`)

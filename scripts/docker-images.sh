@@ -7,7 +7,8 @@
 #                           the helper image of the docker.partition / bandwidth / netem faults
 # Usage: scripts/docker-images.sh [prefix] [tag] [label=value ...]
 #   defaults: prefix "faultline/", tag "latest". Extra label=value pairs label every image.
-# Idempotent: an image that exists already is kept.
+# Idempotent: an image that exists already is kept. FAULTLINE_IMAGES="busybox nettools" limits
+# which are built (default: all three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=${1:-faultline/}
@@ -24,7 +25,8 @@ fi
 node_bin=node_modules/node/bin/node
 [ -x "$node_bin" ] || node_bin=$(command -v node)
 
-exists() { docker image inspect "$1" >/dev/null 2>&1; }
+wanted=" ${FAULTLINE_IMAGES:-busybox node nettools} "
+exists() { [[ "$wanted" != *" $(basename "${1%%:*}") "* ]] || docker image inspect "$1" >/dev/null 2>&1; }
 
 # Copies binaries and every shared library they load (per ldd) into a rootfs.
 with_libs() {
