@@ -32,7 +32,7 @@ const withDriver = <A, E, R>(f: (d: Docker.DockerDriver["Service"]) => Effect.Ef
 
 const httpGet = (ip: string) => ["/bin/sh", "-c", `printf 'GET /health HTTP/1.0\\r\\n\\r\\n' | nc -w 1 ${ip} 8080 | grep -q '200 OK'`]
 
-const runLayer = (runId: string, options: { guards?: ReadonlyArray<Guard.Guard>; irreversible?: boolean } = {}) =>
+const runLayer = (runId: string, options: { guards?: ReadonlyArray<Guard.Guard>; irreversible?: boolean; dryRun?: boolean } = {}) =>
   Layer.effect(
     Run,
     Effect.gen(function*() {
@@ -44,7 +44,7 @@ const runLayer = (runId: string, options: { guards?: ReadonlyArray<Guard.Guard>;
         journal,
         ledger,
         guards: options.guards ?? [],
-        dryRun: false,
+        dryRun: options.dryRun ?? false,
         irreversible: options.irreversible ?? false,
         cleanupFailed: { value: false },
         nextFaultId: () => `${runId}/f${++n}`
@@ -131,6 +131,14 @@ describeWith("Docker Engine", missing, () => {
     const exit = await runExit(Effect.scoped(Fault.inject(Docker.pause({ target: sel }))), { guards: [Guard.maxTargets(2)] })
     assert.strictEqual(failure(exit)?._tag, "GuardRejected")
     assert.match(failure(exit).reason, /cap is 2/)
+  })
+
+  it("a dry run plans against real containers and touches nothing", async () => {
+    const web = `${s.id}-web`
+    const inj = await run(Effect.scoped(Fault.inject(Docker.pause({ target: Selector.name(web) }))), { dryRun: true })
+    assert.strictEqual(inj.length, 0)
+    assert.isFalse((await state(web)).paused)
+    assert.strictEqual((await markers()).length, 0)
   })
 
   it("docker.pause: paused with a marker labelled faultline.paused-by; revert unpauses; reverting twice is a no-op", async () => {

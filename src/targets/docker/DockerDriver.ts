@@ -448,10 +448,10 @@ const make = (config: DockerConfig) =>
     const revertData = Effect.fn("DockerDriver.revert")(function*(fault: string, data: Record<string, unknown>) {
       const id = String(data.container ?? "")
       if (fault === "docker.pause" && id !== "") {
-        // The hot path of mass reverts: unpause straight away; "not paused" (409) and "no such
-        // container" (404) mean there is nothing to undo. Then confirm.
+        // The hot path of mass reverts: unpause straight away; "is not paused" (HTTP 500 or 409)
+        // and "no such container" (404) mean there is nothing to undo. Then confirm.
         yield* call("unpause", String(data.name ?? id), () => client.getContainer(id).unpause()).pipe(
-          Effect.catchIf((e) => e.reason === "Conflict" || e.reason === "NotFound", () => Effect.void)
+          Effect.catchIf((e) => e.reason === "Conflict" || e.reason === "NotFound" || /is not paused/i.test(e.detail), () => Effect.void)
         )
         const s = yield* inspectOrNull(id)
         if (s?.paused) return yield* new DockerError({ reason: "Conflict", target: s.name, operation: "unpause", detail: "still paused" })
