@@ -29,7 +29,7 @@ export interface DockerBenchOptions {
 }
 
 const skipped = (reason: string): ReadonlyArray<Row> => [
-  row({ name: `docker.pause inject+revert fan-out — skipped: ${reason}`, unit: "ms", baseline: null, measured: null, p50: null, p95: null, p99: null, goal: null, met: null })
+  row({ name: `docker.pause_fanout (skipped: ${reason})`, unit: "ms", baseline: null, measured: null, p50: null, p95: null, p99: null, goal: null, met: null })
 ]
 
 /** Runs the fan-out benchmark, or returns one row saying why it was skipped. */
@@ -112,7 +112,7 @@ export const run = async (options: DockerBenchOptions): Promise<ReadonlyArray<Ro
     const one = percentile(results.get(1) ?? [], 50)
     const reference = [...sequential.entries()].map(([n, times]) =>
       row({
-        name: `docker.pause inject+revert, N=${n} containers one by one (reference)`,
+        name: `docker.pause_fanout.n${n}_one_by_one`,
         unit: "ms",
         baseline: null,
         measured: percentile(times, 50),
@@ -128,14 +128,14 @@ export const run = async (options: DockerBenchOptions): Promise<ReadonlyArray<Ro
       const p50 = percentile(times, 50)
       const linear = n * one
       return row({
-        name: `docker.pause inject+revert, N=${n} containers, concurrency ${options.concurrency} (baseline: ${n} x N=1 median)`,
+        name: `docker.pause_fanout.n${n}`,
         unit: "ms",
         baseline: n === 1 ? null : linear,
         measured: p50,
         p50,
         p95: percentile(times, 95),
         p99: percentile(times, 99),
-        goal: n === 1 ? null : "<= 0.5 x baseline (sub-linear)",
+        goal: n === 1 ? null : `<= 0.5 x ${n} x N=1 (sub-linear)`,
         met: n === 1 ? null : p50 <= 0.5 * linear
       })
     }), ...reference]
