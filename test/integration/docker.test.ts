@@ -316,12 +316,20 @@ describeWith("Docker Engine", missing, () => {
       ))
     await inject(Docker.pause({ target: Selector.all }), web)
     await inject(Docker.disconnect({ target: Selector.all, network: s.network }), peer)
+    await inject(Docker.partition({ target: Selector.all, peers: [web] }), `${s.id}-client`)
+    await inject(Docker.bandwidth({ target: Selector.all, rate: "2mbit" }), `${s.id}-healthy`)
     await s.docker.createContainer({ Image: s.images.nettools, Cmd: ["/bin/sleep", "3600"], Labels: { ...s.labels, "faultline.run": dead, "faultline.helper": "partition" } })
     assert.isTrue((await state(web)).paused)
     assert.isUndefined((await state(peer)).networks[s.network])
 
-    const report = await rt.runPromise(Docker.recover({ runId: dead, force: true }))
-    assert.strictEqual(report.reverted.length, 2, JSON.stringify(report))
+    // recover runs with a driver whose default helper image does not exist: the markers name
+    // the image that added the rules and qdiscs.
+    const other = ManagedRuntime.make(Docker.DockerDriver.layerConfig({ helperImage: "faultline-test/no-such-image:none" }))
+    const report = await other.runPromise(Docker.recover({ runId: dead, force: true }))
+    await other.dispose()
+    assert.strictEqual(report.reverted.length, 4, JSON.stringify(report))
+    assert.notMatch((await helper(`${s.id}-client`, "/usr/sbin/iptables -S")).output, /faultline-/)
+    assert.notMatch((await helper(`${s.id}-healthy`, "/usr/sbin/tc qdisc show")).output, /qdisc tbf/)
     assert.strictEqual(report.helpersRemoved.length, 1)
     assert.deepStrictEqual(report.failed, [])
     assert.isFalse((await state(web)).paused)

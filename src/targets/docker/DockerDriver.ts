@@ -193,13 +193,13 @@ const make = (config: DockerConfig) =>
       })
     })
 
-    const helperRun = (networkMode: string, target: string, script: string, purpose: string) =>
+    const helperRun = (networkMode: string, target: string, script: string, purpose: string, image = helperImage) =>
       Effect.gen(function*() {
         const run = yield* runId
         return yield* Effect.acquireUseRelease(
           call("helper.create", target, () =>
             client.createContainer({
-              Image: helperImage,
+              Image: image,
               Cmd: ["/bin/sh", "-c", script],
               Tty: true,
               Labels: { [Labels.run]: run, [Labels.owner]: owner, [Labels.helper]: purpose, [Labels.target]: target },
@@ -207,7 +207,7 @@ const make = (config: DockerConfig) =>
             })).pipe(
               Effect.mapError((e) =>
                 e.reason === "NotFound" && /image/i.test(e.detail)
-                  ? new DockerError({ ...e, detail: `helper image ${helperImage} not found; build it with scripts/docker-images.sh (${e.detail})` })
+                  ? new DockerError({ ...e, detail: `helper image ${image} not found; build it with scripts/docker-images.sh (${e.detail})` })
                   : e
               )
             ),
@@ -382,7 +382,7 @@ const make = (config: DockerConfig) =>
             ["INPUT", "-s", ip, "-m", "comment", "--comment", comment, "-j", "DROP"],
             ["OUTPUT", "-d", ip, "-m", "comment", "--comment", comment, "-j", "DROP"]
           ])
-          const data = { container: c.id, name: c.name, peers: fault.peers, rules, comment }
+          const data = { container: c.id, name: c.name, peers: fault.peers, rules, comment, helperImage }
           const marker = yield* createMarker(tag, c, data, {})
           const script = ["set -e", ...rules.map((r) => `${IPTABLES} -w -I ${r.map(sh).join(" ")}`), `${IPTABLES} -w -S`].join("\n")
           yield* guarded(tag, data, marker, Effect.gen(function*() {
@@ -406,7 +406,7 @@ const make = (config: DockerConfig) =>
               ...(fault.duplicatePercent !== undefined ? ["duplicate", `${fault.duplicatePercent}%`] : []),
               ...(fault.corruptPercent !== undefined ? ["corrupt", `${fault.corruptPercent}%`] : [])
             ]
-          const data = { container: c.id, name: c.name, device: fault.device ?? null, qdisc: kind }
+          const data = { container: c.id, name: c.name, device: fault.device ?? null, qdisc: kind, helperImage }
           const marker = yield* createMarker(tag, c, data, {})
           // Without a device, the one carrying the default route (interface names change when a
           // container is reconnected). Our qdisc has a handle of its own, so the revert deletes
@@ -512,7 +512,8 @@ const make = (config: DockerConfig) =>
               if (c.paused) {
                 return yield* new DockerError({ reason: "Conflict", target: c.name, operation: "partition.revert", detail: "container is paused; unpause it first" })
               }
-              const r = yield* runHelper(c.id, script, "partition-revert")
+              // The image that added the rules removes them (recover may run with another default).
+              const r = yield* helperRun(`container:${c.id}`, c.id, script, "partition-revert", typeof data.helperImage === "string" ? data.helperImage : helperImage)
               if (r.exitCode !== 0) return yield* helperFailed("partition.revert", c.name, r)
             }
             break
@@ -526,7 +527,7 @@ const make = (config: DockerConfig) =>
                 `  if ${TC} qdisc show dev "$DEV" | grep -q 'qdisc [a-z_]* ${QDISC_HANDLE}: root'; then exit 1; fi`,
                 `done`
               ].join("\n")
-              const r = yield* runHelper(c.id, script, `${String(data.qdisc)}-revert`)
+              const r = yield* helperRun(`container:${c.id}`, c.id, script, `${String(data.qdisc)}-revert`, typeof data.helperImage === "string" ? data.helperImage : helperImage)
               if (r.exitCode !== 0) return yield* helperFailed(`${fault}.revert`, c.name, r)
             }
             break
