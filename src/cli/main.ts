@@ -130,9 +130,18 @@ const recover = Command.make("recover", {
   Effect.gen(function*() {
     if (!args.docker) return yield* new BadInput({ message: "recover: say what to recover (--docker)" })
     const Docker = yield* Effect.promise(() => import("../targets/docker/index.ts"))
-    const r = yield* Docker.recover({ runId: Option.getOrUndefined(args.runId), force: args.force }).pipe(
-      Effect.provide(Docker.DockerDriver.layerConfig({ socketPath: Option.getOrUndefined(args.socket) }))
+    const result = yield* Docker.recover({ runId: Option.getOrUndefined(args.runId), force: args.force }).pipe(
+      Effect.provide(Docker.DockerDriver.layerConfig({ socketPath: Option.getOrUndefined(args.socket) })),
+      Effect.map((r) => ({ ok: true as const, r })),
+      // The engine is unreachable (or answered with an error): nothing was recovered; exit 1.
+      Effect.catchTag("DockerError", (e) => Effect.succeed({ ok: false as const, message: e.message }))
     )
+    if (!result.ok) {
+      process.stderr.write(`faultline: recover --docker: ${result.message}\n`)
+      exitCode = 1
+      return
+    }
+    const r = result.r
     if (args.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n")
     else {
       const lines = [

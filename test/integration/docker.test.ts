@@ -387,6 +387,9 @@ describeWith("Docker Engine", missing, () => {
       })
     const bad = await cli(["recover"])
     assert.strictEqual(bad.code, 2, bad.out)
+    const down = await cli(["recover", "--docker", "--docker-socket", "/nonexistent/docker.sock"])
+    assert.strictEqual(down.code, 1, down.out)
+    assert.match(down.out, /Unavailable/)
     // The run's owner is this (live) test process: without --force its faults are left alone.
     const skipped = JSON.parse((await cli(["recover", "--docker", "--run", dead, "--json"])).out)
     assert.deepStrictEqual([skipped.reverted.length, skipped.skipped.length], [0, 1])
