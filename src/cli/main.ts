@@ -16,6 +16,7 @@ import * as Demo from "../demo/KvFailover.ts"
 import * as ExperimentFile from "../ExperimentFile.ts"
 import * as Report from "../report/Report.ts"
 import * as Runner from "../report/Runner.ts"
+import { DockerDriver } from "../targets/docker/DockerDriver.ts"
 import { ProcessDriver } from "../targets/process/ProcessDriver.ts"
 import { liveLine, summary } from "./Summary.ts"
 
@@ -66,6 +67,8 @@ const loadModule = (file: string) =>
     return exp as Experiment.Experiment<any>
   })
 
+const optionalDocker = DockerDriver.layer.pipe(Layer.catchTag("DockerError", () => Layer.empty)) as unknown as Layer.Layer<DockerDriver>
+
 const run = Command.make("run", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
   json,
@@ -79,14 +82,24 @@ const run = Command.make("run", {
       // The processes a file declares are its system under test, started (and owned) by this
       // run even in a dry run, so that targets resolve; the dry run still injects nothing.
       yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
-      const o = yield* Runner.run(ExperimentFile.toExperiment(decoded), { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) })
+      const exp = ExperimentFile.toExperiment(decoded)
+      const o = ExperimentFile.usesDocker(decoded)
+        ? yield* Runner.run(exp, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
+          Effect.provide(DockerDriver.layer),
+          Effect.mapError((e) => new BadInput({ message: `${file}: the Docker driver is unavailable: ${e.message}` }))
+        )
+        : yield* Runner.run(exp, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) })
       return yield* finish(o, args.json)
     }
     if (!/\.(ts|mts|js|mjs)$/.test(file)) {
       return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
     }
     const exp = yield* loadModule(file)
-    const o = yield* Runner.run(exp as Experiment.Experiment<ProcessDriver>, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) })
+    // A module's experiment may need the Docker driver; its type is not visible here, so the
+    // driver is offered when dockerode loads (it connects to the engine only when used).
+    const o = yield* Runner.run(exp as Experiment.Experiment<ProcessDriver | DockerDriver>, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
+      Effect.provide(optionalDocker)
+    )
     return yield* finish(o, args.json)
   })).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
 

@@ -5,7 +5,9 @@
  * in afterAll.
  */
 import { spawn } from "node:child_process"
+import * as fs from "node:fs"
 import * as os from "node:os"
+import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
 import { afterAll, assert, beforeAll, it } from "vitest"
@@ -28,6 +30,19 @@ const withDriver = <A, E, R>(f: (d: Docker.DockerDriver["Service"]) => Effect.Ef
   Effect.gen(function*() {
     const d = yield* Docker.DockerDriver
     return yield* f(d)
+  })
+
+const cliRun = (args: ReadonlyArray<string>) =>
+  new Promise<{ code: number | null; out: string; stdout: string }>((resolve) => {
+    const child = spawn(process.execPath, ["src/cli/main.ts", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    let stdout = ""
+    child.stdout.on("data", (c) => {
+      out += c
+      stdout += c
+    })
+    child.stderr.on("data", (c) => (out += c))
+    child.on("exit", (code) => resolve({ code, out, stdout }))
   })
 
 const httpGet = (ip: string) => ["/bin/sh", "-c", `printf 'GET /health HTTP/1.0\\r\\n\\r\\n' | nc -w 1 ${ip} 8080 | grep -q '200 OK'`]
@@ -377,31 +392,66 @@ describeWith("Docker Engine", missing, () => {
       runLayer(dead)
     ))
     assert.isTrue((await state(web)).paused)
-    const cli = (args: ReadonlyArray<string>) =>
-      new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(process.execPath, ["src/cli/main.ts", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
-        let out = ""
-        child.stdout.on("data", (c) => (out += c))
-        child.stderr.on("data", (c) => (out += c))
-        child.on("exit", (code) => resolve({ code, out }))
-      })
+    const cli = cliRun
     const bad = await cli(["recover"])
     assert.strictEqual(bad.code, 2, bad.out)
     const down = await cli(["recover", "--docker", "--docker-socket", "/nonexistent/docker.sock"])
     assert.strictEqual(down.code, 1, down.out)
     assert.match(down.out, /Unavailable/)
     // The run's owner is this (live) test process: without --force its faults are left alone.
-    const skipped = JSON.parse((await cli(["recover", "--docker", "--run", dead, "--json"])).out)
+    const skipped = JSON.parse((await cli(["recover", "--docker", "--run", dead, "--json"])).stdout)
     assert.deepStrictEqual([skipped.reverted.length, skipped.skipped.length], [0, 1])
     assert.isTrue((await state(web)).paused)
     const r = await cli(["recover", "--docker", "--run", dead, "--force", "--json"])
     assert.strictEqual(r.code, 0, r.out)
-    const report = JSON.parse(r.out)
+    const report = JSON.parse(r.stdout)
     assert.strictEqual(report.reverted.length, 1)
     assert.match(report.reverted[0], /docker\.pause/)
     assert.isFalse((await state(web)).paused)
     const again = await cli(["recover", "--docker", "--run", dead, "--force"])
     assert.match(again.out, /nothing to recover/)
+  })
+
+  it("a YAML experiment with docker faults runs through the CLI; docker.remove needs irreversible: true", async () => {
+    const web = `${s.id}-web`
+    const port = await hostPort(s.docker, web, 8080)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-docker-"))
+    try {
+      const yaml = (method: string, extra = "") => `
+name: docker pause from a file
+hypothesis:
+  - name: web answers
+    probe: { http: { url: "http://127.0.0.1:${port}/health", timeout: "500 millis" } }
+    every: "20 millis"
+    samples: 10
+    tolerance: [{ _tag: SuccessRatio, atLeast: 0.5, confidence: 0.9 }]
+method:
+${method}
+${extra}`
+      fs.writeFileSync(path.join(dir, "pause.yaml"), yaml(`  - inject: { fault: docker.pause, target: { name: ["${web}"] } }\n  - sleep: "300 millis"`))
+      const ok = await cliRun(["run", path.join(dir, "pause.yaml"), "--json", "--out", dir])
+      assert.strictEqual(ok.code, 0, ok.out)
+      const report = JSON.parse(ok.stdout)
+      assert.strictEqual(report.status, "passed")
+      assert.strictEqual(report.faults[0].fault, "docker.pause")
+      assert.isNotNull(report.faults[0].revertedAt)
+      assert.isFalse((await state(web)).paused)
+
+      const doomed = `${s.id}-file-doomed`
+      await s.start(doomed)
+      fs.writeFileSync(path.join(dir, "remove.yaml"), yaml(`  - inject: { fault: docker.remove, target: { name: ["${doomed}"] } }`))
+      const refused = await cliRun(["run", path.join(dir, "remove.yaml"), "--json", "--out", dir])
+      assert.strictEqual(refused.code, 1, refused.out)
+      assert.match(JSON.parse(refused.stdout).method.error, /irreversible/)
+      assert.isTrue((await state(doomed)).running)
+      fs.writeFileSync(path.join(dir, "remove2.yaml"), yaml(`  - inject: { fault: docker.remove, target: { name: ["${doomed}"] } }`, "irreversible: true"))
+      const removed = await cliRun(["run", path.join(dir, "remove2.yaml"), "--json", "--out", dir])
+      assert.strictEqual(removed.code, 0, removed.out)
+      const gone = await s.docker.getContainer(doomed).inspect().then(() => false, (e) => e.statusCode === 404)
+      assert.isTrue(gone)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("a failed injection leaves no marker behind", async () => {
