@@ -5,6 +5,8 @@
  *   (b) abort latency: manual halt -> three SIGSTOPped real processes resumed
  *   (c) CPU overhead and achieved rate of 10 continuous hypotheses at 10 ms
  *   (d) runner death: SIGKILL of the runner to fault reverted by its watchdog
+ *   (e) Docker fan-out: docker.pause injected and reverted across N = 1, 10, 50 containers
+ *       with bounded concurrency (a row saying why when no Docker Engine answers)
  *
  * Prints a table and writes bench/results.json: one object per figure,
  * { name, unit, baseline, measured, p50, p95, p99, goal, met }.
@@ -15,6 +17,7 @@ import { Effect } from "effect"
 import { startOutageFixture } from "../examples/kv-failover/system.mjs"
 import { Process } from "../src/index.ts"
 import * as Abort from "./abort.ts"
+import * as DockerBench from "./docker.ts"
 import * as Overhead from "./overhead.ts"
 import * as Rto from "./rto.ts"
 import * as Watchdog from "./watchdog.ts"
@@ -50,6 +53,10 @@ const main = async () => {
   } finally {
     await fixture.stop()
   }
+
+  log("\n(e) Docker fan-out: docker.pause inject+revert across N = 1, 10, 50 containers, concurrency 10")
+  rows.push(...await DockerBench.run({ sizes: [1, 10, 50], trials: (n) => (n === 1 ? 10 : n === 10 ? 5 : 3), concurrency: 10, log }))
+  log(`  [${elapsed(t0)}]`)
 
   const left = started.filter((pid) => Process.isAlive(pid))
   if (left.length > 0) log(`\nWARNING: processes still running: ${left.join(", ")}`)

@@ -17,6 +17,7 @@ import * as Selector from "./core/Selector.ts"
 import * as Stopwatch from "./core/Stopwatch.ts"
 import * as Tolerance from "./core/Tolerance.ts"
 import * as Probes from "./probes/index.ts"
+import * as Docker from "./targets/docker/Faults.ts"
 import * as Process from "./targets/process/index.ts"
 
 const DurationText = Schema.String.check(
@@ -63,7 +64,32 @@ const toSelector = (s: FileSelector): Selector.Selector => {
 const FileFault = Schema.Union([
   Schema.Struct({ fault: Schema.Literal("process.kill"), target: FileSelector, signal: Schema.optionalKey(Process.Signal) }),
   Schema.Struct({ fault: Schema.Literal("process.pause"), target: FileSelector }),
-  Schema.Struct({ fault: Schema.Literal("process.restart"), target: FileSelector })
+  Schema.Struct({ fault: Schema.Literal("process.restart"), target: FileSelector }),
+  Schema.Struct({ fault: Schema.Literal("docker.kill"), target: FileSelector, signal: Schema.optionalKey(Docker.Signal) }),
+  Schema.Struct({ fault: Schema.Literal("docker.stop"), target: FileSelector, graceSeconds: Schema.optionalKey(Docker.DockerStop.fields.graceSeconds) }),
+  Schema.Struct({ fault: Schema.Literal("docker.restart"), target: FileSelector, graceSeconds: Schema.optionalKey(Docker.DockerRestart.fields.graceSeconds) }),
+  Schema.Struct({ fault: Schema.Literal("docker.pause"), target: FileSelector }),
+  Schema.Struct({ fault: Schema.Literal("docker.disconnect"), target: FileSelector, network: Schema.String }),
+  Schema.Struct({ fault: Schema.Literal("docker.partition"), target: FileSelector, peers: Docker.DockerPartition.fields.peers }),
+  Schema.Struct({
+    fault: Schema.Literal("docker.bandwidth"),
+    target: FileSelector,
+    rate: Docker.DockerBandwidth.fields.rate,
+    burst: Schema.optionalKey(Docker.DockerBandwidth.fields.burst),
+    latencyMs: Schema.optionalKey(Docker.DockerBandwidth.fields.latencyMs),
+    device: Docker.DockerBandwidth.fields.device
+  }),
+  Schema.Struct({
+    fault: Schema.Literal("docker.netem"),
+    target: FileSelector,
+    delayMs: Docker.DockerNetem.fields.delayMs,
+    jitterMs: Docker.DockerNetem.fields.jitterMs,
+    lossPercent: Docker.DockerNetem.fields.lossPercent,
+    duplicatePercent: Docker.DockerNetem.fields.duplicatePercent,
+    corruptPercent: Docker.DockerNetem.fields.corruptPercent,
+    device: Docker.DockerNetem.fields.device
+  }),
+  Schema.Struct({ fault: Schema.Literal("docker.remove"), target: FileSelector, volumes: Schema.optionalKey(Schema.Boolean) })
 ])
 type FileFault = typeof FileFault.Type
 
@@ -76,8 +102,38 @@ const toFault = (f: FileFault): Fault.Fault<any> => {
       return Process.pause({ target })
     case "process.restart":
       return Process.restart({ target })
+    case "docker.kill":
+      return Docker.kill({ target, ...(f.signal ? { signal: f.signal } : {}) })
+    case "docker.stop":
+      return Docker.stop({ target, ...(f.graceSeconds !== undefined ? { graceSeconds: f.graceSeconds } : {}) })
+    case "docker.restart":
+      return Docker.restart({ target, ...(f.graceSeconds !== undefined ? { graceSeconds: f.graceSeconds } : {}) })
+    case "docker.pause":
+      return Docker.pause({ target })
+    case "docker.disconnect":
+      return Docker.disconnect({ target, network: f.network })
+    case "docker.partition":
+      return Docker.partition({ target, peers: f.peers })
+    case "docker.bandwidth": {
+      const { fault: _f, target: _t, ...rest } = f
+      return Docker.bandwidth({ target, ...rest })
+    }
+    case "docker.netem": {
+      const { fault: _f, target: _t, ...rest } = f
+      return Docker.netem({ target, ...rest })
+    }
+    case "docker.remove":
+      return Docker.remove({ target, volumes: f.volumes ?? false })
   }
 }
+
+/**
+ * Whether a decoded file injects any `docker.*` fault (the CLI then provides the Docker driver).
+ *
+ * @since 0.1.0
+ */
+export const usesDocker = (f: ExperimentFile): boolean =>
+  f.method.some((step) => "inject" in step && step.inject.fault.startsWith("docker."))
 
 const FileProbe = Schema.Union([
   Schema.Struct({
@@ -140,7 +196,9 @@ export const ExperimentFile = Schema.Struct({
     }))
   })),
   objectives: Schema.optionalKey(Schema.Struct({ rto: Schema.optionalKey(DurationText), rpo: Schema.optionalKey(DurationText) })),
-  guards: Schema.optionalKey(Schema.Array(Guard))
+  guards: Schema.optionalKey(Schema.Array(Guard)),
+  /** Allow faults that cannot be reverted (`docker.remove`). */
+  irreversible: Schema.optionalKey(Schema.Boolean)
 })
 /** @since 0.1.0 */
 export type ExperimentFile = typeof ExperimentFile.Type
@@ -230,7 +288,8 @@ export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
       ...(f.objectives?.rto ? { rto: f.objectives.rto as Duration.Input } : {}),
       ...(f.objectives?.rpo ? { rpo: f.objectives.rpo as Duration.Input } : {})
     },
-    ...(f.guards ? { guards: f.guards } : {})
+    ...(f.guards ? { guards: f.guards } : {}),
+    ...(f.irreversible ? { irreversible: true } : {})
   })
 }
 

@@ -7,7 +7,7 @@
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Exit, Fiber, Layer, Schema } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Experiment from "../core/Experiment.ts"
 import * as Journal from "../core/Journal.ts"
@@ -18,6 +18,7 @@ import * as Report from "../report/Report.ts"
 import * as Runner from "../report/Runner.ts"
 import * as FileLedger from "../ledger/FileLedger.ts"
 import * as Recover from "../ledger/Recover.ts"
+import { DockerDriver } from "../targets/docker/DockerDriver.ts"
 import { ProcessDriver } from "../targets/process/ProcessDriver.ts"
 import { liveLine, summary } from "./Summary.ts"
 
@@ -68,6 +69,8 @@ const loadModule = (file: string) =>
     return exp as Experiment.Experiment<any>
   })
 
+const optionalDocker = DockerDriver.layer.pipe(Layer.catchTag("DockerError", () => Layer.empty)) as unknown as Layer.Layer<DockerDriver>
+
 const run = Command.make("run", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
   json,
@@ -81,17 +84,27 @@ const run = Command.make("run", {
       // The processes a file declares are its system under test, started (and owned) by this
       // run even in a dry run, so that targets resolve; the dry run still injects nothing.
       yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
-      const o = yield* Runner.run(ExperimentFile.toExperiment(decoded), { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
-        Effect.provide(ledgerLayer(args.out))
-      )
+      const exp = ExperimentFile.toExperiment(decoded)
+      const o = ExperimentFile.usesDocker(decoded)
+        ? yield* Runner.run(exp, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
+          Effect.provide(ledgerLayer(args.out)),
+          Effect.provide(DockerDriver.layer),
+          Effect.mapError((e) => new BadInput({ message: `${file}: the Docker driver is unavailable: ${e.message}` }))
+        )
+        : yield* Runner.run(exp, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
+          Effect.provide(ledgerLayer(args.out))
+        )
       return yield* finish(o, args.json)
     }
     if (!/\.(ts|mts|js|mjs)$/.test(file)) {
       return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
     }
     const exp = yield* loadModule(file)
-    const o = yield* Runner.run(exp as Experiment.Experiment<ProcessDriver>, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
-      Effect.provide(ledgerLayer(args.out))
+    // A module's experiment may need the Docker driver; its type is not visible here, so the
+    // driver is offered when dockerode loads (it connects to the engine only when used).
+    const o = yield* Runner.run(exp as Experiment.Experiment<ProcessDriver | DockerDriver>, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
+      Effect.provide(ledgerLayer(args.out)),
+      Effect.provide(optionalDocker)
     )
     return yield* finish(o, args.json)
   })).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
@@ -125,13 +138,48 @@ const report = Command.make("report", {
     exitCode = r.status === "running" ? 1 : Verdict.exitCode(r.status)
   })).pipe(Command.withDescription("rebuild the report of a run from its journal (verifies the hash chain)"))
 
+// `recover`: every fault that runs which are gone left open in the ledger (all drivers with an
+// out-of-process reverter); with --docker, also what the Docker driver's marker volumes record
+// (and helper containers), which needs only the engine.
 const recover = Command.make("recover", {
   ledger: Flag.String("ledger").pipe(Flag.withDefault(FileLedger.DEFAULT_DIR), Flag.withDescription("the ledger directory")),
+  docker: Flag.Boolean("docker").pipe(Flag.withDefault(false), Flag.withDescription("also revert Docker faults and remove helpers left by dead runs, from the engine's marker volumes")),
+  runId: Flag.String("run").pipe(Flag.optional, Flag.withDescription("Docker: only this run id (default: every run whose runner is gone)")),
+  force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("Docker: also revert faults whose runner process still looks alive on this host")),
+  socket: Flag.String("docker-socket").pipe(Flag.optional, Flag.withDescription("the Docker Engine socket (default /var/run/docker.sock)")),
   json
 }, (args) =>
   Effect.gen(function*() {
     const { rows, remaining } = yield* Recover.recover(path.resolve(args.ledger))
-    if (args.json) process.stdout.write(JSON.stringify({ rows, remaining }, null, 2) + "\n")
+    let failed = remaining > 0
+    let docker: unknown = null
+    if (args.docker) {
+      const Docker = yield* Effect.promise(() => import("../targets/docker/index.ts"))
+      const result = yield* Docker.recover({ runId: Option.getOrUndefined(args.runId), force: args.force }).pipe(
+        Effect.provide(Docker.DockerDriver.layerConfig({ socketPath: Option.getOrUndefined(args.socket) })),
+        Effect.map((r) => ({ ok: true as const, r })),
+        // The engine is unreachable (or answered with an error): nothing was recovered; exit 1.
+        Effect.catchTag("DockerError", (e) => Effect.succeed({ ok: false as const, message: e.message }))
+      )
+      if (!result.ok) {
+        process.stderr.write(`faultline: recover --docker: ${result.message}\n`)
+        failed = true
+      } else {
+        docker = result.r
+        failed = failed || result.r.failed.length > 0
+        if (!args.json) {
+          const r = result.r
+          const lines = [
+            ...r.reverted.map((x) => `reverted  ${x}`),
+            ...r.helpersRemoved.map((x) => `removed   helper ${x}`),
+            ...r.skipped.map((x) => `skipped   ${x}`),
+            ...r.failed.map((x) => `FAILED    ${x}`)
+          ]
+          process.stdout.write(`docker: ${lines.length === 0 ? "nothing to recover" : `\n${lines.join("\n")}`}\n`)
+        }
+      }
+    }
+    if (args.json) process.stdout.write(JSON.stringify({ rows, remaining, docker }, null, 2) + "\n")
     else if (rows.length === 0) process.stdout.write(`nothing open in ${args.ledger}\n`)
     else {
       const head = ["run", "fault", "target", "result", "detail"]
@@ -140,8 +188,8 @@ const recover = Command.make("recover", {
       for (const row of table) process.stdout.write(row.map((c, i) => c.padEnd(widths[i]!)).join("  ") + "\n")
       process.stdout.write(`${remaining} faults left open by runs that are gone\n`)
     }
-    exitCode = remaining === 0 ? 0 : 1
-  })).pipe(Command.withDescription("revert every fault left open by runs that died (reads the ledger); exit 0 when none is left"))
+    exitCode = failed ? 1 : 0
+  })).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger; --docker: also Docker markers); exit 0 when none is left"))
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),

@@ -33,6 +33,8 @@ export interface Experiment<R = never> {
   readonly stopwatches: { readonly rto?: Stopwatch.Rto | undefined; readonly rpo?: Stopwatch.Heartbeat<any> | undefined }
   readonly objectives: { readonly rto?: Duration.Duration | undefined; readonly rpo?: Duration.Duration | undefined }
   readonly guards: ReadonlyArray<Guard.Guard>
+  /** Irreversible faults (e.g. `docker.remove`) are allowed; default false. */
+  readonly irreversible: boolean
   /** Phantom: the services this experiment requires. */
   readonly "~R"?: (_: never) => R
 }
@@ -72,6 +74,8 @@ export const make = <
   readonly stopwatches?: { readonly rto?: Stopwatch.Rto; readonly rpo?: W }
   readonly objectives?: { readonly rto?: Duration.Input; readonly rpo?: Duration.Input }
   readonly guards?: ReadonlyArray<Guard.Guard>
+  /** Allow faults that cannot be reverted (e.g. `docker.remove`); default false. */
+  readonly irreversible?: boolean
 }): Experiment<Exclude<RM | ServicesOf<H> | ServicesOf<A> | ServicesOf<W>, Run | Scope.Scope>> => ({
   [TypeId]: TypeId,
   name: config.name,
@@ -87,7 +91,8 @@ export const make = <
     rto: config.objectives?.rto === undefined ? undefined : Duration.fromInputUnsafe(config.objectives.rto),
     rpo: config.objectives?.rpo === undefined ? undefined : Duration.fromInputUnsafe(config.objectives.rpo)
   },
-  guards: config.guards ?? [Guard.maxTargets(10)]
+  guards: config.guards ?? [Guard.maxTargets(10)],
+  irreversible: config.irreversible ?? false
 })
 
 /** @since 0.1.0 */
@@ -176,6 +181,7 @@ export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Eff
         journal,
         ledger,
         guards: experiment.guards,
+        irreversible: experiment.irreversible,
         dryRun: options.dryRun ?? false,
         cleanupFailed: { value: false },
         nextFaultId: () => `${runId}/f${++n}`

@@ -26,6 +26,13 @@ export interface Fault<D = unknown> {
   readonly _tag: string
   readonly target: Selector.Selector
   readonly driver: Context.Key<D, Driver>
+  /**
+   * Guards the fault's driver asks for by default (e.g. Docker's allow-label and target
+   * cap). A guard of the same kind among the run's own guards replaces the default one.
+   */
+  readonly defaultGuards?: ReadonlyArray<Guard.Guard> | undefined
+  /** The fault cannot be undone (e.g. `docker.remove`): refused unless the experiment says `irreversible: true`. */
+  readonly irreversible?: boolean | undefined
 }
 
 /** The driver service a fault requires. @since 0.1.0 */
@@ -115,6 +122,17 @@ export const revert = (injection: Injection): Effect.Effect<void, never, Run> =>
 const drivers = new WeakMap<Injection, Driver>()
 
 /**
+ * The guards that apply to a fault: the run's own, plus each of the fault's default guards
+ * whose kind the run does not already have.
+ *
+ * @since 0.1.0
+ */
+export const guardsFor = (runGuards: ReadonlyArray<Guard.Guard>, fault: Fault<any>): ReadonlyArray<Guard.Guard> => [
+  ...runGuards,
+  ...(fault.defaultGuards ?? []).filter((d) => !runGuards.some((g) => g._tag === d._tag))
+]
+
+/**
  * Resolves the targets of a fault and checks the run's guards, touching nothing.
  *
  * @since 0.1.0
@@ -122,6 +140,11 @@ const drivers = new WeakMap<Injection, Driver>()
 export const plan = <D>(fault: Fault<D>) =>
   Effect.gen(function*() {
     const run = yield* Run
+    if (fault.irreversible === true && run.irreversible !== true) {
+      const reason = `${fault._tag} cannot be reverted; the experiment must say irreversible: true`
+      yield* run.journal.append({ _tag: "GuardChecked", guard: "irreversible", ok: false, detail: reason })
+      return yield* new Guard.GuardRejected({ guard: "irreversible", reason })
+    }
     const driver = yield* fault.driver
     const candidates = yield* driver.discover(fault)
     const targets = yield* Selector.select(fault.target, candidates)
@@ -131,7 +154,7 @@ export const plan = <D>(fault: Fault<D>) =>
       selector: Selector.describe(fault.target),
       targets: [...targets]
     })
-    for (const g of run.guards) {
+    for (const g of guardsFor(run.guards, fault)) {
       const detail = yield* Guard.check(g, targets).pipe(
         Effect.tapError((e) => run.journal.append({ _tag: "GuardChecked", guard: e.guard, ok: false, detail: e.reason }))
       )
@@ -153,7 +176,11 @@ export const plan = <D>(fault: Fault<D>) =>
  * @since 0.1.0
  */
 export const inject = <D>(
-  fault: Fault<D>
+  fault: Fault<D>,
+  options?: {
+    /** How many targets are injected at once (default 1: one after the other). */
+    readonly concurrency?: number | undefined
+  }
 ): Effect.Effect<
   ReadonlyArray<Injection>,
   | InjectionFailed
@@ -170,12 +197,11 @@ export const inject = <D>(
     const run = yield* Run
     const { driver, targets } = yield* plan(fault)
     const spec = toJSON(fault)
-    const out: Array<Injection> = []
-    for (const target of targets) {
+    const one = (target: Target) => Effect.gen(function*() {
       const faultId = run.nextFaultId()
       if (run.dryRun) {
         yield* run.journal.append({ _tag: "FaultPlanned", faultId, fault: fault._tag, spec, target })
-        continue
+        return []
       }
       const injection = yield* Effect.acquireRelease(
         Effect.gen(function*() {
@@ -227,7 +253,8 @@ export const inject = <D>(
         }),
         (inj) => Effect.provideService(revert(inj), Run, run)
       )
-      out.push(injection)
-    }
-    return out
+      return [injection]
+    })
+    const out = yield* Effect.forEach(targets, one, { concurrency: Math.max(1, options?.concurrency ?? 1) })
+    return out.flat()
   })

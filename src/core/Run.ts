@@ -16,6 +16,8 @@ export class Run extends Context.Service<Run, {
   readonly ledger: Context.Service.Shape<typeof Ledger.Ledger>
   readonly guards: ReadonlyArray<Guard.Guard>
   readonly dryRun: boolean
+  /** The experiment allows irreversible faults (e.g. `docker.remove`). */
+  readonly irreversible?: boolean | undefined
   /** Set when any revert failed: the run's `cleanup` becomes `failed`. */
   readonly cleanupFailed: { value: boolean }
   readonly nextFaultId: () => string
@@ -27,7 +29,11 @@ export class Run extends Context.Service<Run, {
  *
  * @since 0.1.0
  */
-export const layerTest = (options?: { readonly guards?: ReadonlyArray<Guard.Guard>; readonly dryRun?: boolean }) =>
+export const layerTest = (options?: {
+  readonly guards?: ReadonlyArray<Guard.Guard>
+  readonly dryRun?: boolean
+  readonly irreversible?: boolean
+}) =>
   Layer.effect(
     Run,
     Effect.gen(function*() {
@@ -40,6 +46,7 @@ export const layerTest = (options?: { readonly guards?: ReadonlyArray<Guard.Guar
         ledger,
         guards: options?.guards ?? [],
         dryRun: options?.dryRun ?? false,
+        irreversible: options?.irreversible ?? false,
         cleanupFailed: { value: false },
         nextFaultId: () => `f${++n}`
       })
