@@ -1,7 +1,8 @@
 import * as dgram from "node:dgram"
 import { EC2Client, DescribeInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2"
 import { mockClient } from "aws-sdk-client-mock"
-import { Effect, Layer } from "effect"
+import { Effect, Fiber, Layer } from "effect"
+import { TestClock } from "effect/testing"
 import { afterEach, assert, describe, it } from "vitest"
 import * as Fault from "../../../src/core/Fault.ts"
 import * as Probe from "../../../src/core/Probe.ts"
@@ -45,8 +46,37 @@ describe("AWS driver (aws-sdk-client-mock)", () => {
     const throttle = Object.assign(new Error("Rate exceeded"), { name: "RequestLimitExceeded", $metadata: { httpStatusCode: 503 } })
     ec2.on(StopInstancesCommand).rejectsOnce(throttle).rejectsOnce(throttle).resolves({})
     const d = make({ region: "us-east-1", endpoint: "http://127.0.0.1:9" })
+    const t0 = performance.now()
     await Effect.runPromise(d.call("ec2", "StopInstances", { InstanceIds: ["i-1"] }, "i-1"))
     assert.strictEqual(ec2.commandCalls(StopInstancesCommand).length, 3)
+    // 100 ms then 200 ms, each scaled by a jitter factor in [0.8, 1.2]
+    assert.isAtLeast(performance.now() - t0, 0.8 * 300 - 5)
+    // when throttling persists, the typed error says so
+    ec2.reset()
+    ec2.on(StopInstancesCommand).rejects(throttle)
+    // On the TestClock: every backoff is a Clock sleep, so no real time passes here.
+    const e = await Effect.runPromise(Effect.gen(function*() {
+      const f = yield* Effect.forkChild(Effect.flip(d.call("ec2", "StopInstances", { InstanceIds: ["i-1"] }, "i-1")))
+      for (let i = 0; i < 20 && f.pollUnsafe() === undefined; i++) {
+        yield* Effect.promise(() => new Promise((r) => setImmediate(r)))
+        yield* TestClock.adjust("10 seconds")
+      }
+      return yield* Fiber.join(f)
+    }).pipe(Effect.provide(TestClock.layer())))
+    assert.strictEqual(e.reason, "Throttled")
+    assert.strictEqual(ec2.commandCalls(StopInstancesCommand).length, 1 + Aws.THROTTLE_RETRIES)
+  })
+
+  it("a failed batch injection undoes what may have landed and fails typed (aws-sdk-client-mock: moto cannot fail on demand)", async () => {
+    ec2.on(DescribeInstancesCommand).resolves(instances(2))
+    ec2.on(StopInstancesCommand).rejects(Object.assign(new Error("bad state"), { name: "IncorrectInstanceState", $metadata: { httpStatusCode: 400 } }))
+    const exit = await Effect.runPromise(Effect.exit(Effect.scoped(Fault.inject(Aws.ec2.stop({ target: Selector.all })))).pipe(
+      Effect.provide(Layer.merge(driverLayer(), layerTest({ guards: Aws.defaultGuards() })))
+    ))
+    assert.strictEqual(exit._tag, "Failure")
+    assert.match(String((exit as any).cause), /InjectionFailed[\s\S]*InvalidState/)
+    // the prepared reverts looked (DescribeInstances) and found nothing stopped: no StartInstances
+    assert.strictEqual(ec2.commandCalls(StopInstancesCommand).length, 1)
   })
 
   it("AWS exceptions map to AwsError reasons at the boundary (aws-sdk-client-mock: moto cannot fail on demand)", async () => {

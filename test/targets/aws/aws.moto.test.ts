@@ -109,6 +109,18 @@ describeWith("AWS against moto", motoMissing(), () => {
     assert.strictEqual(direct.reason, "Irreversible")
   })
 
+  it("aws.ec2.terminate acknowledged (irreversible: true) terminates; its revert is a no-op", async () => {
+    const r = await driver.clients.ec2.send(new RunInstancesCommand({
+      ImageId: "ami-12c6146b", MinCount: 1, MaxCount: 1,
+      TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: "doomed" }, { Key: "faultline:allow", Value: "true" }] }]
+    }))
+    const id = r.Instances![0]!.InstanceId!
+    sent.length = 0
+    await inRun(Fault.inject(Aws.ec2.terminate({ target: Selector.label("app", "doomed"), irreversible: true })))
+    assert.deepStrictEqual(mutations(), ["ec2.TerminateInstances"])
+    assert.strictEqual((await state(id)).value, "terminated")
+  })
+
   it("aws.rds.failoverCluster to a target instance: the writer probe times the failover; rebootWithFailover sends ForceFailover", async () => {
     await driver.clients.rds.send(new CreateDBClusterCommand({
       DBClusterIdentifier: "orders", Engine: "aurora-postgresql", MasterUsername: "u", MasterUserPassword: "not-a-secret-1",
