@@ -1,5 +1,5 @@
 /**
- * The `faultline` command line: run, demo, report. Exit codes: 0 passed; 1 deviated,
+ * The `faultline` command line: run, plan, demo, report, recover. Exit codes: 0 passed; 1 deviated,
  * aborted or failed; 2 bad input; 130 interrupted.
  *
  * @since 0.1.0
@@ -51,12 +51,24 @@ const finish = (o: Runner.Outcome, asJson: boolean) =>
     exitCode = Verdict.exitCode(o.result.verdict.status)
   })
 
-const loadModule = (file: string) =>
+const importModule = (file: string) =>
+  Effect.tryPromise({
+    try: () => import(pathToFileURL(path.resolve(file)).href),
+    catch: (e) => new BadInput({ message: `${file}: cannot load module: ${(e as Error).message}` })
+  })
+
+// A module may export `layer`: the services its experiment needs beyond the process driver
+// (e.g. `AwsDriver.layerConfig(...)`), provided to its set-up and its run. This keeps the CLI
+// free of integrations' SDKs.
+const moduleLayer = (file: string, mod: any): Effect.Effect<Layer.Layer<never, unknown>, BadInput> =>
+  mod.layer === undefined
+    ? Effect.succeed(Layer.empty as Layer.Layer<never, unknown>)
+    : Layer.isLayer(mod.layer)
+    ? Effect.succeed(mod.layer)
+    : Effect.fail(new BadInput({ message: `${file}: the export \`layer\` is not a Layer` }))
+
+const loadModule = (file: string, mod: any) =>
   Effect.gen(function*() {
-    const mod = yield* Effect.tryPromise({
-      try: () => import(pathToFileURL(path.resolve(file)).href),
-      catch: (e) => new BadInput({ message: `${file}: cannot load module: ${(e as Error).message}` })
-    })
     // The default export is an Experiment, or an Effect that sets the system up and yields one.
     const exp = Effect.isEffect(mod.default)
       ? yield* (mod.default as Effect.Effect<unknown, unknown, ProcessDriver>).pipe(
@@ -70,6 +82,22 @@ const loadModule = (file: string) =>
   })
 
 const optionalDocker = DockerDriver.layer.pipe(Layer.catchTag("DockerError", () => Layer.empty)) as unknown as Layer.Layer<DockerDriver>
+
+// Loads a .ts/.js experiment and runs it (or plans it) with its module's layer provided.
+const runModule = (file: string, options: { readonly out: string; readonly dryRun: boolean; readonly json: boolean }) =>
+  Effect.gen(function*() {
+    const mod = yield* importModule(file)
+    const layer = yield* moduleLayer(file, mod)
+    return yield* Effect.gen(function*() {
+      const exp = yield* loadModule(file, mod)
+      return yield* Runner.run(exp as Experiment.Experiment<ProcessDriver | DockerDriver>, { out: options.out, dryRun: options.dryRun, onEntry: live(options.json) }).pipe(
+        Effect.provide(ledgerLayer(options.out)),
+        // A module's experiment may need the Docker driver; its type is not visible here, so
+        // the driver is offered when dockerode loads (it connects to the engine only when used).
+        Effect.provide(optionalDocker)
+      )
+    }).pipe(Effect.provide(layer), Effect.mapError((e: unknown) => e instanceof BadInput ? e : new BadInput({ message: `${file}: ${e instanceof Error ? e.message : String(e)}` })))
+  })
 
 const run = Command.make("run", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
@@ -99,15 +127,56 @@ const run = Command.make("run", {
     if (!/\.(ts|mts|js|mjs)$/.test(file)) {
       return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
     }
-    const exp = yield* loadModule(file)
-    // A module's experiment may need the Docker driver; its type is not visible here, so the
-    // driver is offered when dockerode loads (it connects to the engine only when used).
-    const o = yield* Runner.run(exp as Experiment.Experiment<ProcessDriver | DockerDriver>, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
-      Effect.provide(ledgerLayer(args.out)),
-      Effect.provide(optionalDocker)
-    )
+    const o = yield* runModule(file, { out: args.out, dryRun: args.dryRun, json: args.json })
     return yield* finish(o, args.json)
   })).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
+
+/**
+ * The plan of a dry run, from its journal: per fault, the targets, the guards and every
+ * call the driver would make (drivers that can list them, e.g. AWS).
+ *
+ * @since 0.1.0
+ */
+export const planText = (entries: ReadonlyArray<Journal.Entry>): string => {
+  const lines: Array<string> = []
+  for (const { event: ev } of entries) {
+    switch (ev._tag) {
+      case "TargetsResolved":
+        lines.push(`${ev.fault} ${ev.selector}: ${ev.targets.length} targets`)
+        for (const t of ev.targets) lines.push(`  target ${t.kind} ${t.id}${t.name !== t.id ? ` (${t.name})` : ""}`)
+        break
+      case "GuardChecked":
+        lines.push(`  guard ${ev.guard}: ${ev.ok ? "ok" : "REFUSED"} — ${ev.detail}`)
+        break
+      case "CallsPlanned":
+        for (const c of ev.calls) {
+          lines.push(`  ${c.phase.padEnd(7)} ${c.mutating ? "WOULD CALL" : "read     "} ${c.service}.${c.operation} ${JSON.stringify(c.params)}`)
+        }
+        break
+      case "MethodEnded":
+        if (ev.error) lines.push(`method: ${ev.outcome} — ${ev.error}`)
+        break
+    }
+  }
+  return lines.join("\n") + "\n"
+}
+
+const plan = Command.make("plan", {
+  experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment")),
+  json,
+  out
+}, (args) =>
+  Effect.gen(function*() {
+    const file = args.experiment
+    if (!/\.(ts|mts|js|mjs)$/.test(file)) {
+      return yield* new BadInput({ message: `${file}: plan takes a .ts or .js experiment` })
+    }
+    const o = yield* runModule(file, { out: args.out, dryRun: true, json: true })
+    const calls = o.result.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls : [])
+    if (args.json) process.stdout.write(JSON.stringify({ status: o.result.verdict.status, reason: o.result.verdict.reason, calls }, null, 2) + "\n")
+    else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "passed" ? "" : `plan failed: ${o.result.verdict.reason}\n`}`)
+    exitCode = Verdict.exitCode(o.result.verdict.status)
+  })).pipe(Command.withDescription("resolve targets, check guards and print every call the experiment would make; changes nothing"))
 
 const demo = Command.make("demo", {
   json,
@@ -193,7 +262,7 @@ const recover = Command.make("recover", {
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, demo, report, recover])
+  Command.withSubcommands([run, plan, demo, report, recover])
 )
 
 const layer = ProcessDriver.layer.pipe(Layer.provideMerge(NodeServices.layer))

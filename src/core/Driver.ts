@@ -28,8 +28,37 @@ export interface Driver<F = any> {
   readonly discover: (fault: F) => Effect.Effect<ReadonlyArray<Target>, DriverError>
   /** Applies the fault to one target and returns the data needed to revert it. */
   readonly inject: (fault: F, target: Target) => Effect.Effect<Record<string, unknown>, DriverError>
+  /**
+   * Optional: applies the fault to several targets in one go (e.g. one EC2 `StopInstances`
+   * for many ids) and returns one revert record per target, in the targets' order. When
+   * present, `Fault.inject` writes every target's lease and intent first, then calls this
+   * once; reverts stay per target.
+   */
+  readonly injectBatch?: (
+    fault: F,
+    targets: ReadonlyArray<Target>
+  ) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, DriverError>
+  /**
+   * Optional, for dry runs: the calls the driver would make to inject the fault into these
+   * targets and to revert it, computed without any mutating call (read-only look-ups are
+   * allowed). Journaled as `CallsPlanned` and printed by `faultline plan`.
+   */
+  readonly plan?: (fault: F, targets: ReadonlyArray<Target>) => Effect.Effect<ReadonlyArray<PlannedCall>, DriverError>
   /** Undoes a fault from its revert data; a no-op when there is nothing to undo. */
   readonly revert: (revert: Revert) => Effect.Effect<void, DriverError>
+}
+
+/**
+ * One call a driver would make, as data: what a dry-run plan lists.
+ *
+ * @since 0.1.0
+ */
+export interface PlannedCall {
+  readonly phase: "prepare" | "inject" | "revert"
+  readonly service: string
+  readonly operation: string
+  readonly mutating: boolean
+  readonly params: unknown
 }
 
 /**

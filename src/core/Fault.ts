@@ -197,12 +197,82 @@ export const inject = <D>(
     const run = yield* Run
     const { driver, targets } = yield* plan(fault)
     const spec = toJSON(fault)
+    if (run.dryRun) {
+      const faultIds: Array<string> = []
+      for (const target of targets) {
+        const faultId = run.nextFaultId()
+        faultIds.push(faultId)
+        yield* run.journal.append({ _tag: "FaultPlanned", faultId, fault: fault._tag, spec, target })
+      }
+      // A driver that can say which calls it would make lists them; it makes none that mutate.
+      if (driver.plan && targets.length > 0) {
+        const calls = yield* driver.plan(fault, targets)
+        yield* run.journal.append({ _tag: "CallsPlanned", fault: fault._tag, faultIds, calls: [...calls] })
+      }
+      return [] as Array<Injection>
+    }
+    if (driver.injectBatch) {
+      const batch = driver.injectBatch
+      const injections = yield* Effect.acquireRelease(
+        Effect.gen(function*() {
+          // Write-ahead for every target first, then one call for the whole batch.
+          const pending: Array<{ faultId: string; target: Target; prepared: Record<string, unknown>; planned: Revert }> = []
+          for (const target of targets) {
+            const faultId = run.nextFaultId()
+            const prepared = driver.prepare ? yield* driver.prepare(fault, target) : {}
+            const planned: Revert = { driver: driver.name, fault: fault._tag, target, data: prepared }
+            yield* run.ledger.acquire(run.runId, target)
+            yield* run.ledger.intent({
+              runId: run.runId,
+              faultId,
+              driver: driver.name,
+              connection: driver.connection ?? {},
+              fault: fault._tag,
+              target,
+              revert: planned
+            })
+            yield* run.journal.append({ _tag: "FaultInjecting", faultId, fault: fault._tag, spec, target })
+            pending.push({ faultId, target, prepared, planned })
+          }
+          const startedMono = yield* monoMillis
+          const datas = yield* batch(fault, targets).pipe(
+            Effect.tapCause((cause) =>
+              Effect.forEach(pending, (p) =>
+                Effect.gen(function*() {
+                  yield* run.journal.append({ _tag: "FaultInjectFailed", faultId: p.faultId, fault: fault._tag, error: errorText(Cause.squash(cause)) })
+                  if (driver.prepare) {
+                    const undone = yield* Effect.exit(driver.revert(p.planned))
+                    if (undone._tag === "Failure") {
+                      run.cleanupFailed.value = true
+                      yield* run.journal.append({ _tag: "FaultRevertFailed", faultId: p.faultId, attempts: 1, error: errorText(Cause.squash(undone.cause)) })
+                      return
+                    }
+                  }
+                  yield* run.ledger.closed(p.faultId)
+                }), { discard: true })
+            ),
+            Effect.mapError((e) =>
+              new InjectionFailed({ fault: fault._tag, target: targets.map((t) => `${t.kind} ${t.name}`).join(", "), reason: errorText(e) })
+            )
+          )
+          const injs: Array<Injection> = []
+          for (let i = 0; i < pending.length; i++) {
+            const p = pending[i]!
+            const revertData: Revert = { driver: driver.name, fault: fault._tag, target: p.target, data: { ...p.prepared, ...datas[i] } }
+            yield* run.ledger.injected(p.faultId, revertData)
+            yield* run.journal.append({ _tag: "FaultInjected", faultId: p.faultId, fault: fault._tag, startedMono, revert: revertData })
+            const inj: Injection = { faultId: p.faultId, fault: fault._tag, target: p.target, revert: revertData }
+            drivers.set(inj, driver)
+            injs.push(inj)
+          }
+          return injs
+        }),
+        (injs) => Effect.provideService(Effect.forEach([...injs].reverse(), revert, { discard: true }), Run, run)
+      )
+      return injections
+    }
     const one = (target: Target) => Effect.gen(function*() {
       const faultId = run.nextFaultId()
-      if (run.dryRun) {
-        yield* run.journal.append({ _tag: "FaultPlanned", faultId, fault: fault._tag, spec, target })
-        return []
-      }
       const injection = yield* Effect.acquireRelease(
         Effect.gen(function*() {
           // Write-ahead: the lease and an intent carrying revert data that is safe whether

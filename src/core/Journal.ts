@@ -75,6 +75,17 @@ export const Event = Schema.Union([
   }),
   Schema.TaggedStruct("GuardChecked", { guard: Schema.String, ok: Schema.Boolean, detail: Schema.String }),
   Schema.TaggedStruct("FaultPlanned", { faultId: Schema.String, fault: Schema.String, spec: Schema.Unknown, target: Target }),
+  Schema.TaggedStruct("CallsPlanned", {
+    fault: Schema.String,
+    faultIds: Schema.Array(Schema.String),
+    calls: Schema.Array(Schema.Struct({
+      phase: Schema.Literals(["prepare", "inject", "revert"]),
+      service: Schema.String,
+      operation: Schema.String,
+      mutating: Schema.Boolean,
+      params: Schema.Unknown
+    }))
+  }),
   Schema.TaggedStruct("FaultInjecting", { faultId: Schema.String, fault: Schema.String, spec: Schema.Unknown, target: Target }),
   Schema.TaggedStruct("FaultInjected", { faultId: Schema.String, fault: Schema.String, startedMono: Schema.Number, revert: Revert }),
   Schema.TaggedStruct("FaultInjectFailed", { faultId: Schema.String, fault: Schema.String, error: Schema.String }),

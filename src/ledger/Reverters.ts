@@ -79,12 +79,19 @@ const reverters: Record<string, (record: LedgerRecord) => Effect.Effect<void, Dr
  *
  * @since 0.1.0
  */
-export const revert = (record: LedgerRecord): Effect.Effect<void, DriverError> => {
-  const r = reverters[record.driver]
-  return r
-    ? r(record)
-    : Effect.fail(new DriverError({ driver: record.driver, operation: "revert", target: record.target.name, reason: "Unsupported", detail: `no out-of-process reverter for driver ${record.driver}` }))
-}
+export const revert = (record: LedgerRecord): Effect.Effect<void, DriverError> =>
+  Effect.gen(function*() {
+    // An integration outside the core names, in its connection, the module that registers
+    // its reverter (e.g. faultline/aws): the watchdog loads it on demand.
+    const module = (record.connection as { reverter?: unknown }).reverter
+    if (reverters[record.driver] === undefined && typeof module === "string") {
+      yield* Effect.tryPromise(() => import(module)).pipe(Effect.ignore)
+    }
+    const r = reverters[record.driver]
+    return r
+      ? yield* r(record)
+      : yield* new DriverError({ driver: record.driver, operation: "revert", target: record.target.name, reason: "Unsupported", detail: `no out-of-process reverter for driver ${record.driver}` })
+  })
 
 /**
  * Registers the out-of-process reverter of a driver (integrations call this).

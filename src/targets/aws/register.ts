@@ -1,0 +1,29 @@
+/**
+ * Registers the AWS out-of-process reverter (`Reverters.register("aws", ...)`), so the
+ * watchdog and `faultline recover` can revert AWS faults from a ledger record alone. The
+ * record's `connection` holds region and endpoint; credentials come from the SDK's default
+ * provider chain in the reverting process.
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import { DriverError } from "../../core/Driver.ts"
+import type { LedgerRecord } from "../../core/Ledger.ts"
+import * as Reverters from "../../ledger/Reverters.ts"
+import { makeClients, sender } from "./AwsApi.ts"
+import { revert } from "./AwsDriver.ts"
+
+/**
+ * Reverts one AWS ledger record in this process.
+ *
+ * @since 0.1.0
+ */
+export const revertRecord = (record: LedgerRecord): Effect.Effect<void, DriverError> => {
+  const c = record.connection as { region?: string; endpoint?: string | null }
+  const call = sender(makeClients({ region: c.region ?? "us-east-1", endpoint: c.endpoint ?? undefined }))
+  return revert(call, record.revert).pipe(
+    Effect.mapError((e) => new DriverError({ driver: "aws", operation: "revert", target: e.target, reason: e.reason, detail: e.detail }))
+  )
+}
+
+Reverters.register("aws", revertRecord)
