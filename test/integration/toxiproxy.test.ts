@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { cases, normalise } from "../proxy/apiCases.ts"
 import { defineBehaviour } from "../proxy/behaviour.ts"
 import { type ApiServer, clear, echoServer, type Reply, startEmbedded, startReal, TOXIPROXY_MISSING } from "../proxy/servers.ts"
+import { defineDriverSuite } from "../targets/toxiproxy/driverSuite.ts"
 import { describeWith } from "./require.ts"
 
 describeWith("Toxiproxy (real server)", TOXIPROXY_MISSING, () => {
@@ -37,4 +38,8 @@ describeWith("Toxiproxy (real server)", TOXIPROXY_MISSING, () => {
   describe("toxics on real sockets: real Toxiproxy", () => {
     defineBehaviour(() => startReal())
   })
+})
+
+describeWith("Toxiproxy (real server): driver", TOXIPROXY_MISSING, () => {
+  defineDriverSuite(() => startReal())
 })
