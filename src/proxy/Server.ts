@@ -17,6 +17,8 @@ import { ApiError, decodeNew, decodeUpdate, direction, goKind, type Toxic, toJSO
  */
 export const VERSION = "2.12.0"
 
+const READ_BUFFER = 64 * 1024
+
 interface Listen {
   readonly host: string
   readonly port: number
@@ -139,7 +141,16 @@ export class ProxyState {
       client.destroy()
       return
     }
-    const server = net.connect({ host: up.host, port: up.port, allowHalfOpen: true, noDelay: true })
+    // Server-to-client data (the bulk direction of most protocols) is read into one buffer
+    // per connection and handed to the link; see Pipe.onRead.
+    let link: Link | null = null
+    const server = net.connect({
+      host: up.host,
+      port: up.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      onread: { buffer: Buffer.allocUnsafe(READ_BUFFER), callback: (n, buf) => (link === null ? false : link.down.onRead(n, buf)) }
+    })
     server.pause()
     const fail = () => {
       client.destroy()
@@ -151,7 +162,7 @@ export class ProxyState {
       server.off("error", fail)
       client.off("error", fail)
       if (!this.enabled) return fail()
-      const link = new Link(client, server, this.toxics, (l) => this.links.delete(l))
+      link = new Link(client, server, this.toxics, (l) => this.links.delete(l), true)
       this.links.add(link)
     })
   }
