@@ -4,6 +4,8 @@
  *   (a) RTO accuracy against a real process with a precisely recorded outage
  *   (b) abort latency: manual halt -> three SIGSTOPped real processes resumed
  *   (c) CPU overhead and achieved rate of 10 continuous hypotheses at 10 ms
+ *   (d) network proxy: direct vs embedded proxy vs real Toxiproxy (added latency, throughput,
+ *       CPU per GB, latency and bandwidth toxic accuracy)
  *
  * Prints a table and writes bench/results.json: one object per figure,
  * { name, unit, baseline, measured, p50, p95, p99, goal, met }.
@@ -15,6 +17,7 @@ import { startOutageFixture } from "../examples/kv-failover/system.mjs"
 import { Process } from "../src/index.ts"
 import * as Abort from "./abort.ts"
 import * as Overhead from "./overhead.ts"
+import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
 import { type Row, table } from "./stats.ts"
 
@@ -40,6 +43,10 @@ const main = async () => {
 
     log("\n(c) hypothesis overhead: 10 hypotheses every 10 ms, file journal, 1 s warm-up, median of 3 x 3 s windows")
     rows.push(...await Effect.runPromise(Overhead.run({ windowMs: 3000, warmupMs: 1000, repeats: 3, url: fixture.url, log })))
+    log(`  [${elapsed(t0)}]`)
+
+    log("\n(d) network proxy on loopback: direct vs embedded (faultline proxy) vs real Toxiproxy 2.12")
+    rows.push(...await Proxy.run({ log }))
     log(`  [${elapsed(t0)}]`)
   } finally {
     await fixture.stop()

@@ -175,10 +175,11 @@ class Pipe {
       const left = deadline - performance.now()
       if (left <= 0) return
       await new Promise<void>((resolve) => {
+        // Capped: timers take at most 2^31-1 ms, and `timeout` waits for ever.
         const t = setTimeout(() => {
           if (this.wakeUp === done) this.wakeUp = null
           resolve()
-        }, left)
+        }, Math.min(left, 3_600_000))
         const done = () => {
           clearTimeout(t)
           resolve()
