@@ -22,14 +22,17 @@ const MAIN = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url))
 
 const findToxiproxy = (): string | null => {
   const c: Array<string> = []
-  if (process.env.TOXIPROXY_SERVER) c.push(process.env.TOXIPROXY_SERVER)
-  for (const d of (process.env.PATH ?? "").split(path.delimiter)) if (d) c.push(path.join(d, "toxiproxy-server"))
-  try {
-    c.push(path.join(execFileSync("go", ["env", "GOPATH"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).trim(), "bin", "server"))
-  } catch {
-    // no Go
+  if (process.env.TOXIPROXY_SERVER) {
+    c.push(process.env.TOXIPROXY_SERVER)
+  } else {
+    for (const d of (process.env.PATH ?? "").split(path.delimiter)) if (d) c.push(path.join(d, "toxiproxy-server"))
+    try {
+      c.push(path.join(execFileSync("go", ["env", "GOPATH"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).trim(), "bin", "server"))
+    } catch {
+      // no Go
+    }
+    c.push(path.join(os.homedir(), "go", "bin", "server"))
   }
-  c.push(path.join(os.homedir(), "go", "bin", "server"))
   return c.find((p) => {
     try {
       fs.accessSync(p, fs.constants.X_OK)

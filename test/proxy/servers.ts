@@ -9,18 +9,24 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { EmbeddedServer } from "../../src/proxy/Server.ts"
 
-/** Where the real toxiproxy-server binary is, or null. */
+/**
+ * Where the real toxiproxy-server binary is, or null. An explicit TOXIPROXY_SERVER is the
+ * only candidate, so a wrong one reads as missing (which is how the skip path is tested).
+ */
 export const findToxiproxy = (): string | null => {
   const candidates: Array<string> = []
-  if (process.env.TOXIPROXY_SERVER) candidates.push(process.env.TOXIPROXY_SERVER)
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) if (dir) candidates.push(path.join(dir, "toxiproxy-server"))
-  try {
-    const gopath = execFileSync("go", ["env", "GOPATH"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).trim()
-    if (gopath) candidates.push(path.join(gopath, "bin", "server"))
-  } catch {
-    // no Go toolchain: fall through to the usual place
+  if (process.env.TOXIPROXY_SERVER) {
+    candidates.push(process.env.TOXIPROXY_SERVER)
+  } else {
+    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) if (dir) candidates.push(path.join(dir, "toxiproxy-server"))
+    try {
+      const gopath = execFileSync("go", ["env", "GOPATH"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).trim()
+      if (gopath) candidates.push(path.join(gopath, "bin", "server"))
+    } catch {
+      // no Go toolchain: fall through to the usual place
+    }
+    candidates.push(path.join(os.homedir(), "go", "bin", "server"))
   }
-  candidates.push(path.join(os.homedir(), "go", "bin", "server"))
   return candidates.find((c) => {
     try {
       fs.accessSync(c, fs.constants.X_OK)
