@@ -55,7 +55,7 @@ export class ApiError {
   }
 }
 
-/** Go's name for the JSON kind of a value, as in "cannot unmarshal X into ...". */
+/** Go's name for the JSON kind of a value, as in "cannot unmarshal X into ...". @since 0.1.0 */
 export const goKind = (v: unknown, numberDetail: boolean): string =>
   typeof v === "string" ? "string"
   : typeof v === "boolean" ? "bool"

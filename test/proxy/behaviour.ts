@@ -110,6 +110,28 @@ export const defineBehaviour = (start: () => Promise<ApiServer>) => {
     expect(r.data.length).toBe(12_345)
   })
 
+  it("toxicity is rolled per connection: 0 never, 1 always, 0.5 some of the time", async () => {
+    const addr = await proxy(blast.addr)
+    const truncated = async (n: number) => {
+      let count = 0
+      for (let i = 0; i < n; i++) {
+        const r = await readAll(await open(addr), 10_000)
+        if (r.data.length === 10) count++
+        else expect(r.data.length).toBe(BLAST)
+      }
+      return count
+    }
+    await toxic({ type: "limit_data", name: "ld", attributes: { bytes: 10 }, toxicity: 0 })
+    expect(await truncated(5)).toBe(0)
+    await call(api.url, "PATCH", "/proxies/p/toxics/ld", { toxicity: 1 })
+    expect(await truncated(5)).toBe(5)
+    await call(api.url, "PATCH", "/proxies/p/toxics/ld", { toxicity: 0.5 })
+    // 40 fair coin flips land outside [5, 35] with probability ~2e-6.
+    const some = await truncated(40)
+    expect(some).toBeGreaterThanOrEqual(5)
+    expect(some).toBeLessThanOrEqual(35)
+  })
+
   it("timeout 0 holds data; removing it closes the connection", async () => {
     const addr = await proxy(echo.addr)
     await toxic({ type: "timeout", attributes: { timeout: 0 } })
