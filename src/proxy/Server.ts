@@ -227,6 +227,7 @@ const proxyFields = (b: Record<string, unknown>, struct: string): ApiError | nul
 export class EmbeddedServer {
   readonly proxies = new Map<string, ProxyState>()
   private api: http.Server | null = null
+  private queue: Promise<void> = Promise.resolve()
   /** The API's base URL once listening, e.g. `http://127.0.0.1:8474`. */
   url = ""
 
@@ -269,8 +270,12 @@ export class EmbeddedServer {
       if (size <= 1 << 20) chunks.push(c)
     })
     req.on("end", () => {
-      this.route(req.method ?? "GET", new URL(req.url ?? "/", "http://x").pathname, Buffer.concat(chunks).toString("utf8"), res).catch((e) =>
-        apiError(res, new ApiError(500, e instanceof Error ? e.message : String(e)))
+      // One request at a time, like Toxiproxy's lock on its proxy collection: a request that
+      // awaits a listener must not interleave with another that changes the same proxy.
+      this.queue = this.queue.then(() =>
+        this.route(req.method ?? "GET", new URL(req.url ?? "/", "http://x").pathname, Buffer.concat(chunks).toString("utf8"), res).catch((e) =>
+          apiError(res, new ApiError(500, e instanceof Error ? e.message : String(e)))
+        )
       )
     })
   }
