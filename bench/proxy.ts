@@ -1,8 +1,9 @@
 /**
  * (d) Network proxy: direct vs embedded proxy vs real Toxiproxy, on loopback.
  *
- *   - added latency per small request: 64-byte round trips on one connection through an
- *     echo server; added = proxied percentile - direct percentile
+ *   - added latency per small request: 64-byte round trips through an echo server, 24
+ *     interleaved rounds of 250 per path; added = proxied percentile - direct percentile of
+ *     the same round; the rows give the median over rounds (pooled figures are logged)
  *   - bulk throughput: a blast server sends 256 MB; MB/s to the last byte (median of 7)
  *   - latency toxic accuracy: a 50 ms downstream latency toxic; added round-trip time
  *   - bandwidth toxic accuracy: 5000 KB/s; 10 MB; KB/s to the last byte
@@ -217,30 +218,49 @@ export const run = async (options: { readonly log: (line: string) => void }): Pr
   try {
     // The machine may be shared: measurements of the three paths are interleaved in rounds
     // so that background load falls on all of them alike.
-    const ROUNDS = 6
-    const PER_ROUND = 500
+    const ROUNDS = 24
+    const PER_ROUND = 250
     const realEcho = real ? await proxyTo(real.url, "bench-echo", echo.addr) : null
     const embEcho = await proxyTo(embedded.url, "bench-echo", echo.addr)
     for (const a of [echo.addr, realEcho, embEcho]) if (a) await roundTrips(a, 0, 2000)
     const direct: Array<number> = []
     const realRtt: Array<number> = []
     const embRtt: Array<number> = []
+    // Per round: the microseconds each proxy adds at p50/p95/p99 over that round's direct
+    // figure. A burst of load on the shared machine lands on one round of one path; the
+    // median over rounds of these paired figures is what the goal is judged on, the pooled
+    // percentiles are logged beside it.
+    const perRound = { real: [] as Array<Record<"p50" | "p95" | "p99", number>>, emb: [] as Array<Record<"p50" | "p95" | "p99", number>> }
+    const added = (rtt: Array<number>, base: Array<number>) => ({
+      p50: (percentile(rtt, 50) - percentile(base, 50)) * 1000,
+      p95: (percentile(rtt, 95) - percentile(base, 95)) * 1000,
+      p99: (percentile(rtt, 99) - percentile(base, 99)) * 1000
+    })
     for (let r = 0; r < ROUNDS; r++) {
-      direct.push(...await roundTrips(echo.addr, PER_ROUND, 50))
-      if (realEcho) realRtt.push(...await roundTrips(realEcho, PER_ROUND, 50))
-      embRtt.push(...await roundTrips(embEcho, PER_ROUND, 50))
+      const d = await roundTrips(echo.addr, PER_ROUND, 20)
+      direct.push(...d)
+      if (realEcho) {
+        const x = await roundTrips(realEcho, PER_ROUND, 20)
+        realRtt.push(...x)
+        perRound.real.push(added(x, d))
+      }
+      const e = await roundTrips(embEcho, PER_ROUND, 20)
+      embRtt.push(...e)
+      perRound.emb.push(added(e, d))
     }
     log(`  direct round trip: ${summary(direct)}`)
     if (real) log(`  real Toxiproxy round trip: ${summary(realRtt)}`)
     log(`  embedded round trip: ${summary(embRtt)}`)
-    // Microseconds added at each percentile.
-    const addedOf = (rtt: Array<number>) => ({
-      p50: (percentile(rtt, 50) - percentile(direct, 50)) * 1000,
-      p95: (percentile(rtt, 95) - percentile(direct, 95)) * 1000,
-      p99: (percentile(rtt, 99) - percentile(direct, 99)) * 1000
+    const fmt = (a: Record<"p50" | "p95" | "p99", number>) => `p50 ${a.p50.toFixed(1)}, p95 ${a.p95.toFixed(1)}, p99 ${a.p99.toFixed(1)} us`
+    if (real) log(`  added, pooled: real ${fmt(added(realRtt, direct))}; embedded ${fmt(added(embRtt, direct))}`)
+    const medianOf = (xs: Array<Record<"p50" | "p95" | "p99", number>>) => ({
+      p50: median(xs.map((x) => x.p50)),
+      p95: median(xs.map((x) => x.p95)),
+      p99: median(xs.map((x) => x.p99))
     })
-    const realAdded = real ? addedOf(realRtt) : null
-    const embAdded = addedOf(embRtt)
+    const realAdded = real ? medianOf(perRound.real) : null
+    const embAdded = medianOf(perRound.emb)
+    log(`  added, median over ${ROUNDS} rounds: ${realAdded ? `real ${fmt(realAdded)}; ` : ""}embedded ${fmt(embAdded)}`)
 
     const realBulk = real ? await proxyTo(real.url, "bench-bulk", bulk.addr) : null
     const embBulk = await proxyTo(embedded.url, "bench-bulk", bulk.addr)
@@ -305,7 +325,7 @@ export const run = async (options: { readonly log: (line: string) => void }): Pr
         p50: embAdded.p50,
         p95: embAdded.p95,
         p99: embAdded.p99,
-        goal: realAdded ? "p50 and p99 <= real Toxiproxy's" : missing,
+        goal: realAdded ? "p50 and p99 <= real's (median of 24 paired rounds)" : missing,
         met: realAdded ? embAdded.p50 <= realAdded.p50 && embAdded.p99 <= realAdded.p99 : null
       }),
       row({ name: "proxy: throughput, direct", unit: "MB/s", baseline: null, measured: directMBs, p50: null, p95: null, p99: null, goal: null, met: null }),
