@@ -222,7 +222,13 @@ export const run = async (options: { readonly log: (line: string) => void }): Pr
     const PER_ROUND = 250
     const realEcho = real ? await proxyTo(real.url, "bench-echo", echo.addr) : null
     const embEcho = await proxyTo(embedded.url, "bench-echo", echo.addr)
+    const realBulk = real ? await proxyTo(real.url, "bench-bulk", bulk.addr) : null
+    const embBulk = await proxyTo(embedded.url, "bench-bulk", bulk.addr)
+    // Steady state, not start-up: the JIT warms every path, and the garbage a freshly started
+    // process leaves (the CLI's modules) is collected before anything is timed.
+    for (const a of [bulk.addr, realBulk, embBulk]) if (a) await receive(a, BULK)
     for (const a of [echo.addr, realEcho, embEcho]) if (a) await roundTrips(a, 0, 2000)
+    await sleep(2000)
     const direct: Array<number> = []
     const realRtt: Array<number> = []
     const embRtt: Array<number> = []
@@ -262,10 +268,6 @@ export const run = async (options: { readonly log: (line: string) => void }): Pr
     const embAdded = medianOf(perRound.emb)
     log(`  added, median over ${ROUNDS} rounds: ${realAdded ? `real ${fmt(realAdded)}; ` : ""}embedded ${fmt(embAdded)}`)
 
-    const realBulk = real ? await proxyTo(real.url, "bench-bulk", bulk.addr) : null
-    const embBulk = await proxyTo(embedded.url, "bench-bulk", bulk.addr)
-    // Warm-up (JIT) of every path before anything is timed.
-    for (const a of [bulk.addr, realBulk, embBulk]) if (a) await receive(a, BULK)
     const directMs: Array<number> = []
     const realMs: Array<number> = []
     const embMs: Array<number> = []
