@@ -6,7 +6,8 @@ export default defineConfig({
     // Experiments and examples import "faultline"; in tests that is the source, not dist.
     alias: [
       { find: /^faultline$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
-      { find: /^faultline\/testing$/, replacement: fileURLToPath(new URL("./src/testing/index.ts", import.meta.url)) }
+      { find: /^faultline\/testing$/, replacement: fileURLToPath(new URL("./src/testing/index.ts", import.meta.url)) },
+      { find: /^faultline\/toxiproxy$/, replacement: fileURLToPath(new URL("./src/targets/toxiproxy/index.ts", import.meta.url)) }
     ]
   },
   test: {
