@@ -7,6 +7,8 @@
  *   (d) runner death: SIGKILL of the runner to fault reverted by its watchdog
  *   (e) Docker fan-out: docker.pause injected and reverted across N = 1, 10, 50 containers
  *       with bounded concurrency (a row saying why when no Docker Engine answers)
+ *   (f) network proxy: direct vs embedded proxy vs real Toxiproxy (added latency, throughput,
+ *       CPU per GB, latency and bandwidth toxic accuracy)
  *
  * Prints a table and writes bench/results.json: one object per figure,
  * { name, unit, baseline, measured, p50, p95, p99, goal, met }.
@@ -19,6 +21,7 @@ import { Process } from "../src/index.ts"
 import * as Abort from "./abort.ts"
 import * as DockerBench from "./docker.ts"
 import * as Overhead from "./overhead.ts"
+import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
 import * as Watchdog from "./watchdog.ts"
 import { type Row, table } from "./stats.ts"
@@ -49,6 +52,10 @@ const main = async () => {
 
     log("\n(d) runner death: runner SIGKILLed after injecting process.pause; watchdog resumes it")
     rows.push(...await Watchdog.run({ trials: 20, log }))
+    log(`  [${elapsed(t0)}]`)
+
+    log("\n(f) network proxy on loopback: direct vs embedded (faultline proxy) vs real Toxiproxy 2.12")
+    rows.push(...await Proxy.run({ log }))
     log(`  [${elapsed(t0)}]`)
   } finally {
     await fixture.stop()

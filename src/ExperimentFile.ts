@@ -19,6 +19,7 @@ import * as Tolerance from "./core/Tolerance.ts"
 import * as Probes from "./probes/index.ts"
 import * as Docker from "./targets/docker/Faults.ts"
 import * as Process from "./targets/process/index.ts"
+import * as Toxiproxy from "./targets/toxiproxy/index.ts"
 
 const DurationText = Schema.String.check(
   Schema.makeFilter((s: string) => {
@@ -61,6 +62,15 @@ const toSelector = (s: FileSelector): Selector.Selector => {
   return sel
 }
 
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+// Fields every network (toxic) fault shares in a file.
+const toxicCommon = {
+  target: FileSelector,
+  stream: Schema.optionalKey(Toxiproxy.Stream),
+  toxicity: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  name: Schema.optionalKey(Schema.String)
+}
+
 const FileFault = Schema.Union([
   Schema.Struct({ fault: Schema.Literal("process.kill"), target: FileSelector, signal: Schema.optionalKey(Process.Signal) }),
   Schema.Struct({ fault: Schema.Literal("process.pause"), target: FileSelector }),
@@ -89,7 +99,20 @@ const FileFault = Schema.Union([
     corruptPercent: Docker.DockerNetem.fields.corruptPercent,
     device: Docker.DockerNetem.fields.device
   }),
-  Schema.Struct({ fault: Schema.Literal("docker.remove"), target: FileSelector, volumes: Schema.optionalKey(Schema.Boolean) })
+  Schema.Struct({ fault: Schema.Literal("docker.remove"), target: FileSelector, volumes: Schema.optionalKey(Schema.Boolean) }),
+  Schema.Struct({ fault: Schema.Literal("network.latency"), ...toxicCommon, latency: NonNegativeInt, jitter: Schema.optionalKey(NonNegativeInt) }),
+  Schema.Struct({ fault: Schema.Literal("network.bandwidth"), ...toxicCommon, rate: NonNegativeInt }),
+  Schema.Struct({ fault: Schema.Literal("network.down"), target: FileSelector }),
+  Schema.Struct({ fault: Schema.Literal("network.timeout"), ...toxicCommon, timeout: NonNegativeInt }),
+  Schema.Struct({ fault: Schema.Literal("network.resetPeer"), ...toxicCommon, timeout: Schema.optionalKey(NonNegativeInt) }),
+  Schema.Struct({
+    fault: Schema.Literal("network.slicer"),
+    ...toxicCommon,
+    averageSize: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+    sizeVariation: Schema.optionalKey(NonNegativeInt),
+    delayMicros: Schema.optionalKey(NonNegativeInt)
+  }),
+  Schema.Struct({ fault: Schema.Literal("network.limitData"), ...toxicCommon, bytes: NonNegativeInt })
 ])
 type FileFault = typeof FileFault.Type
 
@@ -124,6 +147,33 @@ const toFault = (f: FileFault): Fault.Fault<any> => {
     }
     case "docker.remove":
       return Docker.remove({ target, volumes: f.volumes ?? false })
+    case "network.down":
+      return Toxiproxy.down({ target })
+  }
+  const common = {
+    target,
+    ...(f.stream ? { stream: f.stream } : {}),
+    ...(f.toxicity !== undefined ? { toxicity: f.toxicity } : {}),
+    ...(f.name ? { name: f.name } : {})
+  }
+  switch (f.fault) {
+    case "network.latency":
+      return Toxiproxy.latency({ ...common, latency: f.latency, ...(f.jitter !== undefined ? { jitter: f.jitter } : {}) })
+    case "network.bandwidth":
+      return Toxiproxy.bandwidth({ ...common, rate: f.rate })
+    case "network.timeout":
+      return Toxiproxy.timeout({ ...common, timeout: f.timeout })
+    case "network.resetPeer":
+      return Toxiproxy.resetPeer({ ...common, ...(f.timeout !== undefined ? { timeout: f.timeout } : {}) })
+    case "network.slicer":
+      return Toxiproxy.slicer({
+        ...common,
+        averageSize: f.averageSize,
+        ...(f.sizeVariation !== undefined ? { sizeVariation: f.sizeVariation } : {}),
+        ...(f.delayMicros !== undefined ? { delayMicros: f.delayMicros } : {})
+      })
+    case "network.limitData":
+      return Toxiproxy.limitData({ ...common, bytes: f.bytes })
   }
 }
 

@@ -19,7 +19,9 @@ import * as Runner from "../report/Runner.ts"
 import * as FileLedger from "../ledger/FileLedger.ts"
 import * as Recover from "../ledger/Recover.ts"
 import { DockerDriver } from "../targets/docker/DockerDriver.ts"
+import * as EmbeddedProxy from "../proxy/EmbeddedProxy.ts"
 import { ProcessDriver } from "../targets/process/ProcessDriver.ts"
+import { ToxiproxyDriver } from "../targets/toxiproxy/ToxiproxyDriver.ts"
 import { liveLine, summary } from "./Summary.ts"
 
 /**
@@ -189,11 +191,30 @@ const demo = Command.make("demo", {
     const system = yield* Demo.startSystem({ lagMs: args.lagMs }).pipe(
       Effect.mapError((e) => new BadInput({ message: `could not start the demo system: ${e.message}` }))
     )
-    const o = yield* Runner.run(Demo.primaryLoss(system.routerUrl, { lagMs: args.lagMs }), { out: args.out, onEntry: live(args.json) }).pipe(
-      Effect.provide(ledgerLayer(args.out))
-    )
-    return yield* finish(o, args.json)
-  })).pipe(Command.withDescription("run the kv-failover demo: kill the primary, measure RTO and RPO (no Docker, no AWS)"))
+    // The embedded fault proxy, between the clients and the router, for the life of the demo.
+    const { url } = yield* EmbeddedProxy.start("127.0.0.1:0").pipe(Effect.mapError((e) => new BadInput({ message: `could not start the embedded proxy: ${e.message}` })))
+    return yield* Effect.gen(function*() {
+      const clientUrl = yield* Demo.routeThroughProxy(system.routerUrl).pipe(
+        Effect.mapError((e) => new BadInput({ message: `could not route through the embedded proxy: ${e.message}` }))
+      )
+      if (!args.json) process.stderr.write(`clients reach the router through the embedded fault proxy at ${clientUrl}\n`)
+      const o = yield* Runner.run(Demo.primaryLoss(clientUrl, { lagMs: args.lagMs }), { out: args.out, onEntry: live(args.json) }).pipe(
+        Effect.provide(ledgerLayer(args.out))
+      )
+      return yield* finish(o, args.json)
+    }).pipe(Effect.provide(ToxiproxyDriver.layerConfig({ url })))
+  }).pipe(Effect.scoped)).pipe(Command.withDescription("run the kv-failover demo: add network latency, then kill the primary; measure RTO and RPO (no Docker, no AWS)"))
+
+const proxy = Command.make("proxy", {
+  listen: Flag.String("listen").pipe(Flag.withDefault("127.0.0.1:8474"), Flag.withDescription("host:port for the Toxiproxy-compatible API (port 0: a free one)"))
+}, (args) =>
+  Effect.gen(function*() {
+    const bad = EmbeddedProxy.validateListen(args.listen)
+    if (bad !== null) return yield* new BadInput({ message: `--listen ${JSON.stringify(args.listen)}: ${bad} (expected host:port, e.g. 127.0.0.1:8474)` })
+    const { url } = yield* EmbeddedProxy.start(args.listen).pipe(Effect.mapError((e) => new BadInput({ message: `--listen ${JSON.stringify(args.listen)}: ${e.detail}` })))
+    process.stdout.write(`faultline proxy: Toxiproxy-compatible API listening on ${url}\n`)
+    return yield* Effect.never
+  }).pipe(Effect.scoped)).pipe(Command.withDescription("run the embedded Toxiproxy-compatible fault proxy (Ctrl-C stops it)"))
 
 const report = Command.make("report", {
   journal: Argument.String("journal").pipe(Argument.withDescription("a journal.jsonl file")),
@@ -262,10 +283,12 @@ const recover = Command.make("recover", {
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, demo, report, recover])
+  Command.withSubcommands([run, plan, demo, report, recover, proxy])
 )
 
-const layer = ProcessDriver.layer.pipe(Layer.provideMerge(NodeServices.layer))
+// The Toxiproxy driver talks to $TOXIPROXY_URL (default 127.0.0.1:8474) only when a
+// network fault is used; building the layer touches nothing.
+const layer = Layer.merge(ProcessDriver.layer, ToxiproxyDriver.layer).pipe(Layer.provideMerge(NodeServices.layer))
 
 // Runs started by the CLI keep their ledger next to their run folders, watched by a watchdog.
 const ledgerLayer = (out: string) => FileLedger.layer({ dir: path.join(out, "ledger") })

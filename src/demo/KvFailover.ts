@@ -1,7 +1,9 @@
 /**
  * The demo: the kv-failover example system (a router that health-checks and fails over, a
- * primary and a standby KV service with asynchronous replication), driven by a
- * primary-loss experiment that measures RTO and RPO.
+ * primary and a standby KV service with asynchronous replication), with the embedded fault
+ * proxy between the clients (hypothesis probe, heartbeat writer) and the router, driven by
+ * an experiment that first adds network latency, then kills the primary, and measures RTO
+ * and RPO.
  *
  * @since 0.1.0
  */
@@ -16,6 +18,7 @@ import * as Stopwatch from "../core/Stopwatch.ts"
 import * as Tolerance from "../core/Tolerance.ts"
 import * as Probes from "../probes/index.ts"
 import * as Process from "../targets/process/index.ts"
+import * as Toxiproxy from "../targets/toxiproxy/index.ts"
 
 const exampleDir = fileURLToPath(new URL("../../examples/kv-failover/", import.meta.url))
 
@@ -27,7 +30,25 @@ export interface DemoOptions {
   readonly checkMs?: number
   /** How long the primary stays dead before faults are reverted. */
   readonly outage?: "2 seconds" | `${number} millis` | `${number} seconds`
+  /** Latency added by the proxy in the first phase, ms (0 skips the phase). */
+  readonly latencyMs?: number
+  /** How long the latency phase lasts. */
+  readonly latencyFor?: `${number} millis` | `${number} seconds`
 }
+
+/**
+ * Puts a proxy named `kv-router` (on the Toxiproxy API the driver talks to, e.g. the
+ * embedded proxy) in front of the router; returns the URL clients should use.
+ *
+ * @since 0.1.0
+ */
+export const routeThroughProxy = (routerUrl: string) =>
+  Effect.gen(function*() {
+    const driver = yield* Toxiproxy.ToxiproxyDriver
+    yield* driver.deleteProxy("kv-router")
+    const p = yield* driver.createProxy({ name: "kv-router", listen: "127.0.0.1:0", upstream: new URL(routerUrl).host })
+    return `http://${p.listen}`
+  })
 
 /**
  * Starts the example system through the process driver and returns its router URL.
@@ -66,7 +87,14 @@ export const startSystem = (options: DemoOptions = {}) =>
   })
 
 /**
- * The primary-loss experiment against a running kv-failover system.
+ * The experiment against a running kv-failover system, reached at `routerUrl` (through the
+ * `kv-router` proxy): a latency phase (`network.latency` on the proxy, reverted), then the
+ * loss of the primary.
+ *
+ * The latency tolerance is p99 <= 250 ms: the injected 100 ms plus generous room for a
+ * loaded machine. The latency phase is a deliberate, tolerated slowdown (the hypothesis
+ * holds through it), while the kill is the outage the RTO measures: the RTO is timed from
+ * the `process.kill` fault, not from the first fault of the run.
  *
  * @since 0.1.0
  */
@@ -75,7 +103,7 @@ export const primaryLoss = (routerUrl: string, options: DemoOptions = {}) => {
     probe: Probes.http(`${routerUrl}/health`, { timeout: "500 millis" }),
     every: "10 millis",
     samples: 40,
-    tolerance: Tolerance.all(Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 }), Tolerance.latency({ p99: "100 millis" }))
+    tolerance: Tolerance.all(Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 }), Tolerance.latency({ p99: "250 millis" }))
   })
   const writer = Stopwatch.heartbeat({
     every: "10 millis",
@@ -92,14 +120,20 @@ export const primaryLoss = (routerUrl: string, options: DemoOptions = {}) => {
   })
   return Experiment.make({
     name: "kv-failover: primary loss",
-    description: "Kill the primary KV process; the router must fail over to the standby within the RTO objective, losing at most the RPO objective of acknowledged writes.",
+    description: "Slow the network to the router by 100 ms for a second (the service must stay within its latency tolerance), then kill the primary KV process; the router must fail over to the standby within the RTO objective, losing at most the RPO objective of acknowledged writes.",
     hypothesis: serves,
     method: Effect.gen(function*() {
+      const latencyMs = options.latencyMs ?? 100
+      if (latencyMs > 0) {
+        const slow = yield* Fault.inject(Toxiproxy.latency({ target: Selector.name("kv-router"), latency: latencyMs }))
+        yield* Effect.sleep(options.latencyFor ?? "1 second")
+        yield* Effect.forEach(slow, Fault.revert, { discard: true })
+      }
       yield* Fault.inject(Process.kill({ target: Selector.name("kv-primary"), signal: "SIGKILL" }))
       yield* Effect.sleep(options.outage ?? "2 seconds")
     }),
     abort: [Abort.breach(serves, { below: 0.2, over: "5 seconds" }), Abort.maxDuration("30 seconds")],
-    stopwatches: { rto: Stopwatch.rto(serves, { stableFor: 5 }), rpo: writer },
+    stopwatches: { rto: Stopwatch.rto(serves, { stableFor: 5, from: "process.kill" }), rpo: writer },
     objectives: { rto: "2 seconds", rpo: "500 millis" }
   })
 }

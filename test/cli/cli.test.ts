@@ -359,6 +359,11 @@ describe("faultline demo", () => {
     assert.isNumber(report.rpo.lostWrites)
     assert.isAtLeast(report.rpo.ackedWrites, report.rpo.lostWrites)
     assert.isTrue(fs.existsSync(path.join(runDir(out), "report.json")))
+    // The latency phase (through the embedded proxy) comes before the kill; both reverted.
+    const faults = JSON.stringify(report.faults)
+    assert.include(faults, "network.latency")
+    assert.include(faults, "process.kill")
+    assert.isBelow(faults.indexOf("network.latency"), faults.indexOf("process.kill"))
   }, 60_000)
 
   it("refuses a negative --lag-ms", async () => {
@@ -366,5 +371,30 @@ describe("faultline demo", () => {
     assert.strictEqual(r.code, 2, r.stderr)
     assert.include(r.stderr, "lag-ms")
     assertNoStack(r.stderr)
+  })
+})
+
+describe("faultline proxy", () => {
+  for (const bad of ["nonsense", "127.0.0.1:99999", "127.0.0.1:abc", "999.1.1.1:80", "127.0.0.1"]) {
+    it(`a bad --listen ${JSON.stringify(bad)} exits 2 with a clear message`, async () => {
+      const r = await cli(["proxy", "--listen", bad])
+      assert.strictEqual(r.code, 2, r.stderr)
+      assert.include(r.stderr, "--listen")
+      assertNoStack(r.stderr)
+    })
+  }
+
+  it("serves the Toxiproxy API on the given address until stopped", async () => {
+    const p = start(["proxy", "--listen", "127.0.0.1:0"])
+    await waitFor("the proxy to listen", () => /listening on (http:\S+)/.test(p.stdout()), 20_000)
+    const url = /listening on (http:\S+)/.exec(p.stdout())![1]!
+    const r = await fetch(`${url}/proxies`)
+    assert.strictEqual(r.status, 200)
+    assert.deepStrictEqual(await r.json(), {})
+    const created = await fetch(`${url}/proxies`, { method: "POST", body: JSON.stringify({ name: "x", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" }) })
+    assert.strictEqual(created.status, 201)
+    stop(p.child)
+    const done = await p.done
+    assert.notStrictEqual(done.signal, "SIGKILL")
   })
 })

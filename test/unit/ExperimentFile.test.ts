@@ -318,3 +318,41 @@ method:
       assert.isFalse(Tolerance.judge(h.tolerance, failing).met)
     }))
 })
+
+describe("ExperimentFile: network faults", () => {
+  const file = (fault: string) => `
+name: net
+hypothesis:
+  - name: up
+    probe: { tcp: { host: 127.0.0.1, port: 1 } }
+method:
+  - inject: ${fault}
+`
+  it.effect("decodes every network fault into its tagged class", () =>
+    Effect.gen(function*() {
+      const faults = [
+        "{ fault: network.latency, target: { name: [db] }, latency: 100, jitter: 10, stream: upstream, toxicity: 0.5 }",
+        "{ fault: network.bandwidth, target: { name: [db] }, rate: 100 }",
+        "{ fault: network.down, target: { name: [db] } }",
+        "{ fault: network.timeout, target: { name: [db] }, timeout: 0 }",
+        "{ fault: network.resetPeer, target: { name: [db] } }",
+        "{ fault: network.slicer, target: { name: [db] }, averageSize: 64, delayMicros: 10 }",
+        "{ fault: network.limitData, target: { name: [db] }, bytes: 1000, name: cut }"
+      ]
+      for (const f of faults) {
+        const decoded = yield* ExperimentFile.decode("net.yaml", file(f))
+        assert.strictEqual(decoded.method.length, 1)
+        ExperimentFile.toExperiment(decoded)
+      }
+    }))
+
+  it.effect("refuses bad network fault fields, naming the path", () =>
+    Effect.gen(function*() {
+      const e1 = yield* Effect.flip(ExperimentFile.decode("net.yaml", file("{ fault: network.latency, target: { name: [db] }, latency: -5 }")))
+      assert.include(e1.problem, "latency")
+      const e2 = yield* Effect.flip(ExperimentFile.decode("net.yaml", file("{ fault: network.latency, target: { name: [db] }, latency: 5, stream: sideways }")))
+      assert.include(e2.problem, "stream")
+      const e3 = yield* Effect.flip(ExperimentFile.decode("net.yaml", file("{ fault: network.bandwidth, target: { name: [db] } }")))
+      assert.include(e3.problem, "rate")
+    }))
+})

@@ -1,0 +1,81 @@
+/**
+ * The embedded proxy as an Effect service: a scoped Layer that starts the Toxiproxy-compatible
+ * API (and its proxies) and closes everything when the scope closes.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer, Schema } from "effect"
+import { EmbeddedServer, parseListen } from "./Server.ts"
+
+/**
+ * The embedded proxy could not start (bad listen address, port in use).
+ *
+ * @since 0.1.0
+ */
+export class EmbeddedProxyError extends Schema.TaggedError<EmbeddedProxyError>()("EmbeddedProxyError", {
+  listen: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `embedded proxy on ${this.listen}: ${this.detail}`
+  }
+}
+
+/**
+ * A running embedded proxy: the base URL of its Toxiproxy API and the server itself.
+ *
+ * @since 0.1.0
+ */
+export class EmbeddedProxy extends Context.Service<EmbeddedProxy, {
+  /** The API's base URL, e.g. `http://127.0.0.1:8474`; give it to `ToxiproxyDriver.layerConfig`. */
+  readonly url: string
+  readonly server: EmbeddedServer
+}>()("faultline/EmbeddedProxy") {
+  /**
+   * Starts the embedded proxy's API on `listen` (default `127.0.0.1:0`, a free port) for the
+   * life of the layer's scope.
+   *
+   * @example
+   * ```ts
+   * const program = Effect.gen(function*() {
+   *   const { url } = yield* EmbeddedProxy
+   * }).pipe(Effect.provide(EmbeddedProxy.layer({ listen: "127.0.0.1:0" })))
+   * ```
+   * @since 0.1.0
+   */
+  static readonly layer = (options?: { readonly listen?: string }): Layer.Layer<EmbeddedProxy, EmbeddedProxyError> =>
+    Layer.effect(EmbeddedProxy, start(options?.listen ?? "127.0.0.1:0"))
+}
+
+/**
+ * Starts an embedded proxy in the current scope.
+ *
+ * @since 0.1.0
+ */
+export const start = (listen: string) =>
+  Effect.gen(function*() {
+    const bad = validateListen(listen)
+    if (bad !== null) return yield* new EmbeddedProxyError({ listen, detail: bad })
+    const server = new EmbeddedServer()
+    const url = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => server.listen(listen),
+        catch: (e) => new EmbeddedProxyError({ listen, detail: e instanceof Error ? e.message : String(e) })
+      }),
+      () => Effect.promise(() => server.close())
+    )
+    return EmbeddedProxy.of({ url, server })
+  })
+
+/**
+ * Checks a `host:port` listen address; returns the problem, or null when it is usable.
+ * A port is required, and the host must be an IP address or `localhost`.
+ *
+ * @since 0.1.0
+ */
+export const validateListen = (listen: string): string | null => {
+  const p = parseListen(listen)
+  if (typeof p === "string") return p
+  if (!/:\d+$/.test(listen)) return `address ${listen}: missing port in address`
+  return null
+}

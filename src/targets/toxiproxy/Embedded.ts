@@ -1,0 +1,26 @@
+/**
+ * The Toxiproxy driver wired to a fresh embedded proxy.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer } from "effect"
+import { EmbeddedProxy, type EmbeddedProxyError } from "../../proxy/EmbeddedProxy.ts"
+import { ToxiproxyDriver } from "./ToxiproxyDriver.ts"
+
+/**
+ * Starts an embedded proxy for the life of the layer and provides the driver talking to
+ * it (and the proxy itself, for its URL).
+ *
+ * @example
+ * ```ts
+ * Effect.provide(program, layerEmbedded({ listen: "127.0.0.1:0" }))
+ * ```
+ * @since 0.1.0
+ */
+export const layerEmbedded = (options?: { readonly listen?: string }): Layer.Layer<ToxiproxyDriver | EmbeddedProxy, EmbeddedProxyError> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const { url } = yield* EmbeddedProxy
+    return ToxiproxyDriver.layerConfig({ url })
+  })).pipe(
+    Layer.provideMerge(EmbeddedProxy.layer(options))
+  )

@@ -1,0 +1,24 @@
+/**
+ * The one error of the Toxiproxy target.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/**
+ * A Toxiproxy API call failed: `NotFound` (404), `Conflict` (409), `BadRequest` (400),
+ * `ServerError` (5xx, e.g. a port in use), `Unavailable` (no answer), `BadResponse` (an
+ * answer that does not decode), `Unsupported` (a fault this driver does not know).
+ *
+ * @since 0.1.0
+ */
+export class ToxiproxyError extends Schema.TaggedError<ToxiproxyError>()("ToxiproxyError", {
+  reason: Schema.Literals(["NotFound", "Conflict", "BadRequest", "ServerError", "Unavailable", "BadResponse", "Unsupported"]),
+  target: Schema.String,
+  operation: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `toxiproxy ${this.operation} on ${this.target}: ${this.reason}${this.detail ? ` (${this.detail})` : ""}`
+  }
+}
