@@ -9,6 +9,7 @@ import * as fs from "node:fs"
 import { Duration, Effect } from "effect"
 import { DriverError } from "../core/Driver.ts"
 import type { LedgerRecord } from "../core/Ledger.ts"
+import * as Toxiproxy from "../targets/toxiproxy/ToxiproxyDriver.ts"
 import { pidAlive } from "./FileLedger.ts"
 
 const stopped = (pid: number): boolean => {
@@ -70,8 +71,19 @@ const processRevert = (record: LedgerRecord): Effect.Effect<void, DriverError> =
     }
   })
 
+// Toxiproxy (real or embedded, when it runs as its own process): the ledger's connection
+// names the API, and the driver's own revert is idempotent (a missing toxic is a no-op).
+const toxiproxyRevert = (record: LedgerRecord): Effect.Effect<void, DriverError> => {
+  const url = record.connection.url
+  if (typeof url !== "string") {
+    return Effect.fail(new DriverError({ driver: "toxiproxy", operation: "revert", target: record.target.name, reason: "InvalidRecord", detail: "the ledger record names no Toxiproxy URL" }))
+  }
+  return Effect.suspend(() => Toxiproxy.make(url).revert(record.revert))
+}
+
 const reverters: Record<string, (record: LedgerRecord) => Effect.Effect<void, DriverError>> = {
-  process: processRevert
+  process: processRevert,
+  toxiproxy: toxiproxyRevert
 }
 
 /**

@@ -58,7 +58,12 @@ const RevertData = Schema.Union([
   Schema.Struct({ kind: Schema.Literal("down"), proxy: Schema.String, wasEnabled: Schema.Boolean })
 ])
 
-const make = (url: string) => {
+/**
+ * The driver for the Toxiproxy API at `url` (the real server or the embedded one).
+ *
+ * @since 0.1.0
+ */
+export const make = (url: string) => {
   const at = (operation: string, target: string) => ({ target, operation })
   const enc = encodeURIComponent
   const proxies = Effect.map(
@@ -117,9 +122,24 @@ const make = (url: string) => {
       yield* setEnabled(data.proxy, true).pipe(Effect.catchIf((e) => e.reason === "NotFound", () => Effect.void))
     }).pipe(Effect.mapError(driverError("revert", r.target.name)))
 
+  // Revert data known before anything is touched, so an intent whose injection may or may
+  // not have landed reverts safely: the toxic's name is fixed by the fault; for `down`, the
+  // proxy's state now.
+  const prepare = (fault: any, target: Target.Target) =>
+    Effect.gen(function*() {
+      if (fault._tag === "network.down") {
+        const before = yield* proxy(target.name)
+        return { kind: "down", proxy: target.name, wasEnabled: before.enabled }
+      }
+      return { kind: "toxic", proxy: target.name, toxic: toToxic(fault).name }
+    }).pipe(Effect.mapError(driverError("prepare", target.name)))
+
   return ToxiproxyDriver.of({
     name: "toxiproxy",
     url,
+    // How the watchdog or `faultline recover` reaches the same server later.
+    connection: { url },
+    prepare,
     discover: () => Effect.map(proxies, (ps) => ps.map(toTarget)).pipe(Effect.mapError(driverError("discover", url))),
     inject,
     revert,
