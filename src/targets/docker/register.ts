@@ -1,0 +1,31 @@
+/**
+ * Registers the Docker out-of-process reverter (`Reverters.register("docker", ...)`), so the
+ * ledger's watchdog and `faultline recover` revert Docker faults from a ledger record alone.
+ * The record's `connection` holds the engine socket and helper image.
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import { DriverError } from "../../core/Driver.ts"
+import type { LedgerRecord } from "../../core/Ledger.ts"
+import * as Reverters from "../../ledger/Reverters.ts"
+import { make } from "./DockerDriver.ts"
+
+/**
+ * Reverts one Docker ledger record in this process.
+ *
+ * @since 0.1.0
+ */
+export const revertRecord = (record: LedgerRecord): Effect.Effect<void, DriverError> => {
+  const c = record.connection as { socketPath?: string | null; helperImage?: string }
+  return Effect.scoped(
+    Effect.flatMap(
+      make({ socketPath: c.socketPath ?? undefined, helperImage: c.helperImage }).pipe(
+        Effect.mapError((e) => new DriverError({ driver: "docker", operation: "revert", target: record.target.name, reason: e.reason, detail: e.detail }))
+      ),
+      (driver) => driver.revert(record.revert)
+    )
+  )
+}
+
+Reverters.register("docker", revertRecord)
