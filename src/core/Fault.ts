@@ -300,15 +300,10 @@ export const inject = <D>(
                   fault: fault._tag,
                   error: errorText(Cause.squash(cause))
                 })
-                // The injection may have half-landed: undo it with the prepared data.
-                if (driver.prepare) {
-                  const undone = yield* Effect.exit(driver.revert(planned))
-                  if (undone._tag === "Failure") {
-                    run.cleanupFailed.value = true
-                    yield* run.journal.append({ _tag: "FaultRevertFailed", faultId, attempts: 1, error: errorText(Cause.squash(undone.cause)) })
-                    return
-                  }
-                }
+                // A driver whose injection fails undoes its own partial effect before failing
+                // (it knows what it did). Reverting the prepared data here would be wrong when
+                // the failure is a refusal of a state someone else caused (pausing a container
+                // that was already paused must not unpause it).
                 yield* run.ledger.closed(faultId)
               })
             ),

@@ -80,7 +80,10 @@ export class Ledger extends Context.Service<Ledger, {
   readonly beginRun: (runId: string, journalFile: string | null) => Effect.Effect<void, LedgerError>
   /** Called once when a run ends, after every revert: releases its leases. */
   readonly endRun: (runId: string) => Effect.Effect<void>
-  /** Takes the lease on a target for a run (re-entrant for the same run). */
+  /**
+   * Takes the lease on a target for a run (re-entrant for the same run). It lasts while the
+   * run has faults open on the target, and at most until the run ends.
+   */
   readonly acquire: (runId: string, target: Target.Target) => Effect.Effect<void, LeaseHeld | OrphanedFaults | LedgerError>
   readonly intent: (record: Omit<LedgerRecord, "state">) => Effect.Effect<void, LedgerError>
   readonly injected: (faultId: string, revert: Revert) => Effect.Effect<void>
@@ -127,7 +130,15 @@ export const makeMemory = Effect.sync(() => {
     closed: (faultId) =>
       Effect.sync(() => {
         const r = records.get(faultId)
-        if (r) records.set(faultId, { ...r, state: "closed" })
+        if (!r) return
+        records.set(faultId, { ...r, state: "closed" })
+        // The lease lasts while the run has faults open on the target.
+        const key = Target.key(r.target)
+        const stillOpen = [...records.values()].some((o) => o.state !== "closed" && o.runId === r.runId && Target.key(o.target) === key)
+        if (!stillOpen && memoryLeases.get(key) === r.runId) {
+          memoryLeases.delete(key)
+          mine.delete(key)
+        }
       }),
     open: Effect.sync(() => [...records.values()].filter((r) => r.state !== "closed"))
   })

@@ -263,7 +263,22 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
       closed: (faultId) =>
         Effect.sync(() => {
           const runId = runOf.get(faultId)
-          if (runId) appendLine(dir, runId, { type: "closed", faultId, by: "runner" })
+          if (!runId) return
+          appendLine(dir, runId, { type: "closed", faultId, by: "runner" })
+          // The lease lasts while the run has faults open on the target.
+          const run = readRun(dir, runId)
+          const record = run?.faults.find((f) => f.faultId === faultId)
+          if (run && record) {
+            const key = Target.key(record.target)
+            if (!openFaults(run).some((f) => Target.key(f.target) === key)) {
+              const file = leaseFile(dir, key)
+              try {
+                if ((JSON.parse(fs.readFileSync(file, "utf8")) as { runId: string }).runId === runId) fs.rmSync(file, { force: true })
+              } catch {
+                // no lease file
+              }
+            }
+          }
         }),
       open: Effect.sync(() => readRuns(dir).flatMap(openFaults))
     })

@@ -393,22 +393,25 @@ describeWith("Docker Engine", missing, () => {
     ))
     assert.isTrue((await state(web)).paused)
     const cli = cliRun
-    const bad = await cli(["recover"])
-    assert.strictEqual(bad.code, 2, bad.out)
-    const down = await cli(["recover", "--docker", "--docker-socket", "/nonexistent/docker.sock"])
+    // Without --docker, recover reads only the ledger (here an empty one): nothing to do.
+    const emptyLedger = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-ledger-"))
+    const ledgerOnly = await cli(["recover", "--ledger", emptyLedger])
+    assert.strictEqual(ledgerOnly.code, 0, ledgerOnly.out)
+    assert.match(ledgerOnly.out, /nothing open/)
+    const down = await cli(["recover", "--ledger", emptyLedger, "--docker", "--docker-socket", "/nonexistent/docker.sock"])
     assert.strictEqual(down.code, 1, down.out)
     assert.match(down.out, /Unavailable/)
     // The run's owner is this (live) test process: without --force its faults are left alone.
-    const skipped = JSON.parse((await cli(["recover", "--docker", "--run", dead, "--json"])).stdout)
+    const skipped = JSON.parse((await cli(["recover", "--ledger", emptyLedger, "--docker", "--run", dead, "--json"])).stdout).docker
     assert.deepStrictEqual([skipped.reverted.length, skipped.skipped.length], [0, 1])
     assert.isTrue((await state(web)).paused)
-    const r = await cli(["recover", "--docker", "--run", dead, "--force", "--json"])
+    const r = await cli(["recover", "--ledger", emptyLedger, "--docker", "--run", dead, "--force", "--json"])
     assert.strictEqual(r.code, 0, r.out)
-    const report = JSON.parse(r.stdout)
+    const report = JSON.parse(r.stdout).docker
     assert.strictEqual(report.reverted.length, 1)
     assert.match(report.reverted[0], /docker\.pause/)
     assert.isFalse((await state(web)).paused)
-    const again = await cli(["recover", "--docker", "--run", dead, "--force"])
+    const again = await cli(["recover", "--ledger", emptyLedger, "--docker", "--run", dead, "--force"])
     assert.match(again.out, /nothing to recover/)
   })
 

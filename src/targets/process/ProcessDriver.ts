@@ -249,6 +249,8 @@ const make = Effect.gen(function*() {
           // Signals are delivered asynchronously: confirm the stop took effect.
           for (let waited = 0; isStopped(e.pid) === false; waited += 2) {
             if (waited >= 1000) {
+              // Undo our own half-landed signal before failing.
+              yield* Effect.ignore(signalPid(e, "SIGCONT", "pause"))
               return yield* new ProcessError({ reason: "SignalFailed", target: e.name, operation: "pause", detail: "InjectionIneffective: still running 1 s after SIGSTOP" })
             }
             yield* Effect.sleep("2 millis")
