@@ -285,6 +285,28 @@ describeWith("Docker Engine", missing, () => {
     assert.strictEqual(failure(gone)?.reason, "NotFound")
   })
 
+  it("the ledger's watchdog path: a docker.pause left by a dead run is reverted out of process from its ledger record", async () => {
+    const name = `${s.id}-orphan`
+    await s.start(name)
+    const info = await s.docker.getContainer(name).inspect()
+    await s.docker.getContainer(name).pause()
+    assert.isTrue((await state(name)).paused)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-ledger-"))
+    const FileLedger = await import("../../src/ledger/FileLedger.ts")
+    const Recover = await import("../../src/ledger/Recover.ts")
+    const target = Target.make({ kind: "docker", id: info.Id, name })
+    const revert = { driver: "docker", fault: "docker.pause", target, data: { container: info.Id, name } }
+    // A run whose runner is gone (pid 2^22 + 1 is above Linux's pid_max default) left the
+    // intent open; the connection is the one the real driver records.
+    const connection = { socketPath: null, reverter: Docker.REVERTER_MODULE }
+    FileLedger.appendLine(dir, "dead-docker", { type: "run", runId: "dead-docker", pid: 4194305, journal: null, at: 0, watchdogPid: null })
+    FileLedger.appendLine(dir, "dead-docker", { type: "intent", runId: "dead-docker", faultId: "dead-docker/f1", driver: "docker", connection, fault: "docker.pause", target, revert })
+    const { rows, remaining } = await Effect.runPromise(Recover.recover(dir))
+    assert.deepStrictEqual(rows.map((r) => r.result), ["reverted"])
+    assert.strictEqual(remaining, 0)
+    assert.isFalse((await state(name)).paused)
+  })
+
   it("injection is verified: pausing a container that is not running fails, and nothing is left behind", async () => {
     const name = `${s.id}-stopped`
     await s.start(name)
