@@ -211,6 +211,25 @@ export const inject = <D>(
       }
       return [] as Array<Injection>
     }
+    // Write-ahead: the lease and an intent carrying revert data that is safe whether or not
+    // the injection lands are on disk before the driver touches the target.
+    const writeAhead = (faultId: string, target: Target) =>
+      Effect.gen(function*() {
+        const prepared = driver.prepare ? yield* driver.prepare(fault, target) : {}
+        const planned: Revert = { driver: driver.name, fault: fault._tag, target, data: prepared }
+        yield* run.ledger.acquire(run.runId, target)
+        yield* run.ledger.intent({
+          runId: run.runId,
+          faultId,
+          driver: driver.name,
+          connection: driver.connection ?? {},
+          fault: fault._tag,
+          target,
+          revert: planned
+        })
+        yield* run.journal.append({ _tag: "FaultInjecting", faultId, fault: fault._tag, spec, target })
+        return { prepared, planned }
+      })
     if (driver.injectBatch) {
       const batch = driver.injectBatch
       const injections = yield* Effect.acquireRelease(
@@ -219,20 +238,7 @@ export const inject = <D>(
           const pending: Array<{ faultId: string; target: Target; prepared: Record<string, unknown>; planned: Revert }> = []
           for (const target of targets) {
             const faultId = run.nextFaultId()
-            const prepared = driver.prepare ? yield* driver.prepare(fault, target) : {}
-            const planned: Revert = { driver: driver.name, fault: fault._tag, target, data: prepared }
-            yield* run.ledger.acquire(run.runId, target)
-            yield* run.ledger.intent({
-              runId: run.runId,
-              faultId,
-              driver: driver.name,
-              connection: driver.connection ?? {},
-              fault: fault._tag,
-              target,
-              revert: planned
-            })
-            yield* run.journal.append({ _tag: "FaultInjecting", faultId, fault: fault._tag, spec, target })
-            pending.push({ faultId, target, prepared, planned })
+            pending.push({ faultId, target, ...(yield* writeAhead(faultId, target)) })
           }
           const startedMono = yield* monoMillis
           const datas = yield* batch(fault, targets).pipe(
@@ -275,21 +281,7 @@ export const inject = <D>(
       const faultId = run.nextFaultId()
       const injection = yield* Effect.acquireRelease(
         Effect.gen(function*() {
-          // Write-ahead: the lease and an intent carrying revert data that is safe whether
-          // or not the injection lands are on disk before the driver touches the target.
-          const prepared = driver.prepare ? yield* driver.prepare(fault, target) : {}
-          const planned: Revert = { driver: driver.name, fault: fault._tag, target, data: prepared }
-          yield* run.ledger.acquire(run.runId, target)
-          yield* run.ledger.intent({
-            runId: run.runId,
-            faultId,
-            driver: driver.name,
-            connection: driver.connection ?? {},
-            fault: fault._tag,
-            target,
-            revert: planned
-          })
-          yield* run.journal.append({ _tag: "FaultInjecting", faultId, fault: fault._tag, spec, target })
+          const { prepared } = yield* writeAhead(faultId, target)
           const startedMono = yield* monoMillis
           const data = yield* driver.inject(fault, target).pipe(
             Effect.tapCause((cause) =>
