@@ -22,6 +22,7 @@ import * as Tolerance from "../../src/core/Tolerance.ts"
 import * as Probes from "../../src/probes/index.ts"
 import * as Runner from "../../src/report/Runner.ts"
 import { summary } from "../../src/cli/Summary.ts"
+import { kvHeartbeat } from "../../src/demo/KvFailover.ts"
 import * as Docker from "../../src/targets/docker/index.ts"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
@@ -114,19 +115,7 @@ export const primaryLoss = (system: DockerSystem) => {
     samples: 40,
     tolerance: Tolerance.all(Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 }), Tolerance.latency({ p99: "200 millis" }))
   })
-  const writer = Stopwatch.heartbeat({
-    every: "10 millis",
-    timeout: "500 millis",
-    write: (seq) =>
-      Effect.flatMap(Probes.request(`${routerUrl}/kv/hb-${seq}`, { method: "PUT", body: String(seq), timeout: "500 millis" }), (r) =>
-        r.status === 200 ? Effect.void : Effect.fail(new Error(`HTTP ${r.status}`))),
-    readBack: (acked) =>
-      Effect.map(
-        Effect.forEach(acked, (seq) =>
-          Effect.map(Probes.request(`${routerUrl}/kv/hb-${seq}`, { timeout: "2 seconds" }), (r) => r.status === 200 && r.body === String(seq) ? [seq] : []), { concurrency: 16 }),
-        (xs) => xs.flat()
-      )
-  })
+  const writer = kvHeartbeat(routerUrl)
   return Experiment.make({
     name: "docker-failover: primary container loss",
     description: "SIGKILL the primary KV container; the router must fail over to the standby container within the RTO objective, losing at most the RPO objective of acknowledged writes.",

@@ -87,6 +87,27 @@ export const startSystem = (options: DemoOptions = {}) =>
   })
 
 /**
+ * The RPO heartbeat writer for a kv-failover router: writes `hb-<seq>` every 10 ms and
+ * reads back which acknowledged sequence numbers survived.
+ *
+ * @since 0.1.0
+ */
+export const kvHeartbeat = (routerUrl: string) =>
+  Stopwatch.heartbeat({
+    every: "10 millis",
+    timeout: "500 millis",
+    write: (seq) =>
+      Effect.flatMap(Probes.request(`${routerUrl}/kv/hb-${seq}`, { method: "PUT", body: String(seq), timeout: "500 millis" }), (r) =>
+        r.status === 200 ? Effect.void : Effect.fail(new Error(`HTTP ${r.status}`))),
+    readBack: (acked) =>
+      Effect.map(
+        Effect.forEach(acked, (seq) =>
+          Effect.map(Probes.request(`${routerUrl}/kv/hb-${seq}`, { timeout: "2 seconds" }), (r) => r.status === 200 && r.body === String(seq) ? [seq] : []), { concurrency: 16 }),
+        (xs) => xs.flat()
+      )
+  })
+
+/**
  * The experiment against a running kv-failover system, reached at `routerUrl` (through the
  * `kv-router` proxy): a latency phase (`network.latency` on the proxy, reverted), then the
  * loss of the primary.
@@ -105,19 +126,7 @@ export const primaryLoss = (routerUrl: string, options: DemoOptions = {}) => {
     samples: 40,
     tolerance: Tolerance.all(Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 }), Tolerance.latency({ p99: "250 millis" }))
   })
-  const writer = Stopwatch.heartbeat({
-    every: "10 millis",
-    timeout: "500 millis",
-    write: (seq) =>
-      Effect.flatMap(Probes.request(`${routerUrl}/kv/hb-${seq}`, { method: "PUT", body: String(seq), timeout: "500 millis" }), (r) =>
-        r.status === 200 ? Effect.void : Effect.fail(new Error(`HTTP ${r.status}`))),
-    readBack: (acked) =>
-      Effect.map(
-        Effect.forEach(acked, (seq) =>
-          Effect.map(Probes.request(`${routerUrl}/kv/hb-${seq}`, { timeout: "2 seconds" }), (r) => r.status === 200 && r.body === String(seq) ? [seq] : []), { concurrency: 16 }),
-        (xs) => xs.flat()
-      )
-  })
+  const writer = kvHeartbeat(routerUrl)
   return Experiment.make({
     name: "kv-failover: primary loss",
     description: "Slow the network to the router by 100 ms for a second (the service must stay within its latency tolerance), then kill the primary KV process; the router must fail over to the standby within the RTO objective, losing at most the RPO objective of acknowledged writes.",
