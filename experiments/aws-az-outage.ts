@@ -83,7 +83,7 @@ export default Effect.gen(function*() {
     abort: [Abort.maxDuration("1 minute"), Abort.signals()],
     stopwatches: { rto: Stopwatch.rto(serves, { stableFor: 5 }) },
     objectives: { rto: "2 seconds" },
-    guards: Aws.defaultGuards({ cap: 10 })
+    guards: Aws.defaultGuards
   })
 })
 

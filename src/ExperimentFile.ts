@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { Duration, Effect, Schema } from "effect"
+import { Duration, Effect, Schema, SchemaGetter } from "effect"
 import * as YAML from "yaml"
 import * as Abort from "./core/Abort.ts"
 import * as Experiment from "./core/Experiment.ts"
@@ -16,10 +16,9 @@ import type * as Probe from "./core/Probe.ts"
 import * as Selector from "./core/Selector.ts"
 import * as Stopwatch from "./core/Stopwatch.ts"
 import * as Tolerance from "./core/Tolerance.ts"
+import * as Integrations from "./integrations.ts"
 import * as Probes from "./probes/index.ts"
-import * as Docker from "./targets/docker/Faults.ts"
 import * as Process from "./targets/process/index.ts"
-import * as Toxiproxy from "./targets/toxiproxy/index.ts"
 
 const DurationText = Schema.String.check(
   Schema.makeFilter((s: string) => {
@@ -62,128 +61,29 @@ const toSelector = (s: FileSelector): Selector.Selector => {
   return sel
 }
 
-const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
-// Fields every network (toxic) fault shares in a file.
-const toxicCommon = {
-  target: FileSelector,
-  stream: Schema.optionalKey(Toxiproxy.Stream),
-  toxicity: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
-  name: Schema.optionalKey(Schema.String)
+// A fault in a file is its class's fields under `fault: <tag>`, with a file selector for
+// `target`. The union is generated from the integration list and decodes straight into the
+// fault classes, so a new integration's faults are accepted with no change here.
+const fileFault = (tag: string, cls: Fault.FaultClass) => {
+  const { _tag: _t, target: _s, ...fields } = cls.fields
+  return Schema.Struct({ fault: Schema.Literal(tag), target: FileSelector, ...fields }).pipe(
+    Schema.decodeTo(cls as unknown as Schema.Codec<Fault.Fault<any>, unknown>, {
+      decode: SchemaGetter.transform(({ fault, target, ...rest }: any) => ({ ...rest, _tag: fault, target: toSelector(target) })),
+      encode: SchemaGetter.forbidden(() => "a fault is not written back to a file")
+    })
+  )
 }
 
-const FileFault = Schema.Union([
-  Schema.Struct({ fault: Schema.Literal("process.kill"), target: FileSelector, signal: Schema.optionalKey(Process.Signal) }),
-  Schema.Struct({ fault: Schema.Literal("process.pause"), target: FileSelector }),
-  Schema.Struct({ fault: Schema.Literal("process.restart"), target: FileSelector }),
-  Schema.Struct({ fault: Schema.Literal("docker.kill"), target: FileSelector, signal: Schema.optionalKey(Docker.Signal) }),
-  Schema.Struct({ fault: Schema.Literal("docker.stop"), target: FileSelector, graceSeconds: Schema.optionalKey(Docker.DockerStop.fields.graceSeconds) }),
-  Schema.Struct({ fault: Schema.Literal("docker.restart"), target: FileSelector, graceSeconds: Schema.optionalKey(Docker.DockerRestart.fields.graceSeconds) }),
-  Schema.Struct({ fault: Schema.Literal("docker.pause"), target: FileSelector }),
-  Schema.Struct({ fault: Schema.Literal("docker.disconnect"), target: FileSelector, network: Schema.String }),
-  Schema.Struct({ fault: Schema.Literal("docker.partition"), target: FileSelector, peers: Docker.DockerPartition.fields.peers }),
-  Schema.Struct({
-    fault: Schema.Literal("docker.bandwidth"),
-    target: FileSelector,
-    rate: Docker.DockerBandwidth.fields.rate,
-    burst: Schema.optionalKey(Docker.DockerBandwidth.fields.burst),
-    latencyMs: Schema.optionalKey(Docker.DockerBandwidth.fields.latencyMs),
-    device: Docker.DockerBandwidth.fields.device
-  }),
-  Schema.Struct({
-    fault: Schema.Literal("docker.netem"),
-    target: FileSelector,
-    delayMs: Docker.DockerNetem.fields.delayMs,
-    jitterMs: Docker.DockerNetem.fields.jitterMs,
-    lossPercent: Docker.DockerNetem.fields.lossPercent,
-    duplicatePercent: Docker.DockerNetem.fields.duplicatePercent,
-    corruptPercent: Docker.DockerNetem.fields.corruptPercent,
-    device: Docker.DockerNetem.fields.device
-  }),
-  Schema.Struct({ fault: Schema.Literal("docker.remove"), target: FileSelector, volumes: Schema.optionalKey(Schema.Boolean) }),
-  Schema.Struct({ fault: Schema.Literal("network.latency"), ...toxicCommon, latency: NonNegativeInt, jitter: Schema.optionalKey(NonNegativeInt) }),
-  Schema.Struct({ fault: Schema.Literal("network.bandwidth"), ...toxicCommon, rate: NonNegativeInt }),
-  Schema.Struct({ fault: Schema.Literal("network.down"), target: FileSelector }),
-  Schema.Struct({ fault: Schema.Literal("network.timeout"), ...toxicCommon, timeout: NonNegativeInt }),
-  Schema.Struct({ fault: Schema.Literal("network.resetPeer"), ...toxicCommon, timeout: Schema.optionalKey(NonNegativeInt) }),
-  Schema.Struct({
-    fault: Schema.Literal("network.slicer"),
-    ...toxicCommon,
-    averageSize: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
-    sizeVariation: Schema.optionalKey(NonNegativeInt),
-    delayMicros: Schema.optionalKey(NonNegativeInt)
-  }),
-  Schema.Struct({ fault: Schema.Literal("network.limitData"), ...toxicCommon, bytes: NonNegativeInt })
-])
-type FileFault = typeof FileFault.Type
-
-const toFault = (f: FileFault): Fault.Fault<any> => {
-  const target = toSelector(f.target)
-  switch (f.fault) {
-    case "process.kill":
-      return Process.kill({ target, signal: f.signal ?? "SIGKILL" })
-    case "process.pause":
-      return Process.pause({ target })
-    case "process.restart":
-      return Process.restart({ target })
-    case "docker.kill":
-      return Docker.kill({ target, ...(f.signal ? { signal: f.signal } : {}) })
-    case "docker.stop":
-      return Docker.stop({ target, ...(f.graceSeconds !== undefined ? { graceSeconds: f.graceSeconds } : {}) })
-    case "docker.restart":
-      return Docker.restart({ target, ...(f.graceSeconds !== undefined ? { graceSeconds: f.graceSeconds } : {}) })
-    case "docker.pause":
-      return Docker.pause({ target })
-    case "docker.disconnect":
-      return Docker.disconnect({ target, network: f.network })
-    case "docker.partition":
-      return Docker.partition({ target, peers: f.peers })
-    case "docker.bandwidth": {
-      const { fault: _f, target: _t, ...rest } = f
-      return Docker.bandwidth({ target, ...rest })
-    }
-    case "docker.netem": {
-      const { fault: _f, target: _t, ...rest } = f
-      return Docker.netem({ target, ...rest })
-    }
-    case "docker.remove":
-      return Docker.remove({ target, volumes: f.volumes ?? false })
-    case "network.down":
-      return Toxiproxy.down({ target })
-  }
-  const common = {
-    target,
-    ...(f.stream ? { stream: f.stream } : {}),
-    ...(f.toxicity !== undefined ? { toxicity: f.toxicity } : {}),
-    ...(f.name ? { name: f.name } : {})
-  }
-  switch (f.fault) {
-    case "network.latency":
-      return Toxiproxy.latency({ ...common, latency: f.latency, ...(f.jitter !== undefined ? { jitter: f.jitter } : {}) })
-    case "network.bandwidth":
-      return Toxiproxy.bandwidth({ ...common, rate: f.rate })
-    case "network.timeout":
-      return Toxiproxy.timeout({ ...common, timeout: f.timeout })
-    case "network.resetPeer":
-      return Toxiproxy.resetPeer({ ...common, ...(f.timeout !== undefined ? { timeout: f.timeout } : {}) })
-    case "network.slicer":
-      return Toxiproxy.slicer({
-        ...common,
-        averageSize: f.averageSize,
-        ...(f.sizeVariation !== undefined ? { sizeVariation: f.sizeVariation } : {}),
-        ...(f.delayMicros !== undefined ? { delayMicros: f.delayMicros } : {})
-      })
-    case "network.limitData":
-      return Toxiproxy.limitData({ ...common, bytes: f.bytes })
-  }
-}
+const FileFault = Schema.Union(Integrations.faultClasses.map(({ tag, cls }) => fileFault(tag, cls)))
 
 /**
- * Whether a decoded file injects any `docker.*` fault (the CLI then provides the Docker driver).
+ * The integrations whose faults a decoded file injects (the CLI provides their drivers).
  *
  * @since 0.1.0
  */
-export const usesDocker = (f: ExperimentFile): boolean =>
-  f.method.some((step) => "inject" in step && step.inject.fault.startsWith("docker."))
+export const integrationsOf = (f: ExperimentFile): ReadonlyArray<string> => [
+  ...new Set(f.method.flatMap((step) => "inject" in step ? [Integrations.ofFault(step.inject)?.name ?? ""] : []).filter((n) => n !== ""))
+]
 
 const FileProbe = Schema.Union([
   Schema.Struct({
@@ -321,7 +221,7 @@ export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
   )
   const byName = (n: string) => hyps.find((h) => h.name === n)!
   const method = Effect.forEach(f.method, (step) =>
-    "inject" in step ? Effect.asVoid(Fault.inject(toFault(step.inject))) : Effect.sleep(step.sleep as Duration.Input), { discard: true })
+    "inject" in step ? Effect.asVoid(Fault.inject(step.inject)) : Effect.sleep(step.sleep as Duration.Input), { discard: true })
   const rto = f.stopwatches?.rto
   return Experiment.make({
     name: f.name,

@@ -15,10 +15,10 @@ import * as Verdict from "../core/Verdict.ts"
 import * as Demo from "../demo/KvFailover.ts"
 import * as ExperimentFile from "../ExperimentFile.ts"
 import * as Report from "../report/Report.ts"
-import * as Runner from "../report/Runner.ts"
-import * as FileLedger from "../ledger/FileLedger.ts"
-import * as Recover from "../ledger/Recover.ts"
-import { DockerDriver } from "../targets/docker/DockerDriver.ts"
+import * as Runner from "../run/Runner.ts"
+import * as FileLedger from "../run/FileLedger.ts"
+import * as Recover from "../run/Recover.ts"
+import * as Integrations from "../integrations.ts"
 import * as EmbeddedProxy from "../proxy/EmbeddedProxy.ts"
 import { ProcessDriver } from "../targets/process/ProcessDriver.ts"
 import { ToxiproxyDriver } from "../targets/toxiproxy/ToxiproxyDriver.ts"
@@ -73,7 +73,7 @@ const loadModule = (file: string, mod: any) =>
   Effect.gen(function*() {
     // The default export is an Experiment, or an Effect that sets the system up and yields one.
     const exp = Effect.isEffect(mod.default)
-      ? yield* (mod.default as Effect.Effect<unknown, unknown, ProcessDriver>).pipe(
+      ? yield* (mod.default as Effect.Effect<unknown, unknown>).pipe(
         Effect.mapError((e) => new BadInput({ message: `${file}: setting up the experiment failed: ${e instanceof Error ? e.message : String(e)}` }))
       )
       : mod.default
@@ -83,8 +83,6 @@ const loadModule = (file: string, mod: any) =>
     return exp as Experiment.Experiment<any>
   })
 
-const optionalDocker = DockerDriver.layer.pipe(Layer.catchTag("DockerError", () => Layer.empty)) as unknown as Layer.Layer<DockerDriver>
-
 // Loads a .ts/.js experiment and runs it (or plans it) with its module's layer provided.
 const runModule = (file: string, options: { readonly out: string; readonly dryRun: boolean; readonly json: boolean }) =>
   Effect.gen(function*() {
@@ -92,13 +90,15 @@ const runModule = (file: string, options: { readonly out: string; readonly dryRu
     const layer = yield* moduleLayer(file, mod)
     return yield* Effect.gen(function*() {
       const exp = yield* loadModule(file, mod)
-      return yield* Runner.run(exp as Experiment.Experiment<ProcessDriver | DockerDriver>, { out: options.out, dryRun: options.dryRun, onEntry: live(options.json) }).pipe(
-        Effect.provide(ledgerLayer(options.out)),
-        // A module's experiment may need the Docker driver; its type is not visible here, so
-        // the driver is offered when dockerode loads (it connects to the engine only when used).
-        Effect.provide(optionalDocker)
+      return yield* Runner.run(exp as Experiment.Experiment<never>, { out: options.out, dryRun: options.dryRun, onEntry: live(options.json) }).pipe(
+        Effect.provide(ledgerLayer(options.out))
       )
-    }).pipe(Effect.provide(layer), Effect.mapError((e: unknown) => e instanceof BadInput ? e : new BadInput({ message: `${file}: ${e instanceof Error ? e.message : String(e)}` })))
+    }).pipe(
+      Effect.provide(layer),
+      // A module's faults are not known before it runs: every integration whose driver can
+      // be built here is offered (a module's own `layer` takes precedence).
+      Effect.provide(Integrations.layerAvailable),
+      Effect.mapError((e: unknown) => e instanceof BadInput ? e : new BadInput({ message: `${file}: ${e instanceof Error ? e.message : String(e)}` })))
   })
 
 const run = Command.make("run", {
@@ -111,19 +111,24 @@ const run = Command.make("run", {
     const file = args.experiment
     if (/\.(json|ya?ml)$/.test(file)) {
       const decoded = yield* ExperimentFile.load(file).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
-      // The processes a file declares are its system under test, started (and owned) by this
-      // run even in a dry run, so that targets resolve; the dry run still injects nothing.
-      yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
-      const exp = ExperimentFile.toExperiment(decoded)
-      const o = ExperimentFile.usesDocker(decoded)
-        ? yield* Runner.run(exp, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
-          Effect.provide(ledgerLayer(args.out)),
-          Effect.provide(DockerDriver.layer),
-          Effect.mapError((e) => new BadInput({ message: `${file}: the Docker driver is unavailable: ${e.message}` }))
-        )
-        : yield* Runner.run(exp, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
+      // The drivers of the integrations the file's faults name (the process driver always:
+      // it starts the file's `processes:`), built for this run and stopped with it.
+      const names = ["process", ...ExperimentFile.integrationsOf(decoded)]
+      const drivers = yield* Integrations.layerFor(names).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
+      const o = yield* Effect.gen(function*() {
+        // The processes a file declares are its system under test, started (and owned) by this
+        // run even in a dry run, so that targets resolve; the dry run still injects nothing.
+        yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
+        const exp = ExperimentFile.toExperiment(decoded)
+        return yield* Runner.run(exp, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
           Effect.provide(ledgerLayer(args.out))
         )
+      }).pipe(
+        Effect.provide(drivers),
+        Effect.mapError((e: unknown) =>
+          e instanceof BadInput ? e : new BadInput({ message: `${file}: a driver is unavailable: ${e instanceof Error ? e.message : String(e)}` })
+        )
+      )
       return yield* finish(o, args.json)
     }
     if (!/\.(ts|mts|js|mjs)$/.test(file)) {
@@ -203,7 +208,7 @@ const demo = Command.make("demo", {
       )
       return yield* finish(o, args.json)
     }).pipe(Effect.provide(ToxiproxyDriver.layerConfig({ url })))
-  }).pipe(Effect.scoped)).pipe(Command.withDescription("run the kv-failover demo: add network latency, then kill the primary; measure RTO and RPO (no Docker, no AWS)"))
+  }).pipe(Effect.scoped, Effect.provide(ProcessDriver.layer))).pipe(Command.withDescription("run the kv-failover demo: add network latency, then kill the primary; measure RTO and RPO (no Docker, no AWS)"))
 
 const proxy = Command.make("proxy", {
   listen: Flag.String("listen").pipe(Flag.withDefault("127.0.0.1:8474"), Flag.withDescription("host:port for the Toxiproxy-compatible API (port 0: a free one)"))
@@ -244,13 +249,15 @@ const recover = Command.make("recover", {
     let failed = remaining > 0
     let docker: unknown = null
     if (args.docker) {
-      const Docker = yield* Effect.promise(() => import("../targets/docker/index.ts"))
-      const result = yield* Docker.recover({ runId: Option.getOrUndefined(args.runId), force: args.force }).pipe(
-        Effect.provide(Docker.DockerDriver.layerConfig({ socketPath: Option.getOrUndefined(args.socket) })),
-        Effect.map((r) => ({ ok: true as const, r })),
-        // The engine is unreachable (or answered with an error): nothing was recovered; exit 1.
-        Effect.catchTag("DockerError", (e) => Effect.succeed({ ok: false as const, message: e.message }))
-      )
+      // Leftovers only the engine can show (marker volumes, helper containers).
+      const scan = Integrations.byName("docker")?.leftovers
+      const result = scan === undefined
+        ? { ok: false as const, message: "no docker integration" }
+        : yield* scan({ runId: Option.getOrUndefined(args.runId), force: args.force, endpoint: Option.getOrUndefined(args.socket) }).pipe(
+          Effect.map((r) => ({ ok: true as const, r })),
+          // The engine is unreachable (or answered with an error): nothing was recovered; exit 1.
+          Effect.catch((e) => Effect.succeed({ ok: false as const, message: e.message }))
+        )
       if (!result.ok) {
         process.stderr.write(`faultline: recover --docker: ${result.message}\n`)
         failed = true
@@ -261,7 +268,7 @@ const recover = Command.make("recover", {
           const r = result.r
           const lines = [
             ...r.reverted.map((x) => `reverted  ${x}`),
-            ...r.helpersRemoved.map((x) => `removed   helper ${x}`),
+            ...r.removed.map((x) => `removed   ${x}`),
             ...r.skipped.map((x) => `skipped   ${x}`),
             ...r.failed.map((x) => `FAILED    ${x}`)
           ]
@@ -286,9 +293,7 @@ const cli = Command.make("faultline").pipe(
   Command.withSubcommands([run, plan, demo, report, recover, proxy])
 )
 
-// The Toxiproxy driver talks to $TOXIPROXY_URL (default 127.0.0.1:8474) only when a
-// network fault is used; building the layer touches nothing.
-const layer = Layer.merge(ProcessDriver.layer, ToxiproxyDriver.layer).pipe(Layer.provideMerge(NodeServices.layer))
+const layer = NodeServices.layer
 
 // Runs started by the CLI keep their ledger next to their run folders, watched by a watchdog.
 const ledgerLayer = (out: string) => FileLedger.layer({ dir: path.join(out, "ledger") })
@@ -313,7 +318,7 @@ const main = Command.runWith(cli, { version: "0.1.0", renderErrors: false })(pro
   Effect.provide(layer)
 )
 
-const fiber = Effect.runFork(main as Effect.Effect<void>)
+const fiber = Effect.runFork(main)
 // Ctrl-C / SIGTERM interrupt the run: faults are reverted, the report is written, exit 130.
 // When the experiment declares `Abort.signals()`, its own listener turns the first signal
 // into an abort instead; a second signal interrupts.

@@ -35,6 +35,73 @@ export interface Fault<D = unknown> {
   readonly irreversible?: boolean | undefined
 }
 
+/**
+ * What every fault class shares, beyond its own fields: the driver service that interprets
+ * it, the guards that driver asks for by default, and whether it can be undone.
+ *
+ * @since 0.1.0
+ */
+export interface FaultMembers<D> {
+  readonly driver: Context.Key<D, Driver>
+  readonly defaultGuards: ReadonlyArray<Guard.Guard>
+  readonly irreversible: boolean
+}
+
+/**
+ * The base of every fault class of one driver: a Schema tagged class whose instances carry
+ * the driver service, the driver's default guards and the irreversibility flag, so that
+ * no fault class repeats them.
+ *
+ * @example
+ * ```ts
+ * const DockerFault = Fault.Class(DockerDriver, { defaultGuards })
+ * export class DockerPause extends DockerFault<DockerPause>()("docker.pause", { target: Selector.Selector }) {}
+ * ```
+ * @since 0.1.0
+ */
+export const Class = <D>(
+  driver: Context.Key<D, any>,
+  options: { readonly defaultGuards?: ReadonlyArray<Guard.Guard> } = {}
+) =>
+<Self>(classOptions: { readonly irreversible?: boolean } = {}) =>
+<Tag extends string, const Fields extends Schema.Struct.Fields>(
+  tag: Tag,
+  fields: Fields
+): Schema.Class<Self, Schema.TaggedStruct<Tag, Fields>, FaultMembers<D>> => {
+  // The members live on the prototype, so they are neither fields nor serialised.
+  const Base: new(...args: ReadonlyArray<any>) => object = Schema.TaggedClass<any>()(tag, fields) as any
+  const defaultGuards = options.defaultGuards ?? []
+  const irreversible = classOptions.irreversible === true
+  const key = driver as Context.Key<D, Driver>
+  class FaultClass extends Base {
+    get driver() {
+      return key
+    }
+    get defaultGuards() {
+      return defaultGuards
+    }
+    get irreversible() {
+      return irreversible
+    }
+  }
+  return FaultClass as any
+}
+
+/**
+ * A fault class, as the integration list and the file format see it: a Schema whose
+ * instances are faults, with its tag and fields.
+ *
+ * @since 0.1.0
+ */
+export interface FaultClass {
+  new(...args: ReadonlyArray<any>): Fault<any>
+  readonly fields: Schema.Struct.Fields
+  readonly identifier: string
+}
+
+/** The tag (`docker.pause`) of a fault class. @since 0.1.0 */
+export const tagOf = (cls: FaultClass): string => (cls.fields._tag as unknown as { readonly schema: { readonly literal: string } }).schema.literal
+
 /** The driver service a fault requires. @since 0.1.0 */
 export type DriverOf<F> = F extends Fault<infer D> ? D : never
 

@@ -292,13 +292,13 @@ describeWith("Docker Engine", missing, () => {
     await s.docker.getContainer(name).pause()
     assert.isTrue((await state(name)).paused)
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-ledger-"))
-    const FileLedger = await import("../../src/ledger/FileLedger.ts")
-    const Recover = await import("../../src/ledger/Recover.ts")
+    const FileLedger = await import("../../src/run/FileLedger.ts")
+    const Recover = await import("../../src/run/Recover.ts")
     const target = Target.make({ kind: "docker", id: info.Id, name })
     const revert = { driver: "docker", fault: "docker.pause", target, data: { container: info.Id, name } }
     // A run whose runner is gone (pid 2^22 + 1 is above Linux's pid_max default) left the
     // intent open; the connection is the one the real driver records.
-    const connection = { socketPath: null, reverter: Docker.REVERTER_MODULE }
+    const connection = { socketPath: null }
     FileLedger.appendLine(dir, "dead-docker", { type: "run", runId: "dead-docker", pid: 4194305, journal: null, at: 0, watchdogPid: null })
     FileLedger.appendLine(dir, "dead-docker", { type: "intent", runId: "dead-docker", faultId: "dead-docker/f1", driver: "docker", connection, fault: "docker.pause", target, revert })
     const { rows, remaining } = await Effect.runPromise(Recover.recover(dir))

@@ -7,8 +7,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { Experiment, Fault, Hypothesis, Selector, Target } from "../../src/index.ts"
-import * as FileLedger from "../../src/ledger/FileLedger.ts"
-import * as Recover from "../../src/ledger/Recover.ts"
+import * as FileLedger from "../../src/run/FileLedger.ts"
+import * as Recover from "../../src/run/Recover.ts"
 import { breakTargets, healthy, MemoryDriver } from "../../src/testing/index.ts"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")

@@ -147,9 +147,6 @@ const QDISC_HANDLE = "f1"
 
 const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
-/** The URL of the module that registers the Docker out-of-process reverter. @since 0.1.0 */
-export const REVERTER_MODULE = new URL(`./register${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url).href
-
 /**
  * Makes the Docker driver for a config (the layers use it; so does the out-of-process reverter).
  *
@@ -558,9 +555,8 @@ export const make = (config: DockerConfig) =>
 
     return DockerDriver.of({
       name: "docker",
-      // How the watchdog reaches the engine after the runner died, and which module registers
-      // the Docker reverter there.
-      connection: { socketPath: config.socketPath ?? null, helperImage, reverter: REVERTER_MODULE },
+      // How the watchdog reaches the engine after the runner died.
+      connection: { socketPath: config.socketPath ?? null, helperImage },
       // Revert data for the ledger's intent, before anything is touched: unpausing by id is
       // safe whether or not the pause landed. Other faults record nothing here; what they
       // did is recorded in their marker volume (`faultline recover --docker`).

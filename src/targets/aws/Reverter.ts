@@ -1,17 +1,15 @@
 /**
- * Registers the AWS out-of-process reverter (`Reverters.register("aws", ...)`), so the
- * watchdog and `faultline recover` can revert AWS faults from a ledger record alone. The
- * record's `connection` holds region and endpoint; credentials come from the SDK's default
- * provider chain in the reverting process.
+ * The AWS target's out-of-process reverter: the watchdog and `faultline recover` revert AWS
+ * faults from a ledger record alone. The record's `connection` holds region and endpoint;
+ * credentials come from the SDK's default provider chain in the reverting process.
  *
  * @since 0.1.0
  */
 import { Effect } from "effect"
 import { DriverError } from "../../core/Driver.ts"
 import type { LedgerRecord } from "../../core/Ledger.ts"
-import * as Reverters from "../../ledger/Reverters.ts"
 import { makeClients, sender } from "./AwsApi.ts"
-import { revert } from "./AwsDriver.ts"
+import { revert } from "./AwsLive.ts"
 
 /**
  * Reverts one AWS ledger record in this process.
@@ -25,5 +23,3 @@ export const revertRecord = (record: LedgerRecord): Effect.Effect<void, DriverEr
     Effect.mapError((e) => new DriverError({ driver: "aws", operation: "revert", target: e.target, reason: e.reason, detail: e.detail }))
   )
 }
-
-Reverters.register("aws", revertRecord)

@@ -8,7 +8,7 @@ import * as path from "node:path"
 import { Effect } from "effect"
 import * as Experiment from "../core/Experiment.ts"
 import type { Entry } from "../core/Journal.ts"
-import * as Report from "./Report.ts"
+import * as Report from "../report/Report.ts"
 
 /** @since 0.1.0 */
 export interface Outcome {

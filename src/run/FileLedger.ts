@@ -158,7 +158,7 @@ export const releaseLeases = (dir: string, runId: string): void => {
 
 const watchdogEntry = (): string => {
   const self = fileURLToPath(import.meta.url)
-  return path.join(path.dirname(self), self.endsWith(".ts") ? "watchdogMain.ts" : "watchdogMain.js")
+  return path.join(path.dirname(self), self.endsWith(".ts") ? "watchdog.ts" : "watchdog.js")
 }
 
 /**

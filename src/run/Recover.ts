@@ -7,7 +7,7 @@
 import { Effect, Schedule } from "effect"
 import * as Journal from "../core/Journal.ts"
 import { appendLine, isLive, openFaults, readRun, readRuns, releaseLeases, type RunState } from "./FileLedger.ts"
-import * as Reverters from "./Reverters.ts"
+import { reverterFor } from "../integrations.ts"
 
 /** One line of the recover table. @since 0.1.0 */
 export interface Row {
@@ -42,7 +42,8 @@ export const recoverRun = (dir: string, run: RunState, by: string) =>
       const exit = yield* Effect.exit(
         Effect.suspend(() => {
           attempts++
-          return Reverters.revert(record)
+          // Looked up by the record's driver name in the built-in list: a ledger is data.
+          return Effect.flatMap(reverterFor(record.driver), (revert) => revert(record))
         }).pipe(Effect.retry({ schedule: Schedule.exponential("20 millis"), times: 2 }))
       )
       const target = `${record.target.kind} ${record.target.name} (${record.target.id})`

@@ -1,14 +1,13 @@
 /**
- * Registers the Docker out-of-process reverter (`Reverters.register("docker", ...)`), so the
- * ledger's watchdog and `faultline recover` revert Docker faults from a ledger record alone.
- * The record's `connection` holds the engine socket and helper image.
+ * The Docker target's out-of-process reverter: the watchdog and `faultline recover` revert
+ * Docker faults from a ledger record alone. The record's `connection` holds the engine
+ * socket and helper image.
  *
  * @since 0.1.0
  */
 import { Effect } from "effect"
 import { DriverError } from "../../core/Driver.ts"
 import type { LedgerRecord } from "../../core/Ledger.ts"
-import * as Reverters from "../../ledger/Reverters.ts"
 import { make } from "./DockerDriver.ts"
 
 /**
@@ -27,5 +26,3 @@ export const revertRecord = (record: LedgerRecord): Effect.Effect<void, DriverEr
     )
   )
 }
-
-Reverters.register("docker", revertRecord)

@@ -1,5 +1,7 @@
 /**
- * The watchdog process of one run: `watchdogMain <ledger-dir> <run-id> <runner-pid>`.
+ * The watchdog process of one run: `watchdog <ledger-dir> <run-id> <runner-pid>`. A
+ * composition root: it reverts through the integration list (via `Recover`), never through
+ * a module named in a ledger record.
  * It waits for the runner to go (EOF on its stdin pipe, or the pid gone, polled), then, if
  * the run did not close normally, reverts the run's open faults from the ledger.
  *
