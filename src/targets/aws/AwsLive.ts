@@ -8,6 +8,7 @@ import { Effect } from "effect"
 import type { PlannedCall } from "../../core/Driver.ts"
 import { DriverError } from "../../core/Driver.ts"
 import type { Revert } from "../../core/Journal.ts"
+import { Run } from "../../core/Run.ts"
 import * as Target from "../../core/Target.ts"
 import { type AwsConfig, type Call, makeClients, type Recorded, recorder, sender } from "./AwsApi.ts"
 import { AwsDriver, EC2_BATCH, safeEndpoint } from "./AwsDriver.ts"
@@ -189,6 +190,7 @@ export const discover = (call: Call, fault: any): Effect.Effect<ReadonlyArray<Ta
  */
 export const prepare = (call: Call, fault: any, target: Target.Target): Effect.Effect<Record<string, unknown>, AwsError> =>
   Effect.gen(function*() {
+    yield* refuseIrreversible(fault, [target])
     switch (fault._tag) {
       case "aws.ec2.stop":
       case "aws.ec2.reboot":
@@ -217,6 +219,20 @@ export const prepare = (call: Call, fault: any, target: Target.Target): Effect.E
   })
 
 // SDK outputs carry class instances and `undefined`s: keep plain JSON (ledger, journal).
+// The core refuses an irreversible fault the experiment did not acknowledge; the driver
+// refuses it too when called outside such a run (defence in depth: a terminate cannot be
+// taken back).
+const refuseIrreversible = (fault: any, targets: ReadonlyArray<Target.Target>) =>
+  Effect.flatMap(Effect.serviceOption(Run), (run) =>
+    fault.irreversible === true && !(run._tag === "Some" && run.value.irreversible === true)
+      ? Effect.fail(new AwsError({
+        reason: "Irreversible",
+        target: targets.map((t) => t.id).join(",") || "-",
+        operation: "ec2.TerminateInstances",
+        detail: "terminating instances cannot be undone; the experiment must say irreversible: true"
+      }))
+      : Effect.void)
+
 const plain = (v: unknown): any => JSON.parse(JSON.stringify(v))
 
 const chunks = <A>(xs: ReadonlyArray<A>, n: number): Array<ReadonlyArray<A>> => {
@@ -237,6 +253,7 @@ export const injectBatch = (
   targets: ReadonlyArray<Target.Target>
 ): Effect.Effect<ReadonlyArray<Record<string, unknown>>, AwsError> =>
   Effect.gen(function*() {
+    yield* refuseIrreversible(fault, targets)
     const ids = targets.map((t) => t.id as string)
     switch (fault._tag) {
       case "aws.ec2.stop":
