@@ -3,7 +3,7 @@
  * unhealthy run it fires one window after the outage began (to within one probe interval).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { type Duration, Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { Abort, Experiment, Fault, Hypothesis, Selector, Tolerance } from "../../src/index.ts"
 import { breakTargets, healthy, MemoryDriver } from "../../src/testing/index.ts"
@@ -18,7 +18,7 @@ const serves = Hypothesis.make("serves", {
   tolerance: Tolerance.successRatio({ atLeast: 0.5, confidence: 0.95 })
 })
 
-const runWith = <R>(exp: Experiment.Experiment<R>, advance: string) =>
+const runWith = <R>(exp: Experiment.Experiment<R>, advance: Duration.Input) =>
   Effect.gen(function*() {
     const fiber = yield* Effect.forkChild(Experiment.run(exp))
     yield* TestClock.adjust(advance)
