@@ -157,7 +157,7 @@ describeWith("dry runs against moto send no mutating call (counted on the wire)"
       yield* Fault.inject(Aws.ec2.stop({ target: Selector.label("app", "web") }))
       yield* Fault.inject(Aws.rds.failoverCluster({ target: Selector.id("orders"), targetInstance: "orders-2" }))
     }),
-    guards: Aws.defaultGuards()
+    guards: Aws.defaultGuards
   })
   const runThroughCounter = (dryRun: boolean) =>
     Effect.runPromise(
