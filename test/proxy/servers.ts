@@ -55,6 +55,8 @@ export const freePort = () =>
 export interface ApiServer {
   readonly kind: "embedded" | "real"
   readonly url: string
+  /** The embedded server's write token (the real Toxiproxy has none). */
+  readonly token?: string
   readonly stop: () => Promise<void>
 }
 
@@ -68,6 +70,7 @@ export const startEmbedded = async (): Promise<ApiServer> => {
   return {
     kind: "embedded",
     url,
+    ...(server.token === null ? {} : { token: server.token }),
     stop: async () => {
       tokens.delete(url)
       await server.close()
