@@ -9,7 +9,10 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Schema } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Context, Effect, Layer, Schema, type Scope } from "effect"
 import { EmbeddedServer, parseListen, type ServerOptions } from "./Server.ts"
 
 /**
@@ -106,3 +109,40 @@ export const validateListen = (listen: string): string | null => {
   if (!/:\d+$/.test(listen)) return `address ${listen}: missing port in address`
   return null
 }
+
+/**
+ * Where `faultline proxy` writes its API token by default: `~/.faultline/proxy-PORT.token`.
+ *
+ * @since 0.1.0
+ */
+export const defaultTokenFile = (port: number): string => path.join(os.homedir(), ".faultline", `proxy-${port}.token`)
+
+/**
+ * Writes `token` to `file`, readable by its owner only (0600, in a folder created 0700), for
+ * the life of the scope; the file is removed when the scope closes. A file already there is
+ * replaced; a symlink at `file` is never followed (`O_EXCL`).
+ *
+ * @since 0.1.0
+ */
+export const writeTokenFile = (file: string, token: string): Effect.Effect<void, EmbeddedProxyError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: () => {
+        fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+        fs.rmSync(file, { force: true })
+        const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600)
+        try {
+          fs.writeSync(fd, `${token}\n`)
+        } finally {
+          fs.closeSync(fd)
+        }
+      },
+      catch: (e) => new EmbeddedProxyError({ listen: file, detail: `cannot write the token file: ${e instanceof Error ? e.message : String(e)}` })
+    }),
+    () =>
+      Effect.try(() => {
+        // Only our own file: another proxy may have taken the name since.
+        const now = fs.readFileSync(file, { encoding: "utf8", flag: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW })
+        if (now.trim() === token) fs.rmSync(file, { force: true })
+      }).pipe(Effect.ignore)
+  )
