@@ -299,7 +299,8 @@ export class EmbeddedServer {
 
   constructor(options: ServerOptions = {}) {
     this.token = options.token === undefined ? newToken() : options.token
-    if (this.token === "") throw new Error("the API token must not be empty")
+    // A header value and a path segment must be able to carry it as it is.
+    if (this.token !== null && !/^[\x21-\x7e]+$/.test(this.token)) throw new Error("the API token must be printable ASCII without spaces, and not empty")
     this.allowNonLoopbackProxies = options.allowNonLoopbackProxies ?? false
   }
 
