@@ -211,15 +211,51 @@ const demo = Command.make("demo", {
   }).pipe(Effect.scoped, Effect.provide(ProcessDriver.layer))).pipe(Command.withDescription("run the kv-failover demo: add network latency, then kill the primary; measure RTO and RPO (no Docker, no AWS)"))
 
 const proxy = Command.make("proxy", {
-  listen: Flag.String("listen").pipe(Flag.withDefault("127.0.0.1:8474"), Flag.withDescription("host:port for the Toxiproxy-compatible API (port 0: a free one)"))
+  listen: Flag.String("listen").pipe(
+    Flag.withDefault("127.0.0.1:8474"),
+    Flag.withDescription("host:port for the Toxiproxy-compatible API (port 0: a free one; :PORT means 127.0.0.1:PORT; beyond loopback needs an explicit host, e.g. 0.0.0.0:8474)")
+  ),
+  token: Flag.Boolean("token").pipe(
+    Flag.withDefault(true),
+    Flag.withDescription("writes need the API token (default); --no-token: they need none, for Toxiproxy clients that can send neither a header nor a base path (loopback only)")
+  ),
+  tokenFile: Flag.String("token-file").pipe(
+    Flag.optional,
+    Flag.withDescription("where to write the generated API token, 0600 (default ~/.faultline/proxy-PORT.token; not written when $FAULTLINE_PROXY_TOKEN gives the token)")
+  ),
+  allowNonLoopbackProxies: Flag.Boolean("allow-non-loopback-proxies").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("let API clients create proxies listening beyond loopback (e.g. 0.0.0.0:0)")
+  )
 }, (args) =>
   Effect.gen(function*() {
     const bad = EmbeddedProxy.validateListen(args.listen)
     if (bad !== null) return yield* new BadInput({ message: `--listen ${JSON.stringify(args.listen)}: ${bad} (expected host:port, e.g. 127.0.0.1:8474)` })
-    const { url } = yield* EmbeddedProxy.start(args.listen).pipe(Effect.mapError((e) => new BadInput({ message: `--listen ${JSON.stringify(args.listen)}: ${e.detail}` })))
-    process.stdout.write(`faultline proxy: Toxiproxy-compatible API listening on ${url}\n`)
+    // $FAULTLINE_PROXY_TOKEN lets the proxy and the runs that use it share one secret.
+    const fromEnv = process.env.FAULTLINE_PROXY_TOKEN
+    const given = args.token && fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined
+    const { server, token, url } = yield* EmbeddedProxy.start(args.listen, {
+      token: args.token ? given : null,
+      allowNonLoopbackProxies: args.allowNonLoopbackProxies
+    }).pipe(Effect.mapError((e) => new BadInput({ message: `--listen ${JSON.stringify(args.listen)}: ${e.detail}` })))
+    const port = server.address()!.port
+    const say = (line: string) => process.stdout.write(`faultline proxy: ${line}\n`)
+    say(`Toxiproxy-compatible API listening on ${url}`)
+    if (token === null) {
+      say("writes need no token (--no-token): any local process may add faults through this API")
+    } else if (given !== undefined) {
+      say("writes need the token of $FAULTLINE_PROXY_TOKEN: send `Authorization: Bearer $FAULTLINE_PROXY_TOKEN`, or use the base URL " +
+        `${url}/token/$FAULTLINE_PROXY_TOKEN; faultline run and recover read $FAULTLINE_PROXY_TOKEN`)
+    } else {
+      const file = Option.getOrElse(args.tokenFile, () => EmbeddedProxy.defaultTokenFile(port))
+      yield* EmbeddedProxy.writeTokenFile(file, token).pipe(Effect.mapError((e) => new BadInput({ message: `--token-file ${JSON.stringify(file)}: ${e.detail}` })))
+      say(`writes need the API token in ${file} (0600, removed on exit)`)
+      say(`  curl:     -H "Authorization: Bearer $(cat ${file})"`)
+      say(`  faultline run / recover:  export FAULTLINE_PROXY_TOKEN=$(cat ${file})`)
+      say(`  clients that take only a base URL:  ${url}/token/$(cat ${file})`)
+    }
     return yield* Effect.never
-  }).pipe(Effect.scoped)).pipe(Command.withDescription("run the embedded Toxiproxy-compatible fault proxy (Ctrl-C stops it)"))
+  }).pipe(Effect.scoped)).pipe(Command.withDescription("run the embedded Toxiproxy-compatible fault proxy on loopback (Ctrl-C stops it); writes need its API token"))
 
 const report = Command.make("report", {
   journal: Argument.String("journal").pipe(Argument.withDescription("a journal.jsonl file")),

@@ -7,6 +7,7 @@
  */
 import * as http from "node:http"
 import * as net from "node:net"
+import { bearer, hostAllowed, isBrowser, isLoopback, MAX_BODY, newToken, originAllowed, pathSegments, tokenMatches } from "./ApiGuard.ts"
 import { Link } from "./Link.ts"
 import { ApiError, decodeNew, decodeUpdate, direction, goKind, type Toxic, toJSON as toxicJSON } from "./Toxics.ts"
 
@@ -62,6 +63,16 @@ export const parseListen = (addr: string): Listen | string => {
   return { host, port: portNum }
 }
 
+/**
+ * Why a proxy may not listen on `addr` (a 403), or null. Unless the server allows it, a proxy
+ * listens on loopback only: a proxy on every interface would let other machines reach the
+ * upstream through this one.
+ */
+const listenRefused = (listen: string, addr: Listen, allowNonLoopback: boolean): ApiError | null =>
+  allowNonLoopback || isLoopback(addr.host)
+    ? null
+    : new ApiError(403, `listen ${listen}: not a loopback address; this proxy server only opens proxies on 127.0.0.0/8, ::1 or localhost (start it with --allow-non-loopback-proxies to allow others)`)
+
 const formatAddress = (host: string, port: number) => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`)
 
 const parseUpstream = (addr: string): Listen | null => {
@@ -88,11 +99,21 @@ export class ProxyState {
   private server: net.Server | null = null
   readonly name: string
   upstream: string
+  /** Whether this proxy may listen beyond loopback (the server's `allowNonLoopbackProxies`). */
+  readonly allowNonLoopback: boolean
 
-  constructor(name: string, listen: string, upstream: string) {
+  constructor(name: string, listen: string, upstream: string, allowNonLoopback = false) {
     this.name = name
     this.listen = listen
     this.upstream = upstream
+    this.allowNonLoopback = allowNonLoopback
+  }
+
+  /** Why this proxy may not listen on `listen` (bad address: 500; beyond loopback: 403), or null. */
+  checkListen(listen: string, prefix = ""): ApiError | null {
+    const addr = parseListen(listen)
+    if (typeof addr === "string") return new ApiError(500, `${prefix}${addr}`)
+    return listenRefused(listen, addr, this.allowNonLoopback)
   }
 
   toJSON() {
@@ -105,8 +126,9 @@ export class ProxyState {
   /** Starts listening; resolves `listen` to the bound address. Fails with Go's message. */
   async start(prefix: string): Promise<ApiError | null> {
     if (this.server !== null) return null
-    const addr = parseListen(this.listen)
-    if (typeof addr === "string") return new ApiError(500, `${prefix}${addr}`)
+    const bad = this.checkListen(this.listen, prefix)
+    if (bad !== null) return bad
+    const addr = parseListen(this.listen) as Listen
     const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (client) => this.accept(client))
     const err = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
       server.once("error", resolve)
@@ -219,8 +241,48 @@ const proxyFields = (b: Record<string, unknown>, struct: string): ApiError | nul
   return null
 }
 
+// The tokens of the servers running in this process, by API URL, so that a driver in the same
+// process finds the token of an embedded proxy from its URL alone (see `localToken`).
+const localTokens = new Map<string, string>()
+
+/**
+ * The write token of an embedded server running in this process at `url`, if any.
+ *
+ * @since 0.1.0
+ */
+export const localToken = (url: string): string | undefined => localTokens.get(url.replace(/\/+$/, ""))
+
+/**
+ * How the embedded server guards its API.
+ *
+ * @since 0.1.0
+ */
+export interface ServerOptions {
+  /**
+   * The token every write (any method but GET and HEAD) must present, as
+   * `Authorization: Bearer TOKEN` or as the base path `/token/TOKEN` (for clients that take
+   * only a base URL). Default: a fresh random token. `null`: writes need no token — for
+   * Toxiproxy clients that can send neither; the API must then listen on loopback.
+   */
+  readonly token?: string | null
+  /** Let API clients create proxies that listen beyond loopback (e.g. `0.0.0.0:0`). Default false. */
+  readonly allowNonLoopbackProxies?: boolean
+}
+
+const text = (res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
+  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body), ...headers })
+  res.end(body)
+}
+
 /**
  * The embedded proxy: its proxies and its HTTP API.
+ *
+ * Besides Toxiproxy 2.12's API, the server refuses, before routing: a malformed `%` escape
+ * in the path (400, as Go's server does); a browser's User-Agent `Mozilla/...` (403 `User
+ * agent not allowed`, as Toxiproxy 2.12 does — here on unknown routes too); a `Host` other
+ * than loopback, `localhost` or the listen address (403: DNS rebinding); an `Origin` other
+ * than the server's own URL (403); a write without the token (401); a body over 1 MiB (413).
+ * Proxies listen on loopback only unless `allowNonLoopbackProxies` (403 otherwise).
  *
  * @since 0.1.0
  */
@@ -228,30 +290,58 @@ export class EmbeddedServer {
   readonly proxies = new Map<string, ProxyState>()
   private api: http.Server | null = null
   private queue: Promise<void> = Promise.resolve()
-  /** The API's base URL once listening, e.g. `http://127.0.0.1:8474`. */
+  private listenHost = "127.0.0.1"
+  /** The API's base URL once listening, e.g. `http://127.0.0.1:8474`: the address really bound. */
   url = ""
+  /** The token writes need, or null when they need none. */
+  readonly token: string | null
+  readonly allowNonLoopbackProxies: boolean
 
-  /** Starts the HTTP API on `listen` (`host:port`; port 0 picks a free one). */
+  constructor(options: ServerOptions = {}) {
+    this.token = options.token === undefined ? newToken() : options.token
+    // A header value and a path segment must be able to carry it as it is.
+    if (this.token !== null && !/^[\x21-\x7e]+$/.test(this.token)) throw new Error("the API token must be printable ASCII without spaces, and not empty")
+    this.allowNonLoopbackProxies = options.allowNonLoopbackProxies ?? false
+  }
+
+  /**
+   * Starts the HTTP API on `listen` (`host:port`; port 0 picks a free one). Unlike Go's
+   * `net.Listen`, an empty host (`:8474`) means 127.0.0.1, not every interface: listening
+   * beyond loopback takes an explicit host (`0.0.0.0:8474`), and a token.
+   */
   async listen(listen: string): Promise<string> {
     const addr = parseListen(listen)
     if (typeof addr === "string") throw new Error(addr)
+    const host = listen.startsWith(":") || listen.startsWith("[]") ? "127.0.0.1" : addr.host
+    if (this.token === null && !isLoopback(host)) {
+      throw new Error(`address ${listen}: an API that takes writes without a token must listen on a loopback address`)
+    }
     const api = http.createServer((req, res) => this.handle(req, res))
     api.keepAliveTimeout = 60_000
     await new Promise<void>((resolve, reject) => {
       api.once("error", reject)
-      api.listen({ host: addr.host, port: addr.port }, () => {
+      api.listen({ host, port: addr.port }, () => {
         api.off("error", reject)
         resolve()
       })
     })
     this.api = api
     const bound = api.address() as net.AddressInfo
-    this.url = `http://${formatAddress(addr.host === "::" ? "127.0.0.1" : addr.host, bound.port)}`
+    this.listenHost = bound.address
+    this.url = `http://${formatAddress(bound.address, bound.port)}`
+    if (this.token !== null) localTokens.set(this.url, this.token)
     return this.url
+  }
+
+  /** The address and port the API is bound to, or null before `listen`. */
+  address(): { readonly address: string; readonly port: number } | null {
+    const a = this.api?.address()
+    return a && typeof a === "object" ? { address: a.address, port: a.port } : null
   }
 
   /** Closes the API, every proxy and every connection. */
   async close() {
+    if (localTokens.get(this.url) === this.token) localTokens.delete(this.url)
     await Promise.all([...this.proxies.values()].map((p) => p.stop()))
     this.proxies.clear()
     const api = this.api
@@ -262,26 +352,76 @@ export class EmbeddedServer {
     }
   }
 
+  /** The answer to a request that must not reach the routes, or null when it may. */
+  private refuse(req: http.IncomingMessage, res: http.ServerResponse, parts: Array<string> | null): Array<string> | null {
+    if (parts === null) {
+      // What Go's HTTP server answers to a request target it cannot unescape.
+      text(res, 400, "400 Bad Request", { Connection: "close" })
+      return null
+    }
+    if (isBrowser(req.headers["user-agent"])) {
+      text(res, 403, "User agent not allowed\n", { "X-Content-Type-Options": "nosniff" })
+      return null
+    }
+    if (!hostAllowed(req.headers.host, this.listenHost)) {
+      apiError(res, new ApiError(403, `host ${JSON.stringify(req.headers.host)} not allowed: use a loopback address, localhost or ${this.url.slice(7)}`))
+      return null
+    }
+    if (!originAllowed(req.headers.origin, this.url)) {
+      apiError(res, new ApiError(403, `origin ${JSON.stringify(req.headers.origin)} not allowed`))
+      return null
+    }
+    let presented = bearer(req)
+    let rest = parts
+    const inPath = parts[0] === "token" && parts.length >= 2
+    if (inPath) {
+      presented = parts[1]!
+      rest = parts.slice(2)
+    }
+    const write = req.method !== "GET" && req.method !== "HEAD"
+    if (this.token !== null && (write || inPath) && (presented === null || !tokenMatches(presented, this.token))) {
+      res.setHeader("WWW-Authenticate", "Bearer")
+      apiError(res, new ApiError(401, `${presented === null ? "missing" : "wrong"} API token: send Authorization: Bearer TOKEN, or use the base URL .../token/TOKEN`))
+      return null
+    }
+    return rest
+  }
+
   private handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const parts = this.refuse(req, res, pathSegments(req.url ?? "/"))
+    if (parts === null) {
+      req.resume()
+      return
+    }
     const chunks: Array<Buffer> = []
     let size = 0
+    let answered = false
     req.on("data", (c: Buffer) => {
       size += c.length
-      if (size <= 1 << 20) chunks.push(c)
+      if (size <= MAX_BODY) chunks.push(c)
+      else if (size > 16 * MAX_BODY && !answered) {
+        // Far beyond the limit: answer now and stop reading, rather than drain it all.
+        answered = true
+        res.setHeader("Connection", "close")
+        apiError(res, new ApiError(413, `request body too large: the limit is ${MAX_BODY} bytes`))
+        req.destroy()
+      }
     })
     req.on("end", () => {
+      if (answered) return
+      // A body over the limit is refused whole; parsing its first MiB could succeed and act.
+      if (size > MAX_BODY) return apiError(res, new ApiError(413, `request body too large: the limit is ${MAX_BODY} bytes`))
       // One request at a time, like Toxiproxy's lock on its proxy collection: a request that
       // awaits a listener must not interleave with another that changes the same proxy.
       this.queue = this.queue.then(() =>
-        this.route(req.method ?? "GET", new URL(req.url ?? "/", "http://x").pathname, Buffer.concat(chunks).toString("utf8"), res).catch((e) =>
+        this.route(req.method ?? "GET", parts, Buffer.concat(chunks).toString("utf8"), res).catch((e) =>
           apiError(res, new ApiError(500, e instanceof Error ? e.message : String(e)))
         )
       )
     })
   }
 
-  private async route(method: string, path: string, body: string, res: http.ServerResponse): Promise<void> {
-    const parts = path.split("/").filter((p) => p !== "").map(decodeURIComponent)
+  private async route(method: string, parts: Array<string>, body: string, res: http.ServerResponse): Promise<void> {
     const allow = (...methods: Array<string>) => {
       if (methods.includes(method)) return true
       res.writeHead(405)
@@ -370,6 +510,13 @@ export class EmbeddedServer {
     return json(res, 201, r.toJSON())
   }
 
+  /** A well-formed listen address beyond loopback, refused even for a disabled proxy (403). */
+  private refusedListen(listen: unknown): ApiError | null {
+    if (typeof listen !== "string") return null
+    const addr = parseListen(listen)
+    return typeof addr === "string" ? null : listenRefused(listen, addr, this.allowNonLoopbackProxies)
+  }
+
   private async createOne(b: Record<string, unknown>, struct: string, suffix: string, replace = false): Promise<ProxyState | ApiError> {
     const bad = proxyFields(b, struct)
     if (bad) return bad
@@ -377,13 +524,15 @@ export class EmbeddedServer {
     const upstream = typeof b.upstream === "string" ? b.upstream : ""
     if (name === "") return new ApiError(400, `missing required field: name${suffix}`)
     if (upstream === "") return new ApiError(400, `missing required field: upstream${suffix}`)
+    const refused = this.refusedListen(b.listen)
+    if (refused !== null) return refused
     const existing = this.proxies.get(name)
     if (existing !== undefined) {
       if (!replace) return new ApiError(409, "proxy already exists")
       await existing.stop()
       this.proxies.delete(name)
     }
-    const p = new ProxyState(name, typeof b.listen === "string" ? b.listen : "", upstream)
+    const p = new ProxyState(name, typeof b.listen === "string" ? b.listen : "", upstream, this.allowNonLoopbackProxies)
     if (b.enabled !== false) {
       const err = await p.start("listen tcp: ")
       if (err) return err
@@ -409,6 +558,8 @@ export class EmbeddedServer {
       if (bad) return apiError(res, bad, { proxies: null })
       if (typeof b.name !== "string" || b.name === "") return apiError(res, new ApiError(400, `missing required field: name at proxy ${i + 1}`), { proxies: null })
       if (typeof b.upstream !== "string" || b.upstream === "") return apiError(res, new ApiError(400, `missing required field: upstream at proxy ${i + 1}`), { proxies: null })
+      const refused = this.refusedListen(b.listen)
+      if (refused !== null) return apiError(res, refused, { proxies: null })
     }
     const done: Array<ProxyState> = []
     for (const b of list as Array<Record<string, unknown>>) {
@@ -438,7 +589,9 @@ export class EmbeddedServer {
     const newUpstream = typeof upstream === "string" && upstream !== "" ? upstream : proxy.upstream
     const wantEnabled = typeof enabled === "boolean" ? enabled : proxy.enabled
     if (newListen !== proxy.listen || newUpstream !== proxy.upstream) {
-      if (typeof parseListen(newListen) === "string") return apiError(res, new ApiError(500, parseListen(newListen) as string))
+      // Checked before the proxy stops, so a refused address leaves it where it was.
+      const bad = proxy.checkListen(newListen)
+      if (bad !== null) return apiError(res, bad)
       const wasEnabled = proxy.enabled
       await proxy.stop()
       proxy.listen = newListen

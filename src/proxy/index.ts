@@ -4,4 +4,5 @@
  * @since 0.1.0
  */
 export * from "./EmbeddedProxy.ts"
-export { EmbeddedServer, parseListen, VERSION } from "./Server.ts"
+export { EmbeddedServer, localToken, parseListen, type ServerOptions, VERSION } from "./Server.ts"
+export * as ApiGuard from "./ApiGuard.ts"

@@ -385,13 +385,18 @@ describe("faultline proxy", () => {
   }
 
   it("serves the Toxiproxy API on the given address until stopped", async () => {
-    const p = start(["proxy", "--listen", "127.0.0.1:0"])
-    await waitFor("the proxy to listen", () => /listening on (http:\S+)/.test(p.stdout()), 20_000)
+    const tokenFile = path.join(tmp(), "proxy.token")
+    const p = start(["proxy", "--listen", "127.0.0.1:0", "--token-file", tokenFile])
+    await waitFor("the proxy to listen", () => /listening on (http:\S+)/.test(p.stdout()) && fs.existsSync(tokenFile), 20_000)
     const url = /listening on (http:\S+)/.exec(p.stdout())![1]!
     const r = await fetch(`${url}/proxies`)
     assert.strictEqual(r.status, 200)
     assert.deepStrictEqual(await r.json(), {})
-    const created = await fetch(`${url}/proxies`, { method: "POST", body: JSON.stringify({ name: "x", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" }) })
+    const created = await fetch(`${url}/proxies`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${fs.readFileSync(tokenFile, "utf8").trim()}` },
+      body: JSON.stringify({ name: "x", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" })
+    })
     assert.strictEqual(created.status, 201)
     stop(p.child)
     const done = await p.done

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -24,7 +25,13 @@ let proxy: ChildProcess
 let api: ProxyApi
 
 beforeAll(async () => {
-  proxy = spawn(process.execPath, [path.join(root, "src/cli/main.ts"), "proxy", "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] })
+  // The proxy's API token, shared through the environment as a CI job would: the runner and
+  // the watchdog it leaves behind read $FAULTLINE_PROXY_TOKEN.
+  const token = randomBytes(24).toString("base64url")
+  proxy = spawn(process.execPath, [path.join(root, "src/cli/main.ts"), "proxy", "--listen", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, FAULTLINE_PROXY_TOKEN: token }
+  })
   api = await new Promise<ProxyApi>((resolve, reject) => {
     let buf = ""
     const timer = setTimeout(() => reject(new Error(`faultline proxy did not start: ${buf}`)), 20_000)
@@ -33,7 +40,7 @@ beforeAll(async () => {
       const m = /listening on (http:\/\/\S+)/.exec(buf)
       if (m) {
         clearTimeout(timer)
-        resolve({ url: m[1]! })
+        resolve({ url: m[1]!, token })
       }
     })
   })

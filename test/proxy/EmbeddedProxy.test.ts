@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { cases, normalise } from "./apiCases.ts"
 import { defineBehaviour } from "./behaviour.ts"
-import { type ApiServer, clear, echoServer, startEmbedded } from "./servers.ts"
+import { type ApiServer, call, clear, echoServer, startEmbedded } from "./servers.ts"
 
 describe("embedded proxy API (Toxiproxy 2.12 statuses and bodies)", () => {
   let api: ApiServer
@@ -44,7 +44,7 @@ describe("embedded proxy API under concurrent requests", () => {
     const api = await startEmbedded()
     try {
       const replies = await Promise.all(Array.from({ length: 10 }, () =>
-        fetch(`${api.url}/proxies`, { method: "POST", body: JSON.stringify({ name: "same", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" }) }).then((r) => r.status)))
+        call(api.url, "POST", "/proxies", { name: "same", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" }).then((r) => r.status)))
       expect(replies.filter((s) => s === 201).length).toBe(1)
       expect(replies.filter((s) => s === 409).length).toBe(9)
     } finally {

@@ -162,6 +162,22 @@ export const cases: ReadonlyArray<Case> = [
     await call(c.url, "POST", "/reset"),
     await call(c.url, "GET", "/proxies/p")
   ] },
+  { name: "a browser User-Agent is 403 `User agent not allowed` on every route, and creates nothing", statuses: [403, 403, 403, 403, 403, 403, 200], run: async (c) => {
+    const ua = { "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0" }
+    return [
+      await call(c.url, "GET", "/version", undefined, ua),
+      await call(c.url, "GET", "/proxies", undefined, ua),
+      await call(c.url, "POST", "/proxies", { name: "p", listen: "127.0.0.1:0", upstream: c.upstream }, { ...ua, "Content-Type": "text/plain" }),
+      await call(c.url, "POST", "/reset", undefined, ua),
+      await call(c.url, "DELETE", "/proxies/p", undefined, ua),
+      await call(c.url, "GET", "/proxies/p/toxics", undefined, ua),
+      await call(c.url, "GET", "/proxies")
+    ]
+  } },
+  { name: "a malformed % escape in the path is 400", statuses: [400, 400], run: async (c) => [
+    await call(c.url, "GET", "/proxies/%zz"),
+    await call(c.url, "DELETE", "/proxies/a%2")
+  ] },
   { name: "wrong method is 405; unknown path is 404", statuses: [405, 405, 404], run: async (c) => [
     await call(c.url, "DELETE", "/reset"),
     await call(c.url, "POST", "/version"),

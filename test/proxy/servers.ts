@@ -55,13 +55,27 @@ export const freePort = () =>
 export interface ApiServer {
   readonly kind: "embedded" | "real"
   readonly url: string
+  /** The embedded server's write token (the real Toxiproxy has none). */
+  readonly token?: string
   readonly stop: () => Promise<void>
 }
+
+/** The write token of each embedded server the tests started, by URL; `call` sends it. */
+const tokens = new Map<string, string>()
 
 export const startEmbedded = async (): Promise<ApiServer> => {
   const server = new EmbeddedServer()
   const url = await server.listen("127.0.0.1:0")
-  return { kind: "embedded", url, stop: () => server.close() }
+  if (server.token !== null) tokens.set(url, server.token)
+  return {
+    kind: "embedded",
+    url,
+    ...(server.token === null ? {} : { token: server.token }),
+    stop: async () => {
+      tokens.delete(url)
+      await server.close()
+    }
+  }
 }
 
 export const startReal = async (bin = TOXIPROXY!): Promise<ApiServer> => {
@@ -94,10 +108,15 @@ export interface Reply {
   readonly body: unknown
 }
 
-/** One API call; the body is parsed as JSON when it is JSON, else kept as text. */
-export const call = async (url: string, method: string, p: string, body?: string | object): Promise<Reply> => {
+/**
+ * One API call; the body is parsed as JSON when it is JSON, else kept as text. An embedded
+ * server's write token is sent as a client of it would (the real Toxiproxy ignores it).
+ */
+export const call = async (url: string, method: string, p: string, body?: string | object, headers: Record<string, string> = {}): Promise<Reply> => {
+  const token = tokens.get(url)
   const r = await fetch(`${url}${p}`, {
     method,
+    headers: { ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }), ...headers },
     ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) })
   })
   const text = await r.text()

@@ -38,10 +38,12 @@ export type ProxyJson = typeof ProxyJson.Type
 export const ErrorJson = Schema.Struct({ error: Schema.String, status: Schema.Number })
 
 const reasonOf = (status: number): ToxiproxyError["reason"] =>
-  status === 404 ? "NotFound" : status === 409 ? "Conflict" : status === 400 ? "BadRequest" : "ServerError"
+  status === 404 ? "NotFound" : status === 409 ? "Conflict" : status === 400 ? "BadRequest" : status === 401 || status === 403 ? "Forbidden" : "ServerError"
 
 /**
- * One API call: the decoded body on 2xx, a ToxiproxyError otherwise.
+ * One API call: the decoded body on 2xx, a ToxiproxyError otherwise. A `token` is sent as
+ * `Authorization: Bearer TOKEN` (faultline's embedded proxy needs it for writes; the real
+ * Toxiproxy ignores it).
  *
  * @since 0.1.0
  */
@@ -49,17 +51,21 @@ export const request = <A>(
   base: string,
   method: "GET" | "POST" | "PATCH" | "DELETE",
   path: string,
-  options: { readonly body?: unknown; readonly schema?: Schema.Codec<A, unknown>; readonly target: string; readonly operation: string }
+  options: { readonly body?: unknown; readonly schema?: Schema.Codec<A, unknown>; readonly target: string; readonly operation: string; readonly token?: string | undefined }
 ): Effect.Effect<A | undefined, ToxiproxyError> =>
   Effect.gen(function*() {
     const fail = (reason: ToxiproxyError["reason"], detail: string) =>
       new ToxiproxyError({ reason, target: options.target, operation: options.operation, detail })
     const res = yield* Effect.tryPromise({
       try: async (signal) => {
+        const headers: Record<string, string> = {}
+        if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`
+        if (options.body !== undefined) headers["Content-Type"] = "application/json"
         const r = await fetch(`${base}${path}`, {
           method,
           signal,
-          ...(options.body === undefined ? {} : { body: JSON.stringify(options.body), headers: { "Content-Type": "application/json" } })
+          headers,
+          ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) })
         })
         return { status: r.status, text: await r.text() }
       },

@@ -4,12 +4,12 @@
  * @since 0.1.0
  */
 import { Effect, Layer } from "effect"
-import { EmbeddedProxy, type EmbeddedProxyError } from "../../proxy/EmbeddedProxy.ts"
+import { EmbeddedProxy, type EmbeddedProxyError, type StartOptions } from "../../proxy/EmbeddedProxy.ts"
 import { ToxiproxyDriver } from "./ToxiproxyDriver.ts"
 
 /**
  * Starts an embedded proxy for the life of the layer and provides the driver talking to
- * it (and the proxy itself, for its URL).
+ * it with its API token (and the proxy itself, for its URL and token).
  *
  * @example
  * ```ts
@@ -17,10 +17,10 @@ import { ToxiproxyDriver } from "./ToxiproxyDriver.ts"
  * ```
  * @since 0.1.0
  */
-export const layerEmbedded = (options?: { readonly listen?: string }): Layer.Layer<ToxiproxyDriver | EmbeddedProxy, EmbeddedProxyError> =>
+export const layerEmbedded = (options?: StartOptions): Layer.Layer<ToxiproxyDriver | EmbeddedProxy, EmbeddedProxyError> =>
   Layer.unwrap(Effect.gen(function*() {
-    const { url } = yield* EmbeddedProxy
-    return ToxiproxyDriver.layerConfig({ url })
+    const { token, url } = yield* EmbeddedProxy
+    return ToxiproxyDriver.layerConfig(token === null ? { url } : { url, token })
   })).pipe(
     Layer.provideMerge(EmbeddedProxy.layer(options))
   )

@@ -9,6 +9,7 @@ import type { Driver } from "../../core/Driver.ts"
 import { DriverError } from "../../core/Driver.ts"
 import type { Revert } from "../../core/Journal.ts"
 import * as Target from "../../core/Target.ts"
+import { localToken } from "../../proxy/Server.ts"
 import { ProxyJson, request, ToxicJson } from "./Api.ts"
 import { toToxic } from "./Toxic.ts"
 import { ToxiproxyError } from "./ToxiproxyError.ts"
@@ -36,7 +37,11 @@ export class ToxiproxyDriver extends Context.Service<ToxiproxyDriver, Driver & {
   readonly reset: Effect.Effect<void, ToxiproxyError>
 }>()("faultline/ToxiproxyDriver") {
   /**
-   * The driver against the API at `url`.
+   * The driver against the API at `url`. The API token of faultline's embedded proxy (the
+   * real Toxiproxy has none and ignores it) is, in order: `token`; the token in a base URL
+   * `.../token/TOKEN`; the token of an embedded proxy running in this process at `url`;
+   * `$FAULTLINE_PROXY_TOKEN`. The token is sent as a header and never recorded: the ledger
+   * keeps only the URL, so an out-of-process revert reads `$FAULTLINE_PROXY_TOKEN`.
    *
    * @example
    * ```ts
@@ -44,10 +49,15 @@ export class ToxiproxyDriver extends Context.Service<ToxiproxyDriver, Driver & {
    * ```
    * @since 0.1.0
    */
-  static readonly layerConfig = (options: { readonly url: string }): Layer.Layer<ToxiproxyDriver> =>
-    Layer.succeed(ToxiproxyDriver, make(options.url.replace(/\/+$/, "")))
+  static readonly layerConfig = (options: { readonly url: string; readonly token?: string }): Layer.Layer<ToxiproxyDriver> =>
+    Layer.succeed(ToxiproxyDriver, make(options.url, options.token))
 
-  /** The driver against `$TOXIPROXY_URL`, or Toxiproxy's default `http://127.0.0.1:8474`. @since 0.1.0 */
+  /**
+   * The driver against `$TOXIPROXY_URL`, or Toxiproxy's default `http://127.0.0.1:8474`, with
+   * the token of `$FAULTLINE_PROXY_TOKEN` when set (see `layerConfig`).
+   *
+   * @since 0.1.0
+   */
   static readonly layer: Layer.Layer<ToxiproxyDriver> = Layer.suspend(() =>
     ToxiproxyDriver.layerConfig({ url: process.env.TOXIPROXY_URL ?? "http://127.0.0.1:8474" })
   )
@@ -59,16 +69,39 @@ const RevertData = Schema.Union([
 ])
 
 /**
- * The driver for the Toxiproxy API at `url` (the real server or the embedded one).
+ * Splits a base URL into the API URL and the token of a `.../token/TOKEN` suffix, if any.
  *
  * @since 0.1.0
  */
-export const make = (url: string) => {
-  const at = (operation: string, target: string) => ({ target, operation })
+export const splitTokenUrl = (url: string): { readonly url: string; readonly token: string | undefined } => {
+  const trimmed = url.replace(/\/+$/, "")
+  const m = /^(.*)\/token\/([^/]+)$/.exec(trimmed)
+  return m ? { url: m[1]!, token: decodeURIComponent(m[2]!) } : { url: trimmed, token: undefined }
+}
+
+/**
+ * The driver for the Toxiproxy API at `url` (the real server or the embedded one); `token`
+ * as in `ToxiproxyDriver.layerConfig`.
+ *
+ * @since 0.1.0
+ */
+export const make = (baseUrl: string, token?: string) => {
+  const split = splitTokenUrl(baseUrl)
+  const url = split.url
+  const given = token ?? split.token
+  // Looked up per call: an in-process proxy may start after the driver is made, and the
+  // environment is read where the call is made (the watchdog, `faultline recover`).
+  const tokenNow = () => {
+    const t = given ?? localToken(url) ?? process.env.FAULTLINE_PROXY_TOKEN
+    return t === "" ? undefined : t
+  }
+  const at = (operation: string, target: string) => ({ target, operation, token: tokenNow() })
   const enc = encodeURIComponent
-  const proxies = Effect.map(
-    request(url, "GET", "/proxies", { schema: Schema.Record(Schema.String, ProxyJson), ...at("list", url) }),
-    (r) => Object.values(r!)
+  const proxies = Effect.suspend(() =>
+    Effect.map(
+      request(url, "GET", "/proxies", { schema: Schema.Record(Schema.String, ProxyJson), ...at("list", url) }),
+      (r) => Object.values(r!)
+    )
   ).pipe(Effect.withSpan("ToxiproxyDriver.proxies"))
   const proxy = Effect.fn("ToxiproxyDriver.proxy")((name: string) =>
     Effect.map(request(url, "GET", `/proxies/${enc(name)}`, { schema: ProxyJson, ...at("get", name) }), (p) => p!))
@@ -88,7 +121,7 @@ export const make = (url: string) => {
       Effect.catchIf((e) => e.reason === "NotFound", () => Effect.void),
       Effect.asVoid
     ))
-  const reset = request(url, "POST", "/reset", at("reset", url)).pipe(Effect.asVoid, Effect.withSpan("ToxiproxyDriver.reset"))
+  const reset = Effect.suspend(() => request(url, "POST", "/reset", at("reset", url))).pipe(Effect.asVoid, Effect.withSpan("ToxiproxyDriver.reset"))
 
   const driverError = (operation: string, target: string) => (e: ToxiproxyError) =>
     new DriverError({ driver: "toxiproxy", operation, target, reason: e.reason, detail: e.detail })

@@ -7,13 +7,14 @@ import { Schema } from "effect"
 
 /**
  * A Toxiproxy API call failed: `NotFound` (404), `Conflict` (409), `BadRequest` (400),
- * `ServerError` (5xx, e.g. a port in use), `Unavailable` (no answer), `BadResponse` (an
+ * `ServerError` (5xx, e.g. a port in use), `Forbidden` (401/403: a missing or wrong API
+ * token, or a request the server refuses, like a proxy listening beyond loopback), `Unavailable` (no answer), `BadResponse` (an
  * answer that does not decode), `Unsupported` (a fault this driver does not know).
  *
  * @since 0.1.0
  */
 export class ToxiproxyError extends Schema.TaggedError<ToxiproxyError>()("ToxiproxyError", {
-  reason: Schema.Literals(["NotFound", "Conflict", "BadRequest", "ServerError", "Unavailable", "BadResponse", "Unsupported"]),
+  reason: Schema.Literals(["NotFound", "Conflict", "BadRequest", "Forbidden", "ServerError", "Unavailable", "BadResponse", "Unsupported"]),
   target: Schema.String,
   operation: Schema.String,
   detail: Schema.String

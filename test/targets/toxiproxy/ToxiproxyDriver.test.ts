@@ -11,7 +11,8 @@ describe("toxiproxy-node-client against the embedded proxy", () => {
   it("creates a proxy, adds and removes a toxic, reads the version", async () => {
     const api = await startEmbedded()
     try {
-      const client = new Client(api.url)
+      // The client sends no headers: the token goes in its base URL.
+      const client = new Client(`${api.url}/token/${api.token}`)
       const proxy = await client.createProxy({ name: "c", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" })
       expect(proxy.listen).toMatch(/^127\.0\.0\.1:\d+$/)
       const toxic = await proxy.addToxic({ name: "lat", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 5, jitter: 0 } })
