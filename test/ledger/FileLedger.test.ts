@@ -105,10 +105,23 @@ describe("file ledger", () => {
 describe("recover", () => {
   it("reverts what a dead run left (intent-only and injected), idempotently; the CLI says so and exits 0", async () => {
     const dir = tmp()
-    const victims = [0, 1].map(() => spawn(process.execPath, ["-e", "setInterval(()=>{},1000)"], { stdio: "ignore", detached: true }))
+    const marker = `faultline-test-recover-${process.pid}`
+    const victims = [0, 1].map(() => spawn(process.execPath, ["-e", "setInterval(()=>{},1000)", marker], { stdio: "ignore", detached: true }))
     try {
-      await new Promise((r) => setTimeout(r, 200))
+      // Another OS process, not the Clock: poll (bounded, 10 s) until both victims have exec'd
+      // node with our marker, instead of sleeping a fixed time and hoping they did.
       const pids = victims.map((v) => v.pid!)
+      const execed = (pid: number) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(marker)
+        } catch {
+          return false
+        }
+      }
+      for (const deadline = Date.now() + 10_000; !pids.every(execed);) {
+        assert.isBelow(Date.now(), deadline, "the victims did not start within 10 s")
+        await new Promise((r) => setTimeout(r, 10))
+      }
       for (const pid of pids) process.kill(pid, "SIGSTOP")
       const runId = "crashed"
       FileLedger.appendLine(dir, runId, { type: "run", runId, pid: deadPid(), journal: null, at: 0, watchdogPid: null })
