@@ -131,13 +131,20 @@ describe("recover", () => {
         FileLedger.appendLine(dir, runId, { type: "intent", runId, faultId: `${runId}/f${i}`, driver: "process", connection: {}, fault: "process.pause", target, revert })
         if (i === 1) FileLedger.appendLine(dir, runId, { type: "injected", faultId: `${runId}/f${i}`, revert })
       })
-      const stopped = (pid: number) => /\) T /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"))
+      // The state letter after the command name in /proc/PID/stat: T stopped, Z zombie (a
+      // victim killed instead of resumed stays a zombie of this process until reaped).
+      const state = (pid: number) => {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)
+      }
+      const stopped = (pid: number) => state(pid) === "T"
+      const running = (pid: number) => ["R", "S", "D"].includes(state(pid))
       assert.isTrue(pids.every(stopped))
       const out = execFileSync(process.execPath, [path.join(root, "src/cli/main.ts"), "recover", "--ledger", dir], { encoding: "utf8" })
       assert.include(out, "process.pause f0")
       assert.include(out, "process.pause f1")
       assert.include(out, "0 faults left open")
-      assert.isFalse(pids.some(stopped))
+      assert.isTrue(pids.every(running), "resumed, not killed")
       const again = await Effect.runPromise(Recover.recover(dir))
       assert.deepStrictEqual(again, { rows: [], remaining: 0 })
       assert.isTrue(FileLedger.readRun(dir, runId)!.closed)
