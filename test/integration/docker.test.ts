@@ -10,7 +10,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
-import { afterAll, assert, beforeAll, it } from "vitest"
+import { afterAll, afterEach, assert, beforeAll, it } from "vitest"
 import * as Fault from "../../src/core/Fault.ts"
 import * as Guard from "../../src/core/Guard.ts"
 import * as Journal from "../../src/core/Journal.ts"
@@ -21,7 +21,7 @@ import * as Selector from "../../src/core/Selector.ts"
 import * as Target from "../../src/core/Target.ts"
 import * as Docker from "../../src/targets/docker/index.ts"
 import { describeWith } from "./require.ts"
-import { dockerMissing, hostPort, type Session, startSession } from "./docker/fixture.ts"
+import { dockerMissing, hostPort, leftovers, type Session, startSession } from "./docker/fixture.ts"
 
 const missing = await dockerMissing()
 const root = fileURLToPath(new URL("../../", import.meta.url))
@@ -107,11 +107,21 @@ describeWith("Docker Engine", missing, () => {
     ])
   }, 120_000)
 
+  const nothing = { containers: [], networks: [], volumes: [] }
+
+  // Every test reverts what it injected: no helper container and no marker volume of any run
+  // of this session may outlive it.
+  afterEach(async () => {
+    if (s) assert.deepStrictEqual(await leftovers(s.docker, s.id, "driver"), nothing, "helpers or marker volumes left behind")
+  })
+
   afterAll(async () => {
     await rt?.dispose()
-    await s?.cleanup()
-    const left = await s.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`faultline.run=${s.id}`] }) })
-    assert.strictEqual(left.length, 0, "every container of the session is removed")
+    if (!s) return
+    const driverLeft = await leftovers(s.docker, s.id, "driver")
+    await s.cleanup()
+    assert.deepStrictEqual(driverLeft, nothing, "helpers or marker volumes left behind by the driver")
+    assert.deepStrictEqual(await leftovers(s.docker, s.id), nothing, "every container, network and volume of the session is removed")
   }, 120_000)
 
   it("discover lists running containers as targets with their labels; selectors choose among them", async () => {
@@ -192,7 +202,19 @@ describeWith("Docker Engine", missing, () => {
     const peer = `${s.id}-peer`
     await withFault(Docker.stop({ target: Selector.name(peer), graceSeconds: 1 }), async () => {
       assert.isFalse((await state(peer)).running)
-      await s.docker.getContainer(peer).stop().catch((e) => assert.strictEqual(e.statusCode, 304))
+      // The engine answers a second stop with HTTP 304 (dockerode rejects on it)...
+      const again = await s.docker.getContainer(peer).stop().then(() => "stopped", (e) => e.statusCode)
+      assert.strictEqual(again, 304)
+      // ...and the driver takes that as done: a second docker.stop on the stopped container
+      // succeeds, and its own revert starts it.
+      const info = await state(peer)
+      const target = Target.make({ kind: "docker", id: info.id, name: peer })
+      const fault = Docker.stop({ target: Selector.name(peer), graceSeconds: 1 })
+      const data = await run(withDriver((d) => d.inject(fault, target)))
+      assert.isFalse((await state(peer)).running)
+      await run(withDriver((d) => d.revert({ driver: "docker", fault: "docker.stop", target, data })))
+      assert.isTrue((await state(peer)).running)
+      await s.docker.getContainer(peer).stop({ t: 1 })
     })
     assert.isTrue((await state(peer)).running)
   })
@@ -310,12 +332,30 @@ describeWith("Docker Engine", missing, () => {
   it("injection is verified: pausing a container that is not running fails, and nothing is left behind", async () => {
     const name = `${s.id}-stopped`
     await s.start(name)
-    await run(Effect.scoped(Fault.inject(Docker.pause({ target: Selector.name(name) }))))
-    await s.docker.getContainer(name).pause()
-    // Paused already: the driver refuses rather than claim an effect it did not cause.
-    const exit = await runExit(Effect.scoped(Fault.inject(Docker.pause({ target: Selector.name(name) }))))
-    assert.match(String(failure(exit)?.message), /not running|Conflict/)
-    await s.docker.getContainer(name).unpause()
+    const info = await state(name)
+    const target = Target.make({ kind: "docker", id: info.id, name })
+    const pause = Docker.pause({ target: Selector.name(name) })
+    try {
+      // Stopped (exited): discovery lists running containers only, so ask the driver directly.
+      await s.docker.getContainer(name).stop({ t: 0 })
+      const stopped = failure(await runExit(withDriver((d) => d.inject(pause, target))))
+      assert.strictEqual(stopped?.reason, "Conflict", String(stopped))
+      assert.match(stopped.detail, /not running/)
+      assert.deepStrictEqual(await markers(), [])
+      assert.isFalse((await state(name)).running, "the failed pause did not start it")
+
+      // Paused by someone else: the driver refuses rather than claim an effect it did not
+      // cause, and its cleanup must not unpause what it did not pause.
+      await s.docker.getContainer(name).start()
+      await s.docker.getContainer(name).pause()
+      const paused = failure(await runExit(Effect.scoped(Fault.inject(pause))))
+      assert.strictEqual(paused?._tag, "InjectionFailed", String(paused))
+      assert.match(paused.reason, /Conflict \(container is paused, not running\)/)
+      assert.deepStrictEqual(await markers(), [])
+      assert.isTrue((await state(name)).paused, "still paused by its owner")
+    } finally {
+      await s.docker.getContainer(name).remove({ force: true })
+    }
   })
 
   it("probes: running, health status, restart count, exec; ports are published on 127.0.0.1", async () => {

@@ -105,10 +105,23 @@ describe("file ledger", () => {
 describe("recover", () => {
   it("reverts what a dead run left (intent-only and injected), idempotently; the CLI says so and exits 0", async () => {
     const dir = tmp()
-    const victims = [0, 1].map(() => spawn(process.execPath, ["-e", "setInterval(()=>{},1000)"], { stdio: "ignore", detached: true }))
+    const marker = `faultline-test-recover-${process.pid}`
+    const victims = [0, 1].map(() => spawn(process.execPath, ["-e", "setInterval(()=>{},1000)", marker], { stdio: "ignore", detached: true }))
     try {
-      await new Promise((r) => setTimeout(r, 200))
+      // Another OS process, not the Clock: poll (bounded, 10 s) until both victims have exec'd
+      // node with our marker, instead of sleeping a fixed time and hoping they did.
       const pids = victims.map((v) => v.pid!)
+      const execed = (pid: number) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(marker)
+        } catch {
+          return false
+        }
+      }
+      for (const deadline = Date.now() + 10_000; !pids.every(execed);) {
+        assert.isBelow(Date.now(), deadline, "the victims did not start within 10 s")
+        await new Promise((r) => setTimeout(r, 10))
+      }
       for (const pid of pids) process.kill(pid, "SIGSTOP")
       const runId = "crashed"
       FileLedger.appendLine(dir, runId, { type: "run", runId, pid: deadPid(), journal: null, at: 0, watchdogPid: null })
@@ -118,13 +131,20 @@ describe("recover", () => {
         FileLedger.appendLine(dir, runId, { type: "intent", runId, faultId: `${runId}/f${i}`, driver: "process", connection: {}, fault: "process.pause", target, revert })
         if (i === 1) FileLedger.appendLine(dir, runId, { type: "injected", faultId: `${runId}/f${i}`, revert })
       })
-      const stopped = (pid: number) => /\) T /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"))
+      // The state letter after the command name in /proc/PID/stat: T stopped, Z zombie (a
+      // victim killed instead of resumed stays a zombie of this process until reaped).
+      const state = (pid: number) => {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)
+      }
+      const stopped = (pid: number) => state(pid) === "T"
+      const running = (pid: number) => ["R", "S", "D"].includes(state(pid))
       assert.isTrue(pids.every(stopped))
       const out = execFileSync(process.execPath, [path.join(root, "src/cli/main.ts"), "recover", "--ledger", dir], { encoding: "utf8" })
       assert.include(out, "process.pause f0")
       assert.include(out, "process.pause f1")
       assert.include(out, "0 faults left open")
-      assert.isFalse(pids.some(stopped))
+      assert.isTrue(pids.every(running), "resumed, not killed")
       const again = await Effect.runPromise(Recover.recover(dir))
       assert.deepStrictEqual(again, { rows: [], remaining: 0 })
       assert.isTrue(FileLedger.readRun(dir, runId)!.closed)

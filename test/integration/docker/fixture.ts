@@ -104,6 +104,34 @@ export const startSession = async (prefix = "faultline-test"): Promise<Session> 
   return { id, docker, images, network, labels, start, cleanup }
 }
 
+/** What a leak check found: names of containers, networks and volumes, by kind. */
+export interface Leftovers {
+  readonly containers: ReadonlyArray<string>
+  readonly networks: ReadonlyArray<string>
+  readonly volumes: ReadonlyArray<string>
+}
+
+/**
+ * Objects a session (or a run of it, `<id>` or `<id>-<suffix>`) left in the engine: containers
+ * (helpers included), networks, and volumes — the driver's marker volumes carry
+ * `faultline.run` and `faultline.marker=true` (DockerDriver `Labels`), so they count too.
+ * `only` narrows to what the driver creates (helper containers and marker volumes), which
+ * must be gone between tests while the session's own containers still run.
+ */
+export const leftovers = async (docker: Dockerode, id: string, only?: "driver"): Promise<Leftovers> => {
+  const ours = (labels: Record<string, string> | null | undefined) =>
+    labels?.[SESSION_LABEL] === id || (labels?.["faultline.run"] ?? "") === id || (labels?.["faultline.run"] ?? "").startsWith(`${id}-`)
+  const containers = (await docker.listContainers({ all: true }))
+    .filter((c) => ours(c.Labels) && (only !== "driver" || c.Labels?.["faultline.helper"] !== undefined))
+    .map((c) => c.Names?.[0] ?? c.Id)
+  const networks = only === "driver" ? [] : (await docker.listNetworks()).filter((n) => ours(n.Labels)).map((n) => n.Name)
+  const vols = await (docker.listVolumes as () => Promise<{ Volumes?: Array<{ Name: string; Labels: Record<string, string> | null }> }>)()
+  const volumes = (vols.Volumes ?? [])
+    .filter((v) => ours(v.Labels) && (only !== "driver" || v.Labels?.["faultline.marker"] === "true"))
+    .map((v) => v.Name)
+  return { containers, networks, volumes }
+}
+
 /** The host port a container port is published on (127.0.0.1). */
 export const hostPort = async (docker: Dockerode, container: string, port: number): Promise<number> => {
   const info = await docker.getContainer(container).inspect()

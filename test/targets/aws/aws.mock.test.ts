@@ -47,11 +47,28 @@ describe("AWS driver (aws-sdk-client-mock)", () => {
     const throttle = Object.assign(new Error("Rate exceeded"), { name: "RequestLimitExceeded", $metadata: { httpStatusCode: 503 } })
     ec2.on(StopInstancesCommand).rejectsOnce(throttle).rejectsOnce(throttle).resolves({})
     const d = make({ region: "us-east-1", endpoint: "http://127.0.0.1:9" })
-    const t0 = performance.now()
-    await Effect.runPromise(d.call("ec2", "StopInstances", { InstanceIds: ["i-1"] }, "i-1"))
-    assert.strictEqual(ec2.commandCalls(StopInstancesCommand).length, 3)
-    // 100 ms then 200 ms, each scaled by a jitter factor in [0.8, 1.2]
-    assert.isAtLeast(performance.now() - t0, 0.8 * 300 - 5)
+    const calls = () => ec2.commandCalls(StopInstancesCommand).length
+    // The mocked SDK answers through promises: let the event loop run them (no time passes).
+    const settle = Effect.promise(async () => {
+      for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r))
+    })
+    // On the TestClock, in 1 ms steps: the backoffs are 100 ms then 200 ms, each scaled by a
+    // jitter factor in [0.8, 1.2]. Each call is stamped with the clock time it was seen at.
+    await Effect.runPromise(Effect.gen(function*() {
+      const f = yield* Effect.forkChild(d.call("ec2", "StopInstances", { InstanceIds: ["i-1"] }, "i-1"))
+      const seenAt: Array<number> = []
+      for (let ms = 0; ms <= 1000 && seenAt.length < 3; ms++) {
+        yield* settle
+        while (seenAt.length < calls()) seenAt.push(ms)
+        yield* TestClock.adjust("1 millis")
+      }
+      assert.strictEqual(calls(), 3)
+      assert.strictEqual(seenAt[0], 0)
+      const [first, second] = [seenAt[1]! - seenAt[0]!, seenAt[2]! - seenAt[1]!]
+      assert.isTrue(first >= 80 && first <= 120, `first backoff ${first} ms, expected 100 ms +/- 20 %`)
+      assert.isTrue(second >= 160 && second <= 240, `second backoff ${second} ms, expected 200 ms +/- 20 %`)
+      yield* Fiber.join(f)
+    }).pipe(Effect.provide(TestClock.layer())))
     // when throttling persists, the typed error says so
     ec2.reset()
     ec2.on(StopInstancesCommand).rejects(throttle)

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process"
+import * as fs from "node:fs"
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
@@ -17,6 +18,25 @@ const server = (name: string) => ({
   ready: "LISTENING (\\d+)",
   labels: { role: name }
 })
+
+// Pids of live processes (not zombies) whose command line holds `marker`, read from /proc:
+// what the OS says, not what the driver remembers.
+const livePidsWith = (marker: string) => {
+  const pids: Array<number> = []
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8")
+      if (!cmdline.split("\0").includes(marker)) continue
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8")
+      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)
+      if (state !== "Z" && state !== "X") pids.push(Number(entry))
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids
+}
 
 const pidOf = (name: string) =>
   Effect.gen(function*() {
@@ -49,16 +69,28 @@ describe("ProcessDriver (real processes)", () => {
     it.effect("start fails with NotReady on a ready timeout, and does not leave the process behind", () =>
       Effect.gen(function*() {
         const d = yield* Process.ProcessDriver
+        // An argument only this test's process carries, to find it in /proc.
+        const marker = `faultline-test-silent-${process.pid}-${Date.now()}`
+        const spawned = Effect.sync(() => livePidsWith(marker))
         const err = yield* Effect.flip(d.start({
           name: "silent",
           command: process.execPath,
-          args: ["-e", "setInterval(()=>{},1000)"],
+          args: ["-e", "setInterval(()=>{},1000)", marker],
           ready: "NEVER",
           readyTimeoutMs: 300
         }))
         assert.strictEqual(err.reason, "NotReady")
         const procs = yield* d.list
         assert.isFalse(procs.some((p) => p.name === "silent"))
+        // The OS has no such process left. A bounded poll, not a fixed sleep: SIGTERM and the
+        // exit of another OS process take their own time (the driver escalates to SIGKILL
+        // after 2 s), so wait up to 5 s for the condition and fail if it never holds.
+        let left = yield* spawned
+        for (let i = 0; i < 100 && left.length > 0; i++) {
+          yield* Effect.sleep("50 millis")
+          left = yield* spawned
+        }
+        assert.deepStrictEqual(left, [], `processes with ${marker} outlived the failed start`)
       }))
 
     it.effect("process.kill kills; its revert restarts it once; a second revert is a no-op", () =>
