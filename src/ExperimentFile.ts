@@ -12,6 +12,7 @@ import * as Experiment from "./core/Experiment.ts"
 import * as Fault from "./core/Fault.ts"
 import { Guard } from "./core/Guard.ts"
 import * as Hypothesis from "./core/Hypothesis.ts"
+import * as Strict from "./core/internal/strict.ts"
 import type * as Probe from "./core/Probe.ts"
 import * as Selector from "./core/Selector.ts"
 import * as Stopwatch from "./core/Stopwatch.ts"
@@ -178,15 +179,22 @@ export const decode = (file: string, text: string): Effect.Effect<ExperimentFile
       try: () => file.endsWith(".json") ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true }),
       catch: (e) => new ExperimentFileInvalid({ file, problem: `not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message}` })
     })
-    const decoded = yield* Schema.decodeUnknownEffect(ExperimentFile)(raw, { errors: "all" }).pipe(
-      Effect.mapError((e) => new ExperimentFileInvalid({ file, problem: e.message }))
+    // Unknown keys first, judged against the format itself: a typo must never run with its
+    // objective, tolerance or abort condition silently gone.
+    const unknown = Strict.unknownKeys(ExperimentFile, raw)
+    if (unknown !== undefined) return yield* new ExperimentFileInvalid({ file, problem: unknown })
+    const decoded = yield* Schema.decodeUnknownEffect(ExperimentFile)(raw, { onExcessProperty: "error" }).pipe(
+      Effect.mapError((e) => new ExperimentFileInvalid({ file, problem: Strict.oneLine(e.issue) }))
     )
     const names = new Set(decoded.hypothesis.map((h) => h.name))
-    const unknown = [
-      ...(decoded.abort ?? []).flatMap((a, i) => "breach" in a && !names.has(a.breach.hypothesis) ? [`["abort"][${i}]["breach"]["hypothesis"]: no hypothesis named ${JSON.stringify(a.breach.hypothesis)}`] : []),
-      ...(decoded.stopwatches?.rto && !names.has(decoded.stopwatches.rto.hypothesis) ? [`["stopwatches"]["rto"]["hypothesis"]: no hypothesis named ${JSON.stringify(decoded.stopwatches.rto.hypothesis)}`] : [])
+    const dangling = [
+      ...(decoded.abort ?? []).flatMap((a, i) => "breach" in a && !names.has(a.breach.hypothesis) ? [`no hypothesis named ${JSON.stringify(a.breach.hypothesis)} at abort[${i}].breach.hypothesis`] : []),
+      ...(decoded.objectives?.rpo !== undefined
+        ? ["an RPO objective needs a heartbeat writer to measure it, which files cannot declare yet (write the experiment in TypeScript with Stopwatch.heartbeat) at objectives.rpo"]
+        : []),
+      ...(decoded.stopwatches?.rto && !names.has(decoded.stopwatches.rto.hypothesis) ? [`no hypothesis named ${JSON.stringify(decoded.stopwatches.rto.hypothesis)} at stopwatches.rto.hypothesis`] : [])
     ]
-    if (unknown.length > 0) return yield* new ExperimentFileInvalid({ file, problem: unknown.join("; ") })
+    if (dangling.length > 0) return yield* new ExperimentFileInvalid({ file, problem: dangling.join("; ") })
     return decoded
   })
 
@@ -241,6 +249,38 @@ export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
     ...(f.guards ? { guards: f.guards } : {}),
     ...(f.irreversible ? { irreversible: true } : {})
   })
+}
+
+/**
+ * Resolves the targets of every fault the file injects (read-only discovery), so that a
+ * selector that matches nothing is refused before any probe runs or any fault lands.
+ *
+ * @since 0.1.0
+ */
+export const resolveTargets = (f: ExperimentFile): Effect.Effect<void, ResolveFailed, any> =>
+  Effect.forEach(f.method, (step, i) =>
+    "inject" in step
+      ? Effect.gen(function*() {
+        const fault = step.inject
+        const driver = yield* fault.driver
+        const candidates = yield* driver.discover(fault)
+        // A selection over the cap is a refusal the run journals, not bad input.
+        yield* Selector.select(fault.target, candidates).pipe(Effect.catchTag("CapExceeded", () => Effect.void))
+      }).pipe(Effect.mapError((e) => new ResolveFailed({ path: `method[${i}].inject.target`, detail: e.message })))
+      : Effect.void, { discard: true })
+
+/**
+ * A fault's targets could not be resolved (none matched, too many, or discovery failed).
+ *
+ * @since 0.1.0
+ */
+export class ResolveFailed extends Schema.TaggedError<ResolveFailed>()("ResolveFailed", {
+  path: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `${this.detail} at ${this.path}`
+  }
 }
 
 /**

@@ -4,6 +4,8 @@
  *
  * @since 0.1.0
  */
+import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { NodeServices } from "@effect/platform-node"
@@ -34,7 +36,7 @@ export class BadInput extends Schema.TaggedError<BadInput>()("BadInput", { messa
 let exitCode = 0
 
 const json = Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("print the report as JSON on stdout"))
-const out = Flag.String("out").pipe(Flag.withDefault("faultline-runs"), Flag.withDescription("directory for run folders"))
+const out = Flag.String("out").pipe(Flag.withDefault("faultline-runs"), Flag.withDescription("directory for run folders (default: faultline-runs)"))
 
 const live = (asJson: boolean) => {
   let t0: number | null = null
@@ -80,25 +82,118 @@ const loadModule = (file: string, mod: any) =>
     if (!Experiment.isExperiment(exp)) {
       return yield* new BadInput({ message: `${file}: the default export is not an Experiment, nor an Effect yielding one (use Experiment.make)` })
     }
+    const bad = shapeProblem(exp)
+    if (bad !== undefined) return yield* new BadInput({ message: `${file}: ${bad}` })
     return exp as Experiment.Experiment<any>
+  }).pipe(
+    // A set-up that dies (a defect, not a typed failure) is still bad input: one line, no trace.
+    Effect.catchDefect((d) => Effect.fail(new BadInput({ message: `${file}: setting up the experiment failed: ${d instanceof Error ? d.message : String(d)}` })))
+  )
+
+// What the engine relies on, checked before anything starts: a module is trusted code, but a
+// wrong shape must be one line of bad input, not a stack trace half-way through a run.
+const shapeProblem = (exp: Experiment.Experiment<unknown>): string | undefined => {
+  if (typeof exp.name !== "string" || exp.name === "") return "the experiment has no name"
+  if (!Array.isArray(exp.hypotheses) || exp.hypotheses.length === 0) return "the experiment has no hypothesis"
+  const h = exp.hypotheses.findIndex((x) => typeof x?.name !== "string" || !Effect.isEffect(x?.probe?.observe) || typeof x?.tolerance?._tag !== "string")
+  if (h >= 0) return `hypothesis[${h}] is not a Hypothesis (use Hypothesis.make)`
+  if (!Effect.isEffect(exp.method)) return "method is not an Effect"
+  if (!Array.isArray(exp.abort)) return "abort is not an array of abort conditions"
+  return rpoProblem(exp)
+}
+
+// An RPO objective needs something that measures RPO: without a heartbeat writer the run
+// could only report the objective as missed after the whole run.
+const rpoProblem = (exp: Experiment.Experiment<unknown>): string | undefined =>
+  exp.objectives.rpo !== undefined && exp.stopwatches.rpo === undefined
+    ? "objectives.rpo needs an RPO stopwatch (stopwatches.rpo: Stopwatch.heartbeat(writer)); nothing would measure it"
+    : undefined
+
+// `--out` is checked before anything starts, and nothing is created for bad input: the
+// nearest folder that exists must be a folder this user can write.
+const ensureOut = (out: string) =>
+  Effect.try({
+    try: () => {
+      let dir = path.resolve(out)
+      while (!fs.existsSync(dir)) dir = path.dirname(dir)
+      if (!fs.statSync(dir).isDirectory()) {
+        throw Object.assign(new Error(`not a directory: ${dir}`), { code: "ENOTDIR" })
+      }
+      fs.accessSync(dir, fs.constants.W_OK)
+    },
+    catch: (e) => {
+      const err = e as NodeJS.ErrnoException
+      return new BadInput({ message: `--out ${out}: cannot write there (${err.code ?? "error"}: ${err.message.replace(/^\w+: /, "")})` })
+    }
   })
 
 // Loads a .ts/.js experiment and runs it (or plans it) with its module's layer provided.
-const runModule = (file: string, options: { readonly out: string; readonly dryRun: boolean; readonly json: boolean }) =>
+const runModule = (file: string, options: RunArgs) =>
   Effect.gen(function*() {
     const mod = yield* importModule(file)
     const layer = yield* moduleLayer(file, mod)
     return yield* Effect.gen(function*() {
       const exp = yield* loadModule(file, mod)
-      return yield* Runner.run(exp as Experiment.Experiment<never>, { out: options.out, dryRun: options.dryRun, onEntry: live(options.json) }).pipe(
-        Effect.provide(ledgerLayer(options.out))
-      )
+      return yield* runExperiment(exp, options)
     }).pipe(
       Effect.provide(layer),
       // A module's faults are not known before it runs: every integration whose driver can
       // be built here is offered (a module's own `layer` takes precedence).
       Effect.provide(Integrations.layerAvailable),
       Effect.mapError((e: unknown) => e instanceof BadInput ? e : new BadInput({ message: `${file}: ${e instanceof Error ? e.message : String(e)}` })))
+  })
+
+// The run in progress, so that an interrupted run still prints its summary and report path.
+const current: { dir: string | null } = { dir: null }
+
+interface RunArgs {
+  readonly out: string
+  readonly dryRun: boolean
+  readonly json: boolean
+}
+
+// A .json/.yaml experiment: decoded strictly, its drivers built from the integrations its
+// faults name, its targets resolved before anything is injected.
+const runFile = (file: string, args: RunArgs) =>
+  Effect.gen(function*() {
+    const decoded = yield* ExperimentFile.load(file).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
+    // The drivers of the integrations the file's faults name (the process driver always:
+    // it starts the file's `processes:`), built for this run and stopped with it.
+    const names = ["process", ...ExperimentFile.integrationsOf(decoded)]
+    const drivers = yield* Integrations.layerFor(names).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
+    return yield* Effect.gen(function*() {
+      // The processes a file declares are its system under test, started (and owned) by this
+      // run even in a dry run, so that targets resolve; the dry run still injects nothing.
+      yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
+      // A target that matches nothing is bad input found now, before any probe or fault.
+      yield* ExperimentFile.resolveTargets(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
+      const exp = ExperimentFile.toExperiment(decoded)
+      return yield* runExperiment(exp, args)
+    }).pipe(
+      Effect.provide(drivers),
+      Effect.mapError((e: unknown) =>
+        e instanceof BadInput ? e : new BadInput({ message: `${file}: a driver is unavailable: ${e instanceof Error ? e.message : String(e)}` })
+      )
+    )
+  })
+
+const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs) =>
+  Effect.gen(function*() {
+    const runId = yield* Experiment.makeRunId
+    current.dir = path.resolve(args.out, runId)
+    return yield* Runner.run(exp as Experiment.Experiment<never>, { out: args.out, runId, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
+      Effect.provide(ledgerLayer(args.out))
+    )
+  })
+
+const runAny = (file: string, args: RunArgs) =>
+  Effect.gen(function*() {
+    yield* ensureOut(args.out)
+    if (/\.(json|ya?ml)$/.test(file)) return yield* runFile(file, args)
+    if (!/\.(ts|mts|js|mjs)$/.test(file)) {
+      return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
+    }
+    return yield* runModule(file, args)
   })
 
 const run = Command.make("run", {
@@ -108,33 +203,7 @@ const run = Command.make("run", {
   dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing"))
 }, (args) =>
   Effect.gen(function*() {
-    const file = args.experiment
-    if (/\.(json|ya?ml)$/.test(file)) {
-      const decoded = yield* ExperimentFile.load(file).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
-      // The drivers of the integrations the file's faults name (the process driver always:
-      // it starts the file's `processes:`), built for this run and stopped with it.
-      const names = ["process", ...ExperimentFile.integrationsOf(decoded)]
-      const drivers = yield* Integrations.layerFor(names).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
-      const o = yield* Effect.gen(function*() {
-        // The processes a file declares are its system under test, started (and owned) by this
-        // run even in a dry run, so that targets resolve; the dry run still injects nothing.
-        yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
-        const exp = ExperimentFile.toExperiment(decoded)
-        return yield* Runner.run(exp, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
-          Effect.provide(ledgerLayer(args.out))
-        )
-      }).pipe(
-        Effect.provide(drivers),
-        Effect.mapError((e: unknown) =>
-          e instanceof BadInput ? e : new BadInput({ message: `${file}: a driver is unavailable: ${e instanceof Error ? e.message : String(e)}` })
-        )
-      )
-      return yield* finish(o, args.json)
-    }
-    if (!/\.(ts|mts|js|mjs)$/.test(file)) {
-      return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
-    }
-    const o = yield* runModule(file, { out: args.out, dryRun: args.dryRun, json: args.json })
+    const o = yield* runAny(args.experiment, args)
     return yield* finish(o, args.json)
   })).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
 
@@ -169,26 +238,27 @@ export const planText = (entries: ReadonlyArray<Journal.Entry>): string => {
 }
 
 const plan = Command.make("plan", {
-  experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment")),
-  json,
-  out
+  experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
+  json
 }, (args) =>
   Effect.gen(function*() {
     const file = args.experiment
-    if (!/\.(ts|mts|js|mjs)$/.test(file)) {
-      return yield* new BadInput({ message: `${file}: plan takes a .ts or .js experiment` })
-    }
-    const o = yield* runModule(file, { out: args.out, dryRun: true, json: true })
+    // A plan keeps nothing: its dry run writes into a private temporary folder, removed after.
+    const out = yield* Effect.acquireRelease(
+      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "faultline-plan-"))),
+      (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+    )
+    const o = yield* runAny(file, { out, dryRun: true, json: true })
     const calls = o.result.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls : [])
     if (args.json) process.stdout.write(JSON.stringify({ status: o.result.verdict.status, reason: o.result.verdict.reason, calls }, null, 2) + "\n")
     else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "passed" ? "" : `plan failed: ${o.result.verdict.reason}\n`}`)
     exitCode = Verdict.exitCode(o.result.verdict.status)
-  })).pipe(Command.withDescription("resolve targets, check guards and print every call the experiment would make; changes nothing"))
+  }).pipe(Effect.scoped)).pipe(Command.withDescription("resolve targets, check guards and print every call the experiment would make; changes nothing"))
 
 const demo = Command.make("demo", {
   json,
   out,
-  lagMs: Flag.Int("lag-ms").pipe(Flag.withDefault(50), Flag.withDescription("replication lag of the primary, ms"))
+  lagMs: Flag.Int("lag-ms").pipe(Flag.withDefault(50), Flag.withDescription("replication lag of the primary, ms (default: 50)"))
 }, (args) =>
   Effect.gen(function*() {
     if (args.lagMs < 0) return yield* new BadInput({ message: `--lag-ms must be >= 0, got ${args.lagMs}` })
@@ -213,7 +283,7 @@ const demo = Command.make("demo", {
 const proxy = Command.make("proxy", {
   listen: Flag.String("listen").pipe(
     Flag.withDefault("127.0.0.1:8474"),
-    Flag.withDescription("host:port for the Toxiproxy-compatible API (port 0: a free one; :PORT means 127.0.0.1:PORT; beyond loopback needs an explicit host, e.g. 0.0.0.0:8474)")
+    Flag.withDescription("host:port for the Toxiproxy-compatible API (default: 127.0.0.1:8474; port 0: a free one; :PORT means 127.0.0.1:PORT; beyond loopback needs an explicit host, e.g. 0.0.0.0:8474)")
   ),
   token: Flag.Boolean("token").pipe(
     Flag.withDefault(true),
@@ -273,7 +343,7 @@ const report = Command.make("report", {
 // out-of-process reverter); with --docker, also what the Docker driver's marker volumes record
 // (and helper containers), which needs only the engine.
 const recover = Command.make("recover", {
-  ledger: Flag.String("ledger").pipe(Flag.withDefault(FileLedger.DEFAULT_DIR), Flag.withDescription("the ledger directory")),
+  ledger: Flag.String("ledger").pipe(Flag.withDefault(FileLedger.DEFAULT_DIR), Flag.withDescription(`the ledger directory (default: ${FileLedger.DEFAULT_DIR})`)),
   docker: Flag.Boolean("docker").pipe(Flag.withDefault(false), Flag.withDescription("also revert Docker faults and remove helpers left by dead runs, from the engine's marker volumes")),
   runId: Flag.String("run").pipe(Flag.optional, Flag.withDescription("Docker: only this run id (default: every run whose runner is gone)")),
   force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("Docker: also revert faults whose runner process still looks alive on this host")),
@@ -281,6 +351,11 @@ const recover = Command.make("recover", {
   json
 }, (args) =>
   Effect.gen(function*() {
+    // A typo must never read as "all clear": a ledger path that is not a folder is bad input.
+    const stat = fs.statSync(args.ledger, { throwIfNoEntry: false })
+    if (stat === undefined || !stat.isDirectory()) {
+      return yield* new BadInput({ message: `no ledger at ${args.ledger}${stat === undefined ? "" : " (not a folder)"}` })
+    }
     const { rows, remaining } = yield* Recover.recover(path.resolve(args.ledger))
     let failed = remaining > 0
     let docker: unknown = null
@@ -334,7 +409,11 @@ const layer = NodeServices.layer
 // Runs started by the CLI keep their ledger next to their run folders, watched by a watchdog.
 const ledgerLayer = (out: string) => FileLedger.layer({ dir: path.join(out, "ledger") })
 
-const main = Command.runWith(cli, { version: "0.1.0", renderErrors: false })(process.argv.slice(2)).pipe(
+// `faultline` alone and `faultline help [CMD]` print help and exit 0.
+const argv = ((a: ReadonlyArray<string>): ReadonlyArray<string> =>
+  a.length === 0 ? ["--help"] : a[0] === "help" ? [...a.slice(1), "--help"] : a)(process.argv.slice(2))
+
+const main = Command.runWith(cli, { version: "0.1.0", renderErrors: false })(argv).pipe(
   Effect.catchTag("BadInput", (e) =>
     Effect.sync(() => {
       process.stderr.write(`faultline: ${e.message}\n`)
@@ -369,9 +448,30 @@ const onSignal = (sig: NodeJS.Signals) => {
 }
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
+// `npx faultline run` does not pass SIGTERM on: when the parent goes away the runner is
+// re-parented, and it treats that as SIGTERM (interrupted, every fault reverted).
+const parent = process.ppid
+const orphaned = setInterval(() => {
+  if (process.ppid !== parent) {
+    clearInterval(orphaned)
+    process.kill(process.pid, "SIGTERM")
+  }
+}, 100)
+orphaned.unref()
 fiber.addObserver((exit) => {
   process.removeListener("SIGINT", onSignal)
   process.removeListener("SIGTERM", onSignal)
-  if (Exit.isFailure(exit) && Cause.hasInterrupts(exit.cause)) exitCode = 130
+  if (Exit.isFailure(exit) && Cause.hasInterrupts(exit.cause)) {
+    exitCode = 130
+    // An interrupted run still wrote its report: say where, with the summary.
+    const file = current.dir === null ? null : path.join(current.dir, "report.json")
+    if (file !== null && fs.existsSync(file)) {
+      try {
+        process.stdout.write(`\n${summary(JSON.parse(fs.readFileSync(file, "utf8")), current.dir!)}\n`)
+      } catch {
+        process.stdout.write(`\nreport: ${current.dir}\n`)
+      }
+    }
+  }
   process.exit(exitCode)
 })

@@ -130,7 +130,7 @@ describe("faultline run: bad input exits 2 without a stack trace", () => {
     const r = await cli(["run", "test/fixtures/bad-signal.yaml"])
     assert.strictEqual(r.code, 2, r.stderr)
     assert.include(r.stderr, "test/fixtures/bad-signal.yaml")
-    assert.include(r.stderr, `["method"][0]["inject"]["signal"]`)
+    assert.include(r.stderr, `method[0].inject.signal`)
     assert.include(r.stderr, "SIGKILL") // the allowed signals are listed
     assertNoStack(r.stderr)
     assert.strictEqual(r.stdout.trim(), "")

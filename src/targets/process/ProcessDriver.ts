@@ -11,6 +11,7 @@ import type { Driver } from "../../core/Driver.ts"
 import { DriverError } from "../../core/Driver.ts"
 import type { Revert } from "../../core/Journal.ts"
 import * as Target from "../../core/Target.ts"
+import { ValidRegex } from "../../core/Tolerance.ts"
 import { ProcessError } from "./ProcessError.ts"
 
 /**
@@ -26,7 +27,7 @@ export const ProcessSpec = Schema.Struct({
   cwd: Schema.optionalKey(Schema.String),
   env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
   labels: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
-  ready: Schema.optionalKey(Schema.String),
+  ready: Schema.optionalKey(ValidRegex),
   readyTimeoutMs: Schema.optionalKey(Schema.Number)
 })
 /** @since 0.1.0 */
