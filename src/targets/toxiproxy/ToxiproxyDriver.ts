@@ -6,12 +6,11 @@
  */
 import { Context, Effect, Layer, Schema } from "effect"
 import type { Driver } from "../../core/Driver.ts"
-import { DriverError } from "../../core/Driver.ts"
 import type { Revert } from "../../core/Journal.ts"
 import * as Target from "../../core/Target.ts"
 import { ProxyJson, request, ToxicJson } from "./Api.ts"
 import { toToxic } from "./Toxic.ts"
-import { ToxiproxyError } from "./ToxiproxyError.ts"
+import { toDriverError, ToxiproxyError } from "./ToxiproxyError.ts"
 
 /**
  * The Toxiproxy driver service: the generic Driver plus the API operations tests, probes
@@ -90,8 +89,7 @@ export const make = (url: string) => {
     ))
   const reset = request(url, "POST", "/reset", at("reset", url)).pipe(Effect.asVoid, Effect.withSpan("ToxiproxyDriver.reset"))
 
-  const driverError = (operation: string, target: string) => (e: ToxiproxyError) =>
-    new DriverError({ driver: "toxiproxy", operation, target, reason: e.reason, detail: e.detail })
+  const driverError = (operation: string, target: string) => (e: ToxiproxyError) => toDriverError(e, { operation, target })
 
   const toTarget = (p: ProxyJson) =>
     Target.make({ kind: "toxiproxy", id: p.name, name: p.name, labels: { listen: p.listen, upstream: p.upstream, enabled: String(p.enabled) } })
