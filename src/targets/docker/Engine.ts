@@ -135,33 +135,24 @@ export interface Engine {
   readonly peerAddresses: (peers: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, DockerError>
 }
 
-/**
- * The engine operations over a dockerode client.
- *
- * @since 0.1.0
- */
-export const make = (client: Dockerode, config: { readonly helperImage: string; readonly verifyTimeout: Duration.Input }): Engine => {
-  const { helperImage } = config
-  const verifyTimeout = Duration.fromInputUnsafe(config.verifyTimeout)
-  const owner = `${os.hostname()}:${process.pid}`
-  const call = <A>(operation: string, target: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: fromSdk(operation, target) })
-  const runId = Effect.map(Effect.serviceOption(Run), (o) => (Option.isSome(o) ? o.value.runId : "adhoc"))
+type Call = Engine["call"]
 
+const collect = (stream: NodeJS.ReadableStream) =>
+  new Promise<string>((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    stream.on("data", (c: Buffer) => chunks.push(Buffer.from(c)))
+    stream.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
+    stream.on("error", reject)
+  })
+
+// Reading containers, and running commands in them.
+const containerOps = (client: Dockerode, call: Call) => {
   const inspect = Effect.fn("DockerDriver.inspect")(function*(container: string) {
     const info = yield* call("inspect", container, () => client.getContainer(container).inspect())
     return toState(info)
   })
   const inspectOrNull = (container: string) =>
     inspect(container).pipe(Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeed(null)))
-
-  const collect = (stream: NodeJS.ReadableStream) =>
-    new Promise<string>((resolve, reject) => {
-      const chunks: Array<Buffer> = []
-      stream.on("data", (c: Buffer) => chunks.push(Buffer.from(c)))
-      stream.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
-      stream.on("error", reject)
-    })
-
   const exec = Effect.fn("DockerDriver.exec")(function*(container: string, cmd: ReadonlyArray<string>) {
     return yield* call("exec", container, async () => {
       const ex = await client.getContainer(container).exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true, Tty: true })
@@ -171,7 +162,27 @@ export const make = (client: Dockerode, config: { readonly helperImage: string; 
       return { exitCode: info.ExitCode ?? -1, output }
     })
   })
+  const containers = Effect.map(call("list", "engine", () => client.listContainers({ all: false })), (list) =>
+    list
+      .filter((c) => c.Labels?.[Labels.helper] === undefined)
+      .map((c) => Target.make({ kind: "docker", id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ""), labels: c.Labels ?? {} })))
+  const peerAddresses = (peers: ReadonlyArray<string>) =>
+    Effect.forEach(peers, (p) => Effect.map(inspect(p), (s) => Object.values(s.networks).map((n) => n.ipv4).filter((ip) => ip !== "")), { concurrency: 8 }).pipe(
+      Effect.map((xs) => [...new Set(xs.flat())])
+    )
+  return { inspect, inspectOrNull, exec, containers, peerAddresses }
+}
 
+interface Owner {
+  readonly client: Dockerode
+  readonly call: Call
+  readonly runId: Effect.Effect<string>
+  /** `<hostname>:<pid>`: who created a helper or marker, so `recover` can tell a live run. */
+  readonly owner: string
+}
+
+// Helper containers: one short-lived container per command, removed after it ran.
+const helperOps = ({ call, client, owner, runId }: Owner, helperImage: string) => {
   const createHelper = (networkMode: string, target: string, script: string, purpose: string, image: string, run: string) =>
     call("helper.create", target, () =>
       client.createContainer({
@@ -187,7 +198,6 @@ export const make = (client: Dockerode, config: { readonly helperImage: string; 
             : e
         )
       )
-
   const helperRun = (networkMode: string, target: string, script: string, purpose: string, image = helperImage) =>
     Effect.flatMap(runId, (run) =>
       Effect.acquireUseRelease(
@@ -201,7 +211,6 @@ export const make = (client: Dockerode, config: { readonly helperImage: string; 
           }),
         (c) => Effect.ignore(call("helper.remove", target, () => c.remove({ force: true })))
       ))
-
   let netemCache: DockerError | null | undefined = undefined
   const netemSupported = Effect.gen(function*() {
     if (netemCache === undefined) {
@@ -217,7 +226,11 @@ export const make = (client: Dockerode, config: { readonly helperImage: string; 
     }
     if (netemCache !== null) return yield* netemCache
   })
+  return { helperRun, netemSupported }
+}
 
+// Marker volumes: a fault's revert data, written before the target is touched.
+const markerOps = ({ call, client, owner, runId }: Owner) => {
   const createMarker = (fault: string, target: ContainerState, data: RevertData, extra: Record<string, string>) =>
     Effect.gen(function*() {
       const run = yield* runId
@@ -244,25 +257,35 @@ export const make = (client: Dockerode, config: { readonly helperImage: string; 
         Effect.catchIf((e) => e.reason === "NotFound", () => Effect.void)
       )
       : Effect.void
+  return { createMarker, removeMarker }
+}
 
+/**
+ * The engine operations over a dockerode client.
+ *
+ * @since 0.1.0
+ */
+export const make = (client: Dockerode, config: { readonly helperImage: string; readonly verifyTimeout: Duration.Input }): Engine => {
+  const verifyTimeout = Duration.fromInputUnsafe(config.verifyTimeout)
+  const call: Call = (operation, target, f) => Effect.tryPromise({ try: f, catch: fromSdk(operation, target) })
+  const runId = Effect.map(Effect.serviceOption(Run), (o) => (Option.isSome(o) ? o.value.runId : "adhoc"))
+  const owner: Owner = { client, call, runId, owner: `${os.hostname()}:${process.pid}` }
   const verify = (operation: string, target: string, what: string, check: Effect.Effect<boolean, DockerError>) =>
     Wait.until(check, {
       every: "20 millis",
       timeout: verifyTimeout,
       onTimeout: () => ineffective(operation, target, `${what} not observed within ${Duration.toMillis(verifyTimeout)} ms`)
     })
-
-  const peerAddresses = (peers: ReadonlyArray<string>) =>
-    Effect.forEach(peers, (p) => Effect.map(inspect(p), (s) => Object.values(s.networks).map((n) => n.ipv4).filter((ip) => ip !== "")), { concurrency: 8 }).pipe(
-      Effect.map((xs) => [...new Set(xs.flat())])
-    )
-
-  const containers = Effect.map(call("list", "engine", () => client.listContainers({ all: false })), (list) =>
-    list
-      .filter((c) => c.Labels?.[Labels.helper] === undefined)
-      .map((c) => Target.make({ kind: "docker", id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ""), labels: c.Labels ?? {} })))
-
-  return { client, helperImage, call, runId, inspect, inspectOrNull, exec, helperRun, netemSupported, createMarker, removeMarker, verify, containers, peerAddresses }
+  return {
+    client,
+    helperImage: config.helperImage,
+    call,
+    runId,
+    verify,
+    ...containerOps(client, call),
+    ...helperOps(owner, config.helperImage),
+    ...markerOps(owner)
+  }
 }
 
 /**

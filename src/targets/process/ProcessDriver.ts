@@ -88,37 +88,10 @@ const snapshot = (e: Entry): ManagedProcess => ({
   output: e.output.slice()
 })
 
-const make = Effect.gen(function*() {
-  const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-  const layerScope = yield* Effect.scope
-  const procs = new Map<string, Entry>()
-
-  const notFound = (name: string, operation: string) =>
-    new ProcessError({ reason: "NotFound", target: name, operation, detail: "no such managed process" })
-
-  const start = Effect.fn("ProcessDriver.start")(function*(spec: ProcessSpec) {
-    const scope = yield* Scope.fork(layerScope, "sequential")
-    const cmd = ChildProcess.make(spec.command, spec.args, {
-      cwd: spec.cwd,
-      env: spec.env,
-      extendEnv: true,
-      forceKillAfter: "2 seconds"
-    })
-    const handle = yield* cmd.pipe(
-      Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner),
-      Scope.provide(scope),
-      Effect.mapError((e) => new ProcessError({ reason: "SpawnFailed", target: spec.name, operation: "start", detail: e.message }))
-    )
-    const entry: Entry = {
-      name: spec.name,
-      pid: handle.pid,
-      spec,
-      readyMatch: null,
-      labels: spec.labels ?? {},
-      output: [],
-      scope,
-      ownsGroup: true
-    }
+// Keeps the last lines of the process's output (for diagnostics) and resolves `ready` with
+// the ready pattern's capture; without a pattern, it is ready at once.
+const watchOutput = (entry: Entry, handle: ChildProcessSpawner.ChildProcessHandle, spec: ProcessSpec, scope: Scope.Scope) =>
+  Effect.gen(function*() {
     const ready = yield* Deferred.make<string | null, string>()
     const pattern = spec.ready === undefined ? null : new RegExp(spec.ready)
     const keep = (line: string) => {
@@ -150,19 +123,75 @@ const make = Effect.gen(function*() {
         scope
       )
     }
-    const timeout = Duration.millis(spec.readyTimeoutMs ?? 10_000)
-    const match = yield* Deferred.await(ready).pipe(
-      Effect.timeoutOption(timeout),
-      Effect.mapError((detail) => String(detail)),
-      Effect.flatMap((o) => o._tag === "Some" ? Effect.succeed(o.value) : Effect.fail(`no line matching /${spec.ready}/ within ${Duration.format(timeout)}`)),
-      Effect.catch((detail: string) =>
-        Effect.andThen(
-          Scope.close(scope, Exit.void),
-          Effect.fail(new ProcessError({ reason: "NotReady", target: spec.name, operation: "start", detail: `${detail}; output: ${entry.output.slice(-5).join(" | ")}` }))
-        )
+    return ready
+  })
+
+// Waits for the ready line; when none comes, closes the process's scope (stopping it) and
+// fails `NotReady` with its last output.
+const awaitReady = (ready: Deferred.Deferred<string | null, string>, entry: Entry, spec: ProcessSpec, scope: Scope.Closeable) => {
+  const timeout = Duration.millis(spec.readyTimeoutMs ?? 10_000)
+  return Deferred.await(ready).pipe(
+    Effect.timeoutOption(timeout),
+    Effect.mapError((detail) => String(detail)),
+    Effect.flatMap((o) => o._tag === "Some" ? Effect.succeed(o.value) : Effect.fail(`no line matching /${spec.ready}/ within ${Duration.format(timeout)}`)),
+    Effect.catch((detail: string) =>
+      Effect.andThen(
+        Scope.close(scope, Exit.void),
+        Effect.fail(new ProcessError({ reason: "NotReady", target: spec.name, operation: "start", detail: `${detail}; output: ${entry.output.slice(-5).join(" | ")}` }))
       )
     )
-    entry.readyMatch = match
+  )
+}
+
+// Spawns `spec` in a scope of its own, forked from the layer's, and waits until it is ready.
+const launch = (spawner: ChildProcessSpawner.ChildProcessSpawner["Service"], layerScope: Scope.Scope, spec: ProcessSpec) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.fork(layerScope, "sequential")
+    const cmd = ChildProcess.make(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      extendEnv: true,
+      forceKillAfter: "2 seconds"
+    })
+    const handle = yield* cmd.pipe(
+      Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner),
+      Scope.provide(scope),
+      Effect.mapError((e) => new ProcessError({ reason: "SpawnFailed", target: spec.name, operation: "start", detail: e.message }))
+    )
+    const entry: Entry = { name: spec.name, pid: handle.pid, spec, readyMatch: null, labels: spec.labels ?? {}, output: [], scope, ownsGroup: true }
+    const ready = yield* watchOutput(entry, handle, spec, scope)
+    entry.readyMatch = yield* awaitReady(ready, entry, spec, scope)
+    return entry
+  })
+
+const adopted = (p: { readonly name: string; readonly pid: number; readonly labels?: Record<string, string> }): Entry => ({
+  name: p.name,
+  pid: p.pid,
+  spec: null,
+  readyMatch: null,
+  labels: p.labels ?? {},
+  output: [],
+  scope: null,
+  ownsGroup: false
+})
+
+const signalPid = (e: Managed, signal: NodeJS.Signals, operation: string) =>
+  !signallable(e.pid)
+    ? Effect.fail(new ProcessError({ reason: "SignalFailed", target: e.name, operation, detail: `refusing to signal pid ${e.pid}` }))
+    : Effect.try({
+      try: () => process.kill(e.ownsGroup ? -e.pid : e.pid, signal),
+      catch: (err) => new ProcessError({ reason: "SignalFailed", target: e.name, operation, detail: (err as Error).message })
+    })
+
+const toTarget = (e: Entry) => Target.make({ kind: "process", id: String(e.pid), name: e.name, labels: e.labels })
+
+const make = Effect.gen(function*() {
+  const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
+  const layerScope = yield* Effect.scope
+  const procs = new Map<string, Entry>()
+
+  const start = Effect.fn("ProcessDriver.start")(function*(spec: ProcessSpec) {
+    const entry = yield* launch(spawner, layerScope, spec)
     const previous = procs.get(spec.name)
     if (previous?.scope) yield* Scope.close(previous.scope, Exit.void)
     procs.set(spec.name, entry)
@@ -172,16 +201,7 @@ const make = Effect.gen(function*() {
   const get = (name: string) =>
     Effect.suspend(() => {
       const e = procs.get(name)
-      return e ? Effect.succeed(e) : Effect.fail(notFound(name, "get"))
-    })
-
-  const signalPid = (e: Managed, signal: NodeJS.Signals, operation: string) =>
-    !signallable(e.pid)
-      ? Effect.fail(new ProcessError({ reason: "SignalFailed", target: e.name, operation, detail: `refusing to signal pid ${e.pid}` }))
-      : Effect.try({
-      try: () => process.kill(e.ownsGroup ? -e.pid : e.pid, signal),
-      catch: (err) =>
-        new ProcessError({ reason: "SignalFailed", target: e.name, operation, detail: (err as Error).message })
+      return e ? Effect.succeed(e) : Effect.fail(new ProcessError({ reason: "NotFound", target: name, operation: "get", detail: "no such managed process" }))
     })
 
   const signal = Effect.fn("ProcessDriver.signal")(function*(name: string, sig: NodeJS.Signals) {
@@ -194,8 +214,6 @@ const make = Effect.gen(function*() {
     if (e.scope) yield* Scope.close(e.scope, Exit.void)
     else if (pidAlive(e.pid)) yield* signalPid(e, "SIGTERM", "stop")
   })
-
-  const toTarget = (e: Entry) => Target.make({ kind: "process", id: String(e.pid), name: e.name, labels: e.labels })
 
   const context: ProcessContext = {
     targets: Effect.sync(() => [...procs.values()].filter((e) => pidAlive(e.pid)).map(toTarget)),
@@ -217,19 +235,7 @@ const make = Effect.gen(function*() {
     ...Handler.bind(processFaults, context, (e, at) =>
       toDriverError(e, { operation: at.operation, target: at.target ? `${at.target.name} (pid ${at.target.id})` : at.fault })),
     start,
-    adopt: (p) =>
-      Effect.sync(() =>
-        void procs.set(p.name, {
-          name: p.name,
-          pid: p.pid,
-          spec: null,
-          readyMatch: null,
-          labels: p.labels ?? {},
-          output: [],
-          scope: null,
-          ownsGroup: false
-        })
-      ),
+    adopt: (p) => Effect.sync(() => void procs.set(p.name, adopted(p))),
     get: (name) => Effect.map(get(name), snapshot),
     list: Effect.sync(() => [...procs.values()].map(snapshot)),
     signal,
