@@ -17,7 +17,12 @@ interface Ctx {
 }
 class TestError {
   readonly _tag = "TestError"
-  constructor(readonly reason: "Unknown" | "Ineffective", readonly detail: string) {}
+  readonly reason: "Unknown" | "Ineffective"
+  readonly detail: string
+  constructor(reason: "Unknown" | "Ineffective", detail: string) {
+    this.reason = reason
+    this.detail = detail
+  }
 }
 
 const handlers: Handler.Handlers<Ctx, Faults, TestError> = {
