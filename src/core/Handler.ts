@@ -96,20 +96,27 @@ export interface Dispatch<Ctx, F, E> {
 }
 
 /**
+ * What a table of handlers leaves to its driver.
+ *
+ * @since 0.1.0
+ */
+export interface DispatchOptions<Ctx, F, E> {
+  /** The candidate targets of faults whose handler has no `discover`. */
+  readonly discover: (ctx: Ctx, fault: F) => Effect.Effect<ReadonlyArray<Target>, E>
+  /** Plans faults whose handler has no `plan` (e.g. by running the handlers over a recorder). */
+  readonly plan?: (ctx: Ctx, fault: F, targets: ReadonlyArray<Target>) => Effect.Effect<ReadonlyArray<PlannedCall>, E>
+  /** The error for a tag the table does not have. */
+  readonly unknown: (tag: string, operation: string) => E
+}
+
+/**
  * Builds the operations of a driver from its table of handlers.
  *
  * @since 0.1.0
  */
 export const dispatch = <Ctx, F extends { readonly _tag: string }, E>(
   table: Handlers<Ctx, F, E>,
-  options: {
-    /** The candidate targets of faults whose handler has no `discover`. */
-    readonly discover: (ctx: Ctx, fault: F) => Effect.Effect<ReadonlyArray<Target>, E>
-    /** Plans faults whose handler has no `plan` (e.g. by running the handlers over a recorder). */
-    readonly plan?: (ctx: Ctx, fault: F, targets: ReadonlyArray<Target>) => Effect.Effect<ReadonlyArray<PlannedCall>, E>
-    /** The error for a tag the table does not have. */
-    readonly unknown: (tag: string, operation: string) => E
-  }
+  options: DispatchOptions<Ctx, F, E>
 ): Dispatch<Ctx, F, E> => {
   // The table is keyed by the fault's own tag, so the handler found for a fault is the
   // handler of that fault's class.
