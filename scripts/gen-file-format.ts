@@ -168,8 +168,14 @@ export const render = (): string => {
 
 An experiment can be written as YAML or JSON instead of TypeScript and run with
 \`faultline run FILE.yaml\` (or \`.yml\`, \`.json\`). The file is decoded by the same Schema that
-this page is generated from; a bad field exits 2 with one line naming the file and the path of
-the field, before anything is started or touched.
+this page is generated from; a field that does not decode exits 2 with a message naming the file
+and the path of the field, before anything is started or touched.
+
+\`faultline run\` also takes TypeScript or JavaScript modules (\`.ts\`, \`.mts\`, \`.js\`, \`.mjs\`): the
+default export is an \`Experiment\`, or an \`Effect\` that sets the system up and yields one
+(\`experiments/pause-kv.ts\` starts the process it pauses). A module may also \`export const layer\`:
+the services its experiment needs beyond the built-in drivers (e.g. \`AwsDriver.layerConfig(...)\`),
+provided to its set-up and its run. Modules and files are trusted input, like a test file.
 
 **Editor support.** \`faultline schema\` prints the file's JSON Schema (draft 2020-12; this
 repository keeps a copy in \`docs/experiment.schema.json\`). Save it next to your experiments
