@@ -177,6 +177,10 @@ default export is an \`Experiment\`, or an \`Effect\` that sets the system up an
 the services its experiment needs beyond the built-in drivers (e.g. \`AwsDriver.layerConfig(...)\`),
 provided to its set-up and its run. Modules and files are trusted input, like a test file.
 
+\`faultline run EXPERIMENT [--json] [--out DIR] [--dry-run]\` writes \`DIR/<run id>/\` (default
+\`faultline-runs\`); \`--json\` prints report.json on stdout; \`--dry-run\` resolves targets and checks
+guards without injecting.
+
 **Editor support.** \`faultline schema\` prints the file's JSON Schema (draft 2020-12; this
 repository keeps a copy in \`docs/experiment.schema.json\`). Save it next to your experiments
 and put a modeline on the first line of each YAML file, so that editors using

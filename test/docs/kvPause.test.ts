@@ -21,8 +21,10 @@ const kvPause = Effect.gen(function*() {
   const kv = yield* processes.start({ name: "kv", command: process.execPath, args: KV, ready: "LISTENING (\\d+)" })
   const url = `http://127.0.0.1:${kv.readyMatch}`
   const serves = Hypothesis.make("kv serves", {
-    probe: Probe.http(`${url}/health`, { timeout: "200 millis" }),
+    probe: Probe.http(`${url}/health`, { timeout: "500 millis" }),
     every: "10 millis",
+    // 100 samples before and after: with 95 % confidence, 40 would have to be all good.
+    samples: 100,
     tolerance: Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 })
   })
   // RPO: write sequence numbers, then read back which acknowledged ones survived.
