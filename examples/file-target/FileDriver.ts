@@ -10,7 +10,7 @@ import { Driver, Target } from "faultline"
 import type { FileHide } from "./Faults.ts"
 
 const fail = (operation: string, target: string, e: unknown) =>
-  new Driver.DriverError({ driver: "file", operation, target, reason: "IoFailed", detail: (e as Error).message })
+  new Driver.DriverError({ driver: "file", operation, target, reason: "Unknown", detail: (e as Error).message })
 
 // Revert data is plain JSON ({ path, hidden }): the watchdog reads it back from the ledger in
 // another process. Idempotent: renames back only when the hidden file is there and the

@@ -14,7 +14,7 @@ import { Clock, Effect, Layer } from "effect"
 import type { Revert } from "../core/Journal.ts"
 import { LeaseHeld, Ledger, LedgerError, type LedgerRecord, OrphanedFaults } from "../core/Ledger.ts"
 import * as Target from "../core/Target.ts"
-import { pidAlive } from "../targets/process/Os.ts"
+import { pidAlive } from "../core/Os.ts"
 
 /** The default ledger directory. @since 0.1.0 */
 export const DEFAULT_DIR = path.join("faultline-runs", "ledger")

@@ -8,7 +8,7 @@
  */
 import * as os from "node:os"
 import { Effect } from "effect"
-import { pidAlive } from "../process/Os.ts"
+import { pidAlive } from "../../core/Os.ts"
 import { DockerDriver, Labels } from "./DockerDriver.ts"
 import type { DockerError } from "./DockerError.ts"
 import { fromSdk } from "./DockerError.ts"

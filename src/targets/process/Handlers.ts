@@ -10,7 +10,7 @@ import * as Handler from "../../core/Handler.ts"
 import type * as Target from "../../core/Target.ts"
 import * as Wait from "../../core/Wait.ts"
 import type { ProcessFault } from "./Faults.ts"
-import * as Os from "./Os.ts"
+import * as Os from "../../core/Os.ts"
 import type { ProcessSpec } from "./ProcessDriver.ts"
 import { ProcessError } from "./ProcessError.ts"
 

@@ -10,11 +10,11 @@ import type { Driver } from "../../core/Driver.ts"
 import * as Handler from "../../core/Handler.ts"
 import * as Target from "../../core/Target.ts"
 import { type Managed, type ProcessContext, processFaults } from "./Handlers.ts"
-import { pidAlive, signallable } from "./Os.ts"
+import { pidAlive, signallable } from "../../core/Os.ts"
 import { ProcessError, toDriverError } from "./ProcessError.ts"
 
 /** Whether a pid is alive (a zombie counts as dead). @since 0.1.0 */
-export { isStopped, pidAlive as isAlive } from "./Os.ts"
+export { isStopped, pidAlive as isAlive } from "../../core/Os.ts"
 
 /**
  * How to start a process. `ready` is a regular expression a stdout line must match before

@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import { DriverError } from "../../core/Driver.ts"
 import type { LedgerRecord } from "../../core/Ledger.ts"
 import { type ProcessContext, processFaults, type ProcessRevertData } from "./Handlers.ts"
-import { pidAlive, signallable } from "./Os.ts"
+import { pidAlive, signallable } from "../../core/Os.ts"
 import { ProcessError, toDriverError } from "./ProcessError.ts"
 
 const notHere = (operation: string) => (name: string) =>
