@@ -16,6 +16,7 @@ import * as Journal from "../core/Journal.ts"
 import * as Verdict from "../core/Verdict.ts"
 import * as Demo from "../demo/KvFailover.ts"
 import * as ExperimentFile from "../ExperimentFile.ts"
+import { jsonSchema } from "../ExperimentFileSchema.ts"
 import * as Report from "../report/Report.ts"
 import * as Runner from "../run/Runner.ts"
 import * as FileLedger from "../run/FileLedger.ts"
@@ -399,9 +400,21 @@ const recover = Command.make("recover", {
     exitCode = failed ? 1 : 0
   })).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger; --docker: also Docker markers); exit 0 when none is left"))
 
+// `schema`: the JSON Schema of experiment files, for editors
+// (`# yaml-language-server: $schema=./faultline.schema.json`). The CLI ends with
+// `process.exit`, which drops what a pipe has not taken yet: wait until stdout has it all.
+const schema = Command.make("schema", {}, () =>
+  Effect.promise(() =>
+    new Promise<void>((resolve) => {
+      // A reader that stops early (`| head`) closes the pipe: that is not an error here.
+      process.stdout.once("error", () => resolve())
+      process.stdout.write(JSON.stringify(jsonSchema(), null, 2) + "\n", () => resolve())
+    })
+  )).pipe(Command.withDescription("print the JSON Schema of YAML/JSON experiment files (for editors: faultline schema > faultline.schema.json)"))
+
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, demo, report, recover, proxy])
+  Command.withSubcommands([run, plan, demo, report, recover, proxy, schema])
 )
 
 const layer = NodeServices.layer

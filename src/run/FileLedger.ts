@@ -14,6 +14,7 @@ import { Clock, Effect, Layer } from "effect"
 import type { Revert } from "../core/Journal.ts"
 import { LeaseHeld, Ledger, LedgerError, type LedgerRecord, OrphanedFaults } from "../core/Ledger.ts"
 import * as Target from "../core/Target.ts"
+import { pidAlive } from "../core/Os.ts"
 
 /** The default ledger directory. @since 0.1.0 */
 export const DEFAULT_DIR = path.join("faultline-runs", "ledger")
@@ -42,18 +43,7 @@ const leaseFile = (dir: string, key: string) =>
   path.join(dir, "leases", `${createHash("sha1").update(key).digest("hex")}.lease`)
 
 /** Whether a pid is alive (a zombie counts as dead). @since 0.1.0 */
-export const pidAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-  try {
-    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"))
-  } catch {
-    return true
-  }
-}
+export { pidAlive }
 
 /**
  * Appends one record to a run's ledger file and flushes it to disk.

@@ -6,9 +6,10 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import { DriverError } from "../../core/Driver.ts"
+import type { DriverError } from "../../core/Driver.ts"
 import type { LedgerRecord } from "../../core/Ledger.ts"
 import { makeClients, sender } from "./AwsApi.ts"
+import { toDriverError } from "./AwsError.ts"
 import { revert } from "./AwsLive.ts"
 
 /**
@@ -20,6 +21,6 @@ export const revertRecord = (record: LedgerRecord): Effect.Effect<void, DriverEr
   const c = record.connection as { region?: string; endpoint?: string | null }
   const call = sender(makeClients({ region: c.region ?? "us-east-1", endpoint: c.endpoint ?? undefined }))
   return revert(call, record.revert).pipe(
-    Effect.mapError((e) => new DriverError({ driver: "aws", operation: "revert", target: e.target, reason: e.reason, detail: e.detail }))
+    Effect.mapError((e) => toDriverError(e, { operation: "revert", target: e.target }))
   )
 }

@@ -8,6 +8,7 @@
  */
 import * as os from "node:os"
 import { Effect } from "effect"
+import { pidAlive } from "../../core/Os.ts"
 import { DockerDriver, Labels } from "./DockerDriver.ts"
 import type { DockerError } from "./DockerError.ts"
 import { fromSdk } from "./DockerError.ts"
@@ -24,22 +25,13 @@ export interface RecoverReport {
   readonly failed: ReadonlyArray<string>
 }
 
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
 // A marker's owner is `<hostname>:<pid>`: alive when that process still runs on this host.
 const ownerAlive = (owner: string | undefined) => {
   if (owner === undefined) return false
   const i = owner.lastIndexOf(":")
   const host = owner.slice(0, i)
   const pid = Number(owner.slice(i + 1))
-  return host === os.hostname() && Number.isInteger(pid) && pid !== process.pid && isAlive(pid)
+  return host === os.hostname() && Number.isInteger(pid) && pid !== process.pid && pidAlive(pid)
 }
 
 /**

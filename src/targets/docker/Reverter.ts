@@ -6,9 +6,10 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import { DriverError } from "../../core/Driver.ts"
+import type { DriverError } from "../../core/Driver.ts"
 import type { LedgerRecord } from "../../core/Ledger.ts"
 import { make } from "./DockerDriver.ts"
+import { toDriverError } from "./DockerError.ts"
 
 /**
  * Reverts one Docker ledger record in this process.
@@ -20,7 +21,7 @@ export const revertRecord = (record: LedgerRecord): Effect.Effect<void, DriverEr
   return Effect.scoped(
     Effect.flatMap(
       make({ socketPath: c.socketPath ?? undefined, helperImage: c.helperImage }).pipe(
-        Effect.mapError((e) => new DriverError({ driver: "docker", operation: "revert", target: record.target.name, reason: e.reason, detail: e.detail }))
+        Effect.mapError((e) => toDriverError(e, { operation: "revert", target: record.target.name }))
       ),
       (driver) => driver.revert(record.revert)
     )

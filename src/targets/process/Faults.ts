@@ -49,6 +49,8 @@ export class ProcessRestart extends ProcessFaultClass<ProcessRestart>()("process
 
 /** Every process fault. @since 0.1.0 */
 export const ProcessFault = Schema.Union([ProcessKill, ProcessPause, ProcessRestart])
+/** @since 0.1.0 */
+export type ProcessFault = typeof ProcessFault.Type
 
 /** `process.kill`. @since 0.1.0 */
 export const kill = (options: { readonly target: Selector.Selector; readonly signal?: Signal }): ProcessKill =>

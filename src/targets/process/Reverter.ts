@@ -1,6 +1,7 @@
 /**
  * The process target's out-of-process reverter: resumes a paused process, or restarts a
- * killed one from the spec its run recorded, from a ledger record alone.
+ * killed one from the spec its run recorded, from a ledger record alone — with the same
+ * handlers as the driver, in a context that knows only the record.
  *
  * @since 0.1.0
  */
@@ -8,7 +9,37 @@ import { spawn } from "node:child_process"
 import { Effect } from "effect"
 import { DriverError } from "../../core/Driver.ts"
 import type { LedgerRecord } from "../../core/Ledger.ts"
-import { isAlive, isStopped } from "./ProcessDriver.ts"
+import { type ProcessContext, processFaults, type ProcessRevertData } from "./Handlers.ts"
+import { pidAlive, signallable } from "../../core/Os.ts"
+import { ProcessError, toDriverError } from "./ProcessError.ts"
+
+const notHere = (operation: string) => (name: string) =>
+  Effect.fail(new ProcessError({ reason: "Unsupported", target: name, operation, detail: "out of process, only reverts run" }))
+
+// This process manages nothing: it starts detached children (the runner that owned the
+// process group is gone) and asks the OS whether a pid lives.
+const outOfProcess: ProcessContext = {
+  targets: Effect.succeed([]),
+  managed: notHere("get"),
+  signal: (p) => notHere("signal")(p.name),
+  stop: notHere("stop"),
+  start: (spec) =>
+    Effect.try({
+      try: () => {
+        const child = spawn(spec.command, [...spec.args], {
+          cwd: spec.cwd,
+          env: { ...process.env, ...spec.env },
+          detached: true,
+          stdio: "ignore"
+        })
+        child.unref()
+        return { pid: child.pid ?? 0 }
+      },
+      catch: (e) => new ProcessError({ reason: "SpawnFailed", target: spec.name, operation: "revert", detail: (e as Error).message })
+    }),
+  // Alive: the kill never landed (or a restart already happened).
+  running: (_name, pid) => pidAlive(pid)
+}
 
 /**
  * Reverts one process ledger record in this process. Idempotent.
@@ -16,56 +47,15 @@ import { isAlive, isStopped } from "./ProcessDriver.ts"
  * @since 0.1.0
  */
 export const revertRecord = (record: LedgerRecord): Effect.Effect<void, DriverError> =>
-  Effect.gen(function*() {
-    const data = record.revert.data as {
-      name: string
-      pid: number
-      group?: boolean
-      spec?: { command: string; args: ReadonlyArray<string>; cwd?: string; env?: Record<string, string> } | null
-    }
-    const fail = (reason: string, detail: string) =>
-      new DriverError({ driver: "process", operation: "revert", target: `${data.name} (pid ${data.pid})`, reason, detail })
+  Effect.suspend(() => {
+    const data = record.revert.data as unknown as ProcessRevertData
+    const target = `${data.name} (pid ${data.pid})`
     // Never signal pid 0, 1 or a negative number taken from a damaged record: kill(0) and
     // kill(-1) reach whole process groups.
-    if (!Number.isInteger(data.pid) || data.pid <= 1) return yield* fail("InvalidRecord", `pid ${data.pid} is not a process`)
-    switch (record.fault) {
-      case "process.pause": {
-        const sent = yield* Effect.sync(() => {
-          try {
-            process.kill(data.group ? -data.pid : data.pid, "SIGCONT")
-            return true
-          } catch {
-            return false // ESRCH: gone, nothing to resume
-          }
-        })
-        if (!sent) return
-        for (let waited = 0; isStopped(data.pid) === true; waited += 5) {
-          if (waited > 1000) return yield* fail("SignalFailed", "still stopped 1 s after SIGCONT")
-          yield* Effect.sleep("5 millis")
-        }
-        return
-      }
-      case "process.kill":
-      case "process.restart": {
-        // Alive: the kill never landed (or a restart already happened). Nothing to do.
-        if (isAlive(data.pid)) return
-        if (!data.spec) return
-        const spec = data.spec
-        yield* Effect.try({
-          try: () => {
-            const child = spawn(spec.command, [...spec.args], {
-              cwd: spec.cwd,
-              env: { ...process.env, ...spec.env },
-              detached: true,
-              stdio: "ignore"
-            })
-            child.unref()
-          },
-          catch: (e) => fail("SpawnFailed", (e as Error).message)
-        })
-        return
-      }
-      default:
-        return yield* fail("Unsupported", `no out-of-process revert for ${record.fault}`)
+    if (!signallable(data.pid)) {
+      return Effect.fail(new DriverError({ driver: "process", operation: "revert", target, reason: "InvalidRecord", detail: `pid ${data.pid} is not a process` }))
     }
+    return processFaults.revert(outOfProcess, record.fault, record.revert.data, record.target).pipe(
+      Effect.mapError((e) => toDriverError(e, { operation: "revert", target }))
+    )
   })
