@@ -36,7 +36,7 @@ export const toDriverError = Driver.boundary<ToxiproxyError["reason"]>("toxiprox
   Conflict: "Conflict",
   BadRequest: "InvalidInput",
   ServerError: "Unknown",
-  Unavailable: "Unavailable",
+  Forbidden: "AccessDenied", Unavailable: "Unavailable",
   BadResponse: "Unknown",
   Unsupported: "Unsupported"
 })
