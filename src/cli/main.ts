@@ -11,7 +11,6 @@ import { Cause, Effect, Exit, Fiber, Layer, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Experiment from "../core/Experiment.ts"
 import * as Journal from "../core/Journal.ts"
-import * as Verdict from "../core/Verdict.ts"
 import * as Demo from "../../examples/kv-failover/demo.ts"
 import * as ExperimentFile from "../ExperimentFile.ts"
 import * as Report from "../report/Report.ts"
@@ -22,6 +21,7 @@ import * as Integrations from "../integrations.ts"
 import * as EmbeddedProxy from "../proxy/EmbeddedProxy.ts"
 import { ProcessDriver } from "../targets/process/ProcessDriver.ts"
 import { ToxiproxyDriver } from "../targets/toxiproxy/ToxiproxyDriver.ts"
+import { exitCodeOf } from "./ExitCode.ts"
 import { liveLine, summary } from "./Summary.ts"
 
 /**
@@ -50,7 +50,7 @@ const finish = (o: Runner.Outcome, asJson: boolean) =>
   Effect.sync(() => {
     if (asJson) process.stdout.write(JSON.stringify(o.report, null, 2) + "\n")
     else process.stdout.write(`\n${summary(o.report, o.dir)}\n`)
-    exitCode = Verdict.exitCode(o.result.verdict.status)
+    exitCode = exitCodeOf(o.result.verdict.status)
   })
 
 const importModule = (file: string) =>
@@ -182,7 +182,7 @@ const plan = Command.make("plan", {
     const calls = o.result.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls : [])
     if (args.json) process.stdout.write(JSON.stringify({ status: o.result.verdict.status, reason: o.result.verdict.reason, calls }, null, 2) + "\n")
     else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "passed" ? "" : `plan failed: ${o.result.verdict.reason}\n`}`)
-    exitCode = Verdict.exitCode(o.result.verdict.status)
+    exitCode = exitCodeOf(o.result.verdict.status)
   })).pipe(Command.withDescription("resolve targets, check guards and print every call the experiment would make; changes nothing"))
 
 const demo = Command.make("demo", {
@@ -230,7 +230,7 @@ const report = Command.make("report", {
     const r = Report.fromJournal(entries)
     if (args.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n")
     else process.stdout.write(Report.toMarkdown(r))
-    exitCode = r.status === "running" ? 1 : Verdict.exitCode(r.status)
+    exitCode = r.status === "running" ? 1 : exitCodeOf(r.status)
   })).pipe(Command.withDescription("rebuild the report of a run from its journal (verifies the hash chain)"))
 
 // `recover`: every fault that runs which are gone left open in the ledger (all drivers with an
