@@ -14,6 +14,7 @@ import * as Journal from "../core/Journal.ts"
 import * as Demo from "../../examples/kv-failover/demo.ts"
 import * as ExperimentFile from "../ExperimentFile.ts"
 import * as Report from "../report/Report.ts"
+import * as FileJournal from "../run/FileJournal.ts"
 import * as Runner from "../run/Runner.ts"
 import * as FileLedger from "../run/FileLedger.ts"
 import * as Recover from "../run/Recover.ts"
@@ -84,13 +85,21 @@ const loadModule = (file: string, mod: any) =>
   })
 
 // Loads a .ts/.js experiment and runs it (or plans it) with its module's layer provided.
-const runModule = (file: string, options: { readonly out: string; readonly dryRun: boolean; readonly json: boolean }) =>
+const runModule = (
+  file: string,
+  options: { readonly out: string; readonly dryRun: boolean; readonly json: boolean; readonly keepEntries?: boolean }
+) =>
   Effect.gen(function*() {
     const mod = yield* importModule(file)
     const layer = yield* moduleLayer(file, mod)
     return yield* Effect.gen(function*() {
       const exp = yield* loadModule(file, mod)
-      return yield* Runner.run(exp as Experiment.Experiment<never>, { out: options.out, dryRun: options.dryRun, onEntry: live(options.json) }).pipe(
+      return yield* Runner.run(exp as Experiment.Experiment<never>, {
+        out: options.out,
+        dryRun: options.dryRun,
+        keepEntries: options.keepEntries ?? false,
+        onEntry: live(options.json)
+      }).pipe(
         Effect.provide(ledgerLayer(options.out))
       )
     }).pipe(
@@ -178,7 +187,7 @@ const plan = Command.make("plan", {
     if (!/\.(ts|mts|js|mjs)$/.test(file)) {
       return yield* new BadInput({ message: `${file}: plan takes a .ts or .js experiment` })
     }
-    const o = yield* runModule(file, { out: args.out, dryRun: true, json: true })
+    const o = yield* runModule(file, { out: args.out, dryRun: true, json: true, keepEntries: true })
     const calls = o.result.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls : [])
     if (args.json) process.stdout.write(JSON.stringify({ status: o.result.verdict.status, reason: o.result.verdict.reason, calls }, null, 2) + "\n")
     else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "passed" ? "" : `plan failed: ${o.result.verdict.reason}\n`}`)
@@ -226,8 +235,8 @@ const report = Command.make("report", {
   json
 }, (args) =>
   Effect.gen(function*() {
-    const entries = yield* Journal.readFile(args.journal).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
-    const r = Report.fromJournal(entries)
+    // One line at a time: a game day's journal does not fit in memory.
+    const r = yield* FileJournal.fold(args.journal, Report.fold()).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
     if (args.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n")
     else process.stdout.write(Report.toMarkdown(r))
     exitCode = r.status === "running" ? 1 : exitCodeOf(r.status)

@@ -7,7 +7,7 @@
  */
 import { Duration, Effect } from "effect"
 import type { Hypothesis } from "./Hypothesis.ts"
-import type { Entry } from "./Journal.ts"
+import { type Entry, type Fold, foldAll } from "./Journal.ts"
 import * as Probe from "./Probe.ts"
 import { Run } from "./Run.ts"
 import * as Tolerance from "./Tolerance.ts"
@@ -94,7 +94,7 @@ export const runWriter = <R>(hb: Heartbeat<R>): Effect.Effect<never, never, R | 
 export const readBack = <R>(hb: Heartbeat<R>): Effect.Effect<void, unknown, R | Run> =>
   Effect.gen(function*() {
     const run = yield* Run
-    const acked = run.journal.snapshot().flatMap((e) => e.event._tag === "HeartbeatAck" ? [e.event.seq] : [])
+    const acked = run.windows.acked()
     const surviving = yield* hb.readBack(acked)
     yield* run.journal.append({ _tag: "HeartbeatReadBack", checked: acked.length, surviving: [...surviving] })
   })
@@ -112,46 +112,105 @@ export interface RtoResult {
   readonly outageObserved: boolean
 }
 
+// A growable column of numbers: a long run's samples cost 8 bytes a figure, not an object each.
+const column = () => {
+  let data = new Float64Array(1024)
+  let length = 0
+  return {
+    push: (x: number) => {
+      if (length === data.length) {
+        const bigger = new Float64Array(data.length * 2)
+        bigger.set(data)
+        data = bigger
+      }
+      data[length++] = x
+    },
+    get: (i: number) => data[i]!,
+    length: () => length,
+    clear: () => {
+      data = new Float64Array(1024)
+      length = 0
+    }
+  }
+}
+
+/**
+ * The RTO as a fold over the journal. It keeps the samples of the RTO hypothesis from the
+ * first injection of the timed fault on (three numbers each), nothing before.
+ *
+ * @since 0.1.0
+ */
+export const rtoFold = (): Fold<RtoResult | null> => {
+  let spec: { readonly hypothesis: string; readonly stableFor: number; readonly from: string | null } | null = null
+  let tol: Tolerance.Tolerance = Tolerance.all()
+  let resolutionMs = 0
+  // Samples sent once the injection started are journaled after its FaultInjecting entry.
+  let collecting = false
+  let t0: number | null = null
+  const mono = column()
+  const latency = column()
+  const good = column()
+  const step = (e: Entry) => {
+    const ev = e.event
+    switch (ev._tag) {
+      case "RunStarted":
+        if (spec === null && ev.rto !== null) {
+          spec = ev.rto
+          const hyp = ev.hypotheses.find((h) => h.name === ev.rto!.hypothesis)
+          resolutionMs = hyp?.everyMs ?? 0
+          tol = toleranceOf(hyp?.tolerance)
+        }
+        return
+      case "FaultInjecting":
+        if (spec !== null && t0 === null && (spec.from === null || ev.fault === spec.from)) collecting = true
+        return
+      case "FaultInjected":
+        if (spec !== null && t0 === null && (spec.from === null || ev.fault === spec.from)) {
+          t0 = ev.startedMono
+          collecting = true
+        }
+        return
+      case "Sample":
+        if (!collecting || spec === null || ev.hypothesis !== spec.hypothesis || ev.phase === "before") return
+        if (t0 !== null && ev.sample.mono < t0) return
+        mono.push(ev.sample.mono)
+        latency.push(ev.sample.latencyMs)
+        good.push(Tolerance.isGood(tol, ev.sample) ? 1 : 0)
+        return
+    }
+  }
+  const result = (): RtoResult | null => {
+    if (spec === null) return null
+    if (t0 === null) return { measuredMs: null, detectMs: null, recoverMs: null, resolutionMs, outageObserved: false }
+    const start = t0
+    const order: Array<number> = []
+    for (let i = 0; i < mono.length(); i++) if (mono.get(i) >= start) order.push(i)
+    // Ordered by the instant each sample was sent; ties keep journal order.
+    order.sort((a, b) => mono.get(a) - mono.get(b) || a - b)
+    const firstBad = order.findIndex((i) => good.get(i) === 0)
+    if (firstBad < 0) return { measuredMs: 0, detectMs: null, recoverMs: 0, resolutionMs, outageObserved: false }
+    const detect = mono.get(order[firstBad]!)
+    let run = 0
+    for (let k = firstBad + 1; k < order.length; k++) {
+      run = good.get(order[k]!) === 1 ? run + 1 : 0
+      if (run === spec.stableFor) {
+        // A good sample proves service at the moment its answer arrived, not when it was sent.
+        const first = order[k - spec.stableFor + 1]!
+        const rec = mono.get(first) + latency.get(first)
+        return { measuredMs: rec - start, detectMs: detect - start, recoverMs: rec - detect, resolutionMs, outageObserved: true }
+      }
+    }
+    return { measuredMs: null, detectMs: detect - start, recoverMs: null, resolutionMs, outageObserved: true }
+  }
+  return { step, result }
+}
+
 /**
  * Computes the RTO from journal entries.
  *
  * @since 0.1.0
  */
-export const computeRto = (entries: ReadonlyArray<Entry>): RtoResult | null => {
-  const started = entries.find((e) => e.event._tag === "RunStarted")?.event
-  if (started?._tag !== "RunStarted" || started.rto === null) return null
-  const spec = started.rto
-  const hyp = started.hypotheses.find((h) => h.name === spec.hypothesis)
-  const resolutionMs = hyp?.everyMs ?? 0
-  const injected = entries.find((e) =>
-    e.event._tag === "FaultInjected" && (spec.from === null || e.event.fault === spec.from)
-  )?.event
-  if (injected?._tag !== "FaultInjected") {
-    return { measuredMs: null, detectMs: null, recoverMs: null, resolutionMs, outageObserved: false }
-  }
-  const t0 = injected.startedMono
-  const tol = toleranceOf(hyp?.tolerance)
-  const samples = entries.flatMap((e) =>
-    e.event._tag === "Sample" && e.event.hypothesis === spec.hypothesis && e.event.phase !== "before" &&
-      e.event.sample.mono >= t0
-      ? [e.event.sample]
-      : []
-  ).sort((a, b) => a.mono - b.mono)
-  const firstBad = samples.findIndex((s) => !Tolerance.isGood(tol, s))
-  if (firstBad < 0) return { measuredMs: 0, detectMs: null, recoverMs: 0, resolutionMs, outageObserved: false }
-  const detect = samples[firstBad]!.mono
-  let run = 0
-  for (let i = firstBad + 1; i < samples.length; i++) {
-    run = Tolerance.isGood(tol, samples[i]!) ? run + 1 : 0
-    if (run === spec.stableFor) {
-      // A good sample proves service at the moment its answer arrived, not when it was sent.
-      const first = samples[i - spec.stableFor + 1]!
-      const rec = first.mono + first.latencyMs
-      return { measuredMs: rec - t0, detectMs: detect - t0, recoverMs: rec - detect, resolutionMs, outageObserved: true }
-    }
-  }
-  return { measuredMs: null, detectMs: detect - t0, recoverMs: null, resolutionMs, outageObserved: true }
-}
+export const computeRto = (entries: ReadonlyArray<Entry>): RtoResult | null => foldAll(entries, rtoFold())
 
 // Tolerances round-trip through the journal as data; a predicate's function does not, so
 // from the journal alone a sample is judged on the probe's own success.
@@ -175,19 +234,43 @@ export interface RpoResult {
 }
 
 /**
+ * The RPO as a fold over the journal: every acknowledged heartbeat (two numbers each) and
+ * the first read-back.
+ *
+ * @since 0.1.0
+ */
+export const rpoFold = (): Fold<RpoResult | null> & { readonly acked: () => ReadonlyArray<number> } => {
+  const seqs = column()
+  const monos = column()
+  let surviving: ReadonlySet<number> | null = null
+  const step = (e: Entry) => {
+    const ev = e.event
+    if (ev._tag === "HeartbeatAck") {
+      seqs.push(ev.seq)
+      monos.push(ev.mono)
+    } else if (ev._tag === "HeartbeatReadBack" && surviving === null) surviving = new Set(ev.surviving)
+  }
+  const acked = () => Array.from({ length: seqs.length() }, (_, i) => seqs.get(i))
+  const result = (): RpoResult | null => {
+    if (surviving === null) return null
+    const back = surviving
+    const lost: Array<number> = []
+    for (let i = 0; i < seqs.length(); i++) if (!back.has(seqs.get(i))) lost.push(i)
+    if (lost.length === 0) return { ackedWrites: seqs.length(), lostWrites: 0, windowMs: 0, lostSeqs: [] }
+    const firstLost = lost[0]!
+    let before: number | undefined
+    for (let i = 0; i < seqs.length(); i++) {
+      if (seqs.get(i) < seqs.get(firstLost) && back.has(seqs.get(i))) before = i
+    }
+    const windowMs = monos.get(lost.at(-1)!) - (before === undefined ? monos.get(firstLost) : monos.get(before))
+    return { ackedWrites: seqs.length(), lostWrites: lost.length, windowMs, lostSeqs: lost.map((i) => seqs.get(i)) }
+  }
+  return { step, result, acked }
+}
+
+/**
  * Computes the RPO from journal entries: acknowledged writes absent after recovery.
  *
  * @since 0.1.0
  */
-export const computeRpo = (entries: ReadonlyArray<Entry>): RpoResult | null => {
-  const back = entries.find((e) => e.event._tag === "HeartbeatReadBack")?.event
-  if (back?._tag !== "HeartbeatReadBack") return null
-  const acks = entries.flatMap((e) => e.event._tag === "HeartbeatAck" ? [e.event] : [])
-  const surviving = new Set(back.surviving)
-  const lost = acks.filter((a) => !surviving.has(a.seq))
-  if (lost.length === 0) return { ackedWrites: acks.length, lostWrites: 0, windowMs: 0, lostSeqs: [] }
-  const firstLost = lost[0]!
-  const before = acks.filter((a) => a.seq < firstLost.seq && surviving.has(a.seq)).at(-1)
-  const windowMs = lost.at(-1)!.mono - (before?.mono ?? firstLost.mono)
-  return { ackedWrites: acks.length, lostWrites: lost.length, windowMs, lostSeqs: lost.map((l) => l.seq) }
-}
+export const computeRpo = (entries: ReadonlyArray<Entry>): RpoResult | null => foldAll(entries, rpoFold())
