@@ -119,7 +119,7 @@ const column = () => {
   return {
     push: (x: number) => {
       if (length === data.length) {
-        const bigger = new Float64Array(data.length * 2)
+        const bigger = new Float64Array(Math.ceil(data.length * 1.5))
         bigger.set(data)
         data = bigger
       }
@@ -127,29 +127,106 @@ const column = () => {
     },
     get: (i: number) => data[i]!,
     length: () => length,
-    clear: () => {
-      data = new Float64Array(1024)
-      length = 0
+    // Keeps the listed positions (ascending), in order, and gives memory back.
+    keep: (positions: ReadonlyArray<number>) => {
+      const next = new Float64Array(Math.max(1024, Math.ceil(positions.length * 1.5)))
+      positions.forEach((p, i) => next[i] = data[p]!)
+      data = next
+      length = positions.length
     }
   }
 }
 
 /**
+ * How late a sample may be journaled after it was sent and still count for the RTO. Probes
+ * time out long before (5 s by default); the bound lets the RTO fold forget samples that
+ * can no longer change its answer, so a four-hour run keeps minutes of samples, not hours.
+ *
+ * @since 0.1.0
+ */
+export const RTO_LATENESS_MS = 10 * 60_000
+
+type RtoSpec = { readonly hypothesis: string; readonly stableFor: number; readonly from: string | null }
+
+// The RTO over samples (positions into the columns), sorted by the instant each was sent.
+const rtoOf = (
+  spec: RtoSpec,
+  t0: number,
+  resolutionMs: number,
+  cols: { readonly mono: ReturnType<typeof column>; readonly latency: ReturnType<typeof column>; readonly good: ReturnType<typeof column> }
+): RtoResult & { readonly settledAt: number | null } => {
+  const { mono, latency, good } = cols
+  const order: Array<number> = []
+  for (let i = 0; i < mono.length(); i++) if (mono.get(i) >= t0) order.push(i)
+  // Ties keep journal order.
+  order.sort((a, b) => mono.get(a) - mono.get(b) || a - b)
+  const firstBad = order.findIndex((i) => good.get(i) === 0)
+  if (firstBad < 0) return { measuredMs: 0, detectMs: null, recoverMs: 0, resolutionMs, outageObserved: false, settledAt: null }
+  const detect = mono.get(order[firstBad]!)
+  let run = 0
+  for (let k = firstBad + 1; k < order.length; k++) {
+    run = good.get(order[k]!) === 1 ? run + 1 : 0
+    if (run === spec.stableFor) {
+      // A good sample proves service at the moment its answer arrived, not when it was sent.
+      const first = order[k - spec.stableFor + 1]!
+      const rec = mono.get(first) + latency.get(first)
+      return {
+        measuredMs: rec - t0,
+        detectMs: detect - t0,
+        recoverMs: rec - detect,
+        resolutionMs,
+        outageObserved: true,
+        settledAt: mono.get(order[k]!)
+      }
+    }
+  }
+  return { measuredMs: null, detectMs: detect - t0, recoverMs: null, resolutionMs, outageObserved: true, settledAt: null }
+}
+
+/**
  * The RTO as a fold over the journal. It keeps the samples of the RTO hypothesis from the
- * first injection of the timed fault on (three numbers each), nothing before.
+ * first injection of the timed fault on (three numbers each), and of those only what can
+ * still change the answer: good samples older than `RTO_LATENESS_MS` before any outage are
+ * dropped, and once recovery is older than that, the answer is final and nothing is kept.
  *
  * @since 0.1.0
  */
 export const rtoFold = (): Fold<RtoResult | null> => {
-  let spec: { readonly hypothesis: string; readonly stableFor: number; readonly from: string | null } | null = null
+  let spec: RtoSpec | null = null
   let tol: Tolerance.Tolerance = Tolerance.all()
   let resolutionMs = 0
   // Samples sent once the injection started are journaled after its FaultInjecting entry.
   let collecting = false
   let t0: number | null = null
-  const mono = column()
-  const latency = column()
-  const good = column()
+  let final: RtoResult | null = null
+  let firstBadMono = Infinity
+  let compactAt = 4096
+  const cols = { mono: column(), latency: column(), good: column() }
+  const compact = (nowMono: number) => {
+    const horizon = nowMono - RTO_LATENESS_MS
+    if (t0 !== null) {
+      const r = rtoOf(spec!, t0, resolutionMs, cols)
+      if (r.settledAt !== null && r.settledAt < horizon) {
+        const { settledAt: _, ...answer } = r
+        final = answer
+        cols.mono.keep([])
+        cols.latency.keep([])
+        cols.good.keep([])
+        return
+      }
+    }
+    // A sample that can still arrive is sent after `horizon`: good samples before both it
+    // and the first outage seen so far can never start or end a recovery.
+    const cut = Math.min(horizon, firstBadMono)
+    const kept: Array<number> = []
+    for (let i = 0; i < cols.mono.length(); i++) {
+      if (cols.good.get(i) === 0 || cols.mono.get(i) >= cut) kept.push(i)
+    }
+    cols.mono.keep(kept)
+    cols.latency.keep(kept)
+    cols.good.keep(kept)
+    compactAt = Math.max(4096, kept.length * 2)
+  }
   const step = (e: Entry) => {
     const ev = e.event
     switch (ev._tag) {
@@ -170,37 +247,27 @@ export const rtoFold = (): Fold<RtoResult | null> => {
           collecting = true
         }
         return
-      case "Sample":
-        if (!collecting || spec === null || ev.hypothesis !== spec.hypothesis || ev.phase === "before") return
+      case "Sample": {
+        if (!collecting || final !== null || spec === null || ev.hypothesis !== spec.hypothesis || ev.phase === "before") return
         if (t0 !== null && ev.sample.mono < t0) return
-        mono.push(ev.sample.mono)
-        latency.push(ev.sample.latencyMs)
-        good.push(Tolerance.isGood(tol, ev.sample) ? 1 : 0)
+        // Later than the bound: never counted, so the answer does not depend on when it is read.
+        if (e.mono - ev.sample.mono > RTO_LATENESS_MS) return
+        const isGood = Tolerance.isGood(tol, ev.sample)
+        cols.mono.push(ev.sample.mono)
+        cols.latency.push(ev.sample.latencyMs)
+        cols.good.push(isGood ? 1 : 0)
+        if (!isGood && (t0 === null || ev.sample.mono >= t0)) firstBadMono = Math.min(firstBadMono, ev.sample.mono)
+        if (cols.mono.length() >= compactAt) compact(e.mono)
         return
+      }
     }
   }
   const result = (): RtoResult | null => {
     if (spec === null) return null
     if (t0 === null) return { measuredMs: null, detectMs: null, recoverMs: null, resolutionMs, outageObserved: false }
-    const start = t0
-    const order: Array<number> = []
-    for (let i = 0; i < mono.length(); i++) if (mono.get(i) >= start) order.push(i)
-    // Ordered by the instant each sample was sent; ties keep journal order.
-    order.sort((a, b) => mono.get(a) - mono.get(b) || a - b)
-    const firstBad = order.findIndex((i) => good.get(i) === 0)
-    if (firstBad < 0) return { measuredMs: 0, detectMs: null, recoverMs: 0, resolutionMs, outageObserved: false }
-    const detect = mono.get(order[firstBad]!)
-    let run = 0
-    for (let k = firstBad + 1; k < order.length; k++) {
-      run = good.get(order[k]!) === 1 ? run + 1 : 0
-      if (run === spec.stableFor) {
-        // A good sample proves service at the moment its answer arrived, not when it was sent.
-        const first = order[k - spec.stableFor + 1]!
-        const rec = mono.get(first) + latency.get(first)
-        return { measuredMs: rec - start, detectMs: detect - start, recoverMs: rec - detect, resolutionMs, outageObserved: true }
-      }
-    }
-    return { measuredMs: null, detectMs: detect - start, recoverMs: null, resolutionMs, outageObserved: true }
+    if (final !== null) return final
+    const { settledAt: _, ...r } = rtoOf(spec, t0, resolutionMs, cols)
+    return r
   }
   return { step, result }
 }
