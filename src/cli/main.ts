@@ -11,11 +11,11 @@ import { Cause, Effect, Exit, Fiber, Layer, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Experiment from "../core/Experiment.ts"
 import * as Journal from "../core/Journal.ts"
-import * as Verdict from "../core/Verdict.ts"
-import * as Demo from "../demo/KvFailover.ts"
+import * as Demo from "../../examples/kv-failover/demo.ts"
 import * as ExperimentFile from "../ExperimentFile.ts"
 import { jsonSchema } from "../ExperimentFileSchema.ts"
 import * as Report from "../report/Report.ts"
+import * as FileJournal from "../run/FileJournal.ts"
 import * as Runner from "../run/Runner.ts"
 import * as FileLedger from "../run/FileLedger.ts"
 import * as Recover from "../run/Recover.ts"
@@ -23,6 +23,7 @@ import * as Integrations from "../integrations.ts"
 import * as EmbeddedProxy from "../proxy/EmbeddedProxy.ts"
 import { ProcessDriver } from "../targets/process/ProcessDriver.ts"
 import { ToxiproxyDriver } from "../targets/toxiproxy/ToxiproxyDriver.ts"
+import { exitCodeOf } from "./ExitCode.ts"
 import { liveLine, summary } from "./Summary.ts"
 
 /**
@@ -51,7 +52,7 @@ const finish = (o: Runner.Outcome, asJson: boolean) =>
   Effect.sync(() => {
     if (asJson) process.stdout.write(JSON.stringify(o.report, null, 2) + "\n")
     else process.stdout.write(`\n${summary(o.report, o.dir)}\n`)
-    exitCode = Verdict.exitCode(o.result.verdict.status)
+    exitCode = exitCodeOf(o.result.verdict.status)
   })
 
 const importModule = (file: string) =>
@@ -85,13 +86,21 @@ const loadModule = (file: string, mod: any) =>
   })
 
 // Loads a .ts/.js experiment and runs it (or plans it) with its module's layer provided.
-const runModule = (file: string, options: { readonly out: string; readonly dryRun: boolean; readonly json: boolean }) =>
+const runModule = (
+  file: string,
+  options: { readonly out: string; readonly dryRun: boolean; readonly json: boolean; readonly keepEntries?: boolean }
+) =>
   Effect.gen(function*() {
     const mod = yield* importModule(file)
     const layer = yield* moduleLayer(file, mod)
     return yield* Effect.gen(function*() {
       const exp = yield* loadModule(file, mod)
-      return yield* Runner.run(exp as Experiment.Experiment<never>, { out: options.out, dryRun: options.dryRun, onEntry: live(options.json) }).pipe(
+      return yield* Runner.run(exp as Experiment.Experiment<never>, {
+        out: options.out,
+        dryRun: options.dryRun,
+        keepEntries: options.keepEntries ?? false,
+        onEntry: live(options.json)
+      }).pipe(
         Effect.provide(ledgerLayer(options.out))
       )
     }).pipe(
@@ -179,11 +188,11 @@ const plan = Command.make("plan", {
     if (!/\.(ts|mts|js|mjs)$/.test(file)) {
       return yield* new BadInput({ message: `${file}: plan takes a .ts or .js experiment` })
     }
-    const o = yield* runModule(file, { out: args.out, dryRun: true, json: true })
+    const o = yield* runModule(file, { out: args.out, dryRun: true, json: true, keepEntries: true })
     const calls = o.result.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls : [])
     if (args.json) process.stdout.write(JSON.stringify({ status: o.result.verdict.status, reason: o.result.verdict.reason, calls }, null, 2) + "\n")
     else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "passed" ? "" : `plan failed: ${o.result.verdict.reason}\n`}`)
-    exitCode = Verdict.exitCode(o.result.verdict.status)
+    exitCode = exitCodeOf(o.result.verdict.status)
   })).pipe(Command.withDescription("resolve targets, check guards and print every call the experiment would make; changes nothing"))
 
 const demo = Command.make("demo", {
@@ -227,11 +236,11 @@ const report = Command.make("report", {
   json
 }, (args) =>
   Effect.gen(function*() {
-    const entries = yield* Journal.readFile(args.journal).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
-    const r = Report.fromJournal(entries)
+    // One line at a time: a game day's journal does not fit in memory.
+    const r = yield* FileJournal.fold(args.journal, Report.fold()).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
     if (args.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n")
     else process.stdout.write(Report.toMarkdown(r))
-    exitCode = r.status === "running" ? 1 : Verdict.exitCode(r.status)
+    exitCode = r.status === "running" ? 1 : exitCodeOf(r.status)
   })).pipe(Command.withDescription("rebuild the report of a run from its journal (verifies the hash chain)"))
 
 // `recover`: every fault that runs which are gone left open in the ledger (all drivers with an
