@@ -9,6 +9,8 @@
  *       with bounded concurrency (a row saying why when no Docker Engine answers)
  *   (f) network proxy: direct vs embedded proxy vs real Toxiproxy (added latency, throughput,
  *       CPU per GB, latency and bandwidth toxic accuracy)
+ *   (g) long runs: heap growth of 10 hypotheses at 10 ms over 4 simulated hours, beside a
+ *       5-minute run (child processes with --expose-gc; TestClock drives the time)
  *
  * Prints a table and writes bench/results.json: one object per figure,
  * { name, unit, baseline, measured, p50, p95, p99, goal, met }.
@@ -20,6 +22,7 @@ import { startOutageFixture } from "../examples/kv-failover/system.mjs"
 import { Process } from "../src/index.ts"
 import * as Abort from "./abort.ts"
 import * as DockerBench from "./docker.ts"
+import * as LongRun from "./longrun.ts"
 import * as Overhead from "./overhead.ts"
 import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
@@ -63,6 +66,10 @@ const main = async () => {
 
   log("\n(e) Docker fan-out: docker.pause inject+revert across N = 1, 10, 50 containers, concurrency 10")
   rows.push(...await DockerBench.run({ sizes: [1, 10, 50], trials: (n) => (n === 1 ? 10 : n === 10 ? 5 : 3), concurrency: 10, log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated")
+  rows.push(...await LongRun.run({ log }))
   log(`  [${elapsed(t0)}]`)
 
   const left = started.filter((pid) => Process.isAlive(pid))

@@ -6,5 +6,5 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
   const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
   process.stdout.write(`faultline v${version}\n`)
 } else {
-  await import("../dist/cli/main.js")
+  await import("../dist/src/cli/main.js")
 }

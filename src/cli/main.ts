@@ -13,11 +13,11 @@ import { Cause, Effect, Exit, Fiber, Layer, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Experiment from "../core/Experiment.ts"
 import * as Journal from "../core/Journal.ts"
-import * as Verdict from "../core/Verdict.ts"
-import * as Demo from "../demo/KvFailover.ts"
+import * as Demo from "../../examples/kv-failover/demo.ts"
 import * as ExperimentFile from "../ExperimentFile.ts"
 import { jsonSchema } from "../ExperimentFileSchema.ts"
 import * as Report from "../report/Report.ts"
+import * as FileJournal from "../run/FileJournal.ts"
 import * as Runner from "../run/Runner.ts"
 import * as FileLedger from "../run/FileLedger.ts"
 import * as Recover from "../run/Recover.ts"
@@ -25,6 +25,7 @@ import * as Integrations from "../integrations.ts"
 import * as EmbeddedProxy from "../proxy/EmbeddedProxy.ts"
 import { ProcessDriver } from "../targets/process/ProcessDriver.ts"
 import { ToxiproxyDriver } from "../targets/toxiproxy/ToxiproxyDriver.ts"
+import { exitCodeOf } from "./ExitCode.ts"
 import { liveLine, summary } from "./Summary.ts"
 
 /**
@@ -53,7 +54,7 @@ const finish = (o: Runner.Outcome, asJson: boolean) =>
   Effect.sync(() => {
     if (asJson) process.stdout.write(JSON.stringify(o.report, null, 2) + "\n")
     else process.stdout.write(`\n${summary(o.report, o.dir)}\n`)
-    exitCode = Verdict.exitCode(o.result.verdict.status)
+    exitCode = exitCodeOf(o.result.verdict.status)
   })
 
 const importModule = (file: string) =>
@@ -151,6 +152,8 @@ interface RunArgs {
   readonly out: string
   readonly dryRun: boolean
   readonly json: boolean
+  /** Keep every journal entry in memory (plans read them); runs stream instead. */
+  readonly keepEntries?: boolean
 }
 
 // A .json/.yaml experiment: decoded strictly, its drivers built from the integrations its
@@ -182,7 +185,13 @@ const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs) =>
   Effect.gen(function*() {
     const runId = yield* Experiment.makeRunId
     current.dir = path.resolve(args.out, runId)
-    return yield* Runner.run(exp as Experiment.Experiment<never>, { out: args.out, runId, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
+    return yield* Runner.run(exp as Experiment.Experiment<never>, {
+      out: args.out,
+      runId,
+      dryRun: args.dryRun,
+      keepEntries: args.keepEntries ?? false,
+      onEntry: live(args.json)
+    }).pipe(
       Effect.provide(ledgerLayer(args.out))
     )
   })
@@ -249,11 +258,11 @@ const plan = Command.make("plan", {
       Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "faultline-plan-"))),
       (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
     )
-    const o = yield* runAny(file, { out, dryRun: true, json: true })
+    const o = yield* runAny(file, { out, dryRun: true, json: true, keepEntries: true })
     const calls = o.result.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls : [])
     if (args.json) process.stdout.write(JSON.stringify({ status: o.result.verdict.status, reason: o.result.verdict.reason, calls }, null, 2) + "\n")
     else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "passed" ? "" : `plan failed: ${o.result.verdict.reason}\n`}`)
-    exitCode = Verdict.exitCode(o.result.verdict.status)
+    exitCode = exitCodeOf(o.result.verdict.status)
   }).pipe(Effect.scoped)).pipe(Command.withDescription("resolve targets, check guards and print every call the experiment would make; changes nothing"))
 
 const demo = Command.make("demo", {
@@ -333,11 +342,11 @@ const report = Command.make("report", {
   json
 }, (args) =>
   Effect.gen(function*() {
-    const entries = yield* Journal.readFile(args.journal).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
-    const r = Report.fromJournal(entries)
+    // One line at a time: a game day's journal does not fit in memory.
+    const r = yield* FileJournal.fold(args.journal, Report.fold()).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
     if (args.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n")
     else process.stdout.write(Report.toMarkdown(r))
-    exitCode = r.status === "running" ? 1 : Verdict.exitCode(r.status)
+    exitCode = r.status === "running" ? 1 : exitCodeOf(r.status)
   })).pipe(Command.withDescription("rebuild the report of a run from its journal (verifies the hash chain)"))
 
 // `recover`: every fault that runs which are gone left open in the ledger (all drivers with an

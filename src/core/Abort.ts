@@ -36,6 +36,9 @@ export const breach = <R>(
     name: `breach(${hypothesis.name} < ${options.below} over ${overMs} ms)`,
     watch: Effect.gen(function*() {
       const run = yield* Run
+      // From here on the run keeps this window's samples; any sample the first check
+      // counts is sent after `started`, so none is missed.
+      run.windows.retain(hypothesis.name, overMs)
       const started = yield* Probe.monoMillis
       while (true) {
         yield* Effect.sleep(hypothesis.every)
@@ -43,13 +46,12 @@ export const breach = <R>(
         if (nowMono - started < overMs) continue
         let n = 0
         let good = 0
-        const entries = run.journal.snapshot()
-        for (let i = entries.length - 1; i >= 0; i--) {
-          const e = entries[i]!.event
-          if (e._tag !== "Sample" || e.hypothesis !== hypothesis.name || e.phase !== "during") continue
-          if (e.sample.mono < nowMono - overMs) break
+        const samples = run.windows.recent(hypothesis.name)
+        for (let i = samples.length - 1; i >= 0; i--) {
+          const sample = samples[i]!
+          if (sample.mono < nowMono - overMs) break
           n++
-          if (Tolerance.isGood(hypothesis.tolerance, e.sample)) good++
+          if (Tolerance.isGood(hypothesis.tolerance, sample)) good++
         }
         if (n > 0 && good / n < options.below) {
           return `${hypothesis.name}: ${good}/${n} good samples over the last ${overMs} ms, below ${options.below}`

@@ -4,8 +4,7 @@
  *
  * @since 0.1.0
  */
-import * as path from "node:path"
-import { Cause, Clock, Duration, Effect, Exit, Fiber, Random, Scope } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Fiber, MutableRef, Random, Ref, Scope } from "effect"
 import type { AbortCondition } from "./Abort.ts"
 import * as Guard from "./Guard.ts"
 import * as Hypothesis from "./Hypothesis.ts"
@@ -14,6 +13,7 @@ import * as Ledger from "./Ledger.ts"
 import { Run } from "./Run.ts"
 import * as Stopwatch from "./Stopwatch.ts"
 import * as Verdict from "./Verdict.ts"
+import * as Windows from "./Windows.ts"
 
 const TypeId = "~faultline/Experiment"
 
@@ -99,8 +99,14 @@ export const make = <
 export interface RunOptions {
   /** Run id; default: a timestamp plus random suffix. */
   readonly runId?: string
-  /** Directory for `journal.jsonl`; default: no file, memory only. */
-  readonly dir?: string
+  /** Where the journal is written (e.g. `FileJournal.open(file)`); default: memory only. */
+  readonly storage?: Journal.Storage
+  /**
+   * Keep every journal entry in memory and return them in `RunResult.entries` (default
+   * true). A long run with `storage` turns this off: it then keeps only its sampler windows
+   * and its journal lives on disk.
+   */
+  readonly keepEntries?: boolean
   /** Plan only: resolve targets and check guards, inject nothing, probe nothing. */
   readonly dryRun?: boolean
   /** Called for every journal entry as it is written (live views). */
@@ -113,6 +119,7 @@ export interface RunOptions {
 export interface RunResult {
   readonly runId: string
   readonly verdict: Verdict.Verdict
+  /** Every journal entry, or none when the run was made with `keepEntries: false`. */
   readonly entries: ReadonlyArray<Journal.Entry>
   readonly journalFile: string | null
 }
@@ -129,6 +136,30 @@ const errorText = (cause: Cause.Cause<unknown>): string => {
   return e instanceof Error ? `${(e as any)._tag ? `${(e as any)._tag}: ` : ""}${e.message}` : String(e)
 }
 
+type Objectives = Extract<Journal.Event, { _tag: "RunStarted" }>["objectives"]
+
+// The objectives missed by measured figures, as readable strings.
+const missed = (
+  objectives: Objectives,
+  rto: Stopwatch.RtoResult | null,
+  rpo: Stopwatch.RpoResult | null
+): ReadonlyArray<string> => {
+  const out: Array<string> = []
+  if (objectives.rtoMs !== null) {
+    if (rto === null || rto.measuredMs === null) out.push(`RTO not measured (objective ${objectives.rtoMs} ms)`)
+    else if (rto.measuredMs > objectives.rtoMs) {
+      out.push(`RTO ${rto.measuredMs.toFixed(1)} ms > objective ${objectives.rtoMs} ms`)
+    }
+  }
+  if (objectives.rpoMs !== null) {
+    if (rpo === null) out.push(`RPO not measured (objective ${objectives.rpoMs} ms)`)
+    else if (rpo.windowMs > objectives.rpoMs) {
+      out.push(`RPO ${rpo.windowMs.toFixed(1)} ms (${rpo.lostWrites} writes lost) > objective ${objectives.rpoMs} ms`)
+    }
+  }
+  return out
+}
+
 /**
  * Objectives the measured figures missed, as readable strings.
  *
@@ -139,160 +170,182 @@ export const missedObjectives = (
 ): ReadonlyArray<string> => {
   const started = entries.find((e) => e.event._tag === "RunStarted")?.event
   if (started?._tag !== "RunStarted") return []
-  const out: Array<string> = []
-  const rto = Stopwatch.computeRto(entries)
-  if (started.objectives.rtoMs !== null) {
-    if (rto === null || rto.measuredMs === null) out.push(`RTO not measured (objective ${started.objectives.rtoMs} ms)`)
-    else if (rto.measuredMs > started.objectives.rtoMs) {
-      out.push(`RTO ${rto.measuredMs.toFixed(1)} ms > objective ${started.objectives.rtoMs} ms`)
-    }
-  }
-  const rpo = Stopwatch.computeRpo(entries)
-  if (started.objectives.rpoMs !== null) {
-    if (rpo === null) out.push(`RPO not measured (objective ${started.objectives.rpoMs} ms)`)
-    else if (rpo.windowMs > started.objectives.rpoMs) {
-      out.push(`RPO ${rpo.windowMs.toFixed(1)} ms (${rpo.lostWrites} writes lost) > objective ${started.objectives.rpoMs} ms`)
-    }
-  }
-  return out
+  return missed(started.objectives, Stopwatch.computeRto(entries), Stopwatch.computeRpo(entries))
 }
 
+// What the phases found so far. The engine reads it after the body, whatever stopped it.
+interface Progress {
+  readonly beforeMet: boolean
+  readonly method: Verdict.Observed["method"]
+  readonly afterMet: boolean
+}
+
+type Ctx = Run["Service"]
+
+const objectivesOf = (experiment: Experiment<any>): Objectives => ({
+  rtoMs: experiment.objectives.rto ? Duration.toMillis(experiment.objectives.rto) : null,
+  rpoMs: experiment.objectives.rpo ? Duration.toMillis(experiment.objectives.rpo) : null
+})
+
+// Opens the run: its journal (feeding the windows), ledger and context; journals RunStarted.
+const open = Effect.fnUntraced(function*(experiment: Experiment<any>, options: RunOptions) {
+  const runId = options.runId ?? (yield* makeRunId)
+  const windows = Windows.make(experiment.hypotheses)
+  const journal = yield* Journal.make({
+    runId,
+    storage: options.storage,
+    retain: options.keepEntries ?? true,
+    onEntry: (e) => {
+      windows.observe(e)
+      options.onEntry?.(e)
+    }
+  })
+  const provided = yield* Effect.serviceOption(Ledger.Ledger)
+  const ledger = options.ledger ?? (provided._tag === "Some" ? provided.value : yield* Ledger.makeMemory)
+  const faults = MutableRef.make(0)
+  const ctx = Run.of({
+    runId,
+    journal,
+    windows,
+    ledger,
+    guards: experiment.guards,
+    irreversible: experiment.irreversible,
+    dryRun: options.dryRun ?? false,
+    cleanupFailed: { value: false },
+    nextFaultId: () => `${runId}/f${MutableRef.incrementAndGet(faults)}`
+  })
+  const { rto, rpo } = experiment.stopwatches
+  yield* journal.append({
+    _tag: "RunStarted",
+    experiment: experiment.name,
+    dryRun: ctx.dryRun,
+    hypotheses: experiment.hypotheses.map(Hypothesis.toJSON),
+    objectives: objectivesOf(experiment),
+    rto: rto ? { hypothesis: rto.hypothesis.name, stableFor: rto.stableFor, from: rto.from } : null,
+    rpo: rpo ? { everyMs: Duration.toMillis(rpo.every) } : null,
+    abort: experiment.abort.map((a) => a.name)
+  })
+  return { ctx, journalFile: options.storage?.file ?? null }
+})
+
+// Gate: the hypotheses before the method. Not met: the run ends without injecting anything.
+const gate = (experiment: Experiment<any>, ctx: Ctx) =>
+  ctx.dryRun
+    ? Effect.succeed(true)
+    : Effect.map(Effect.forEach(experiment.hypotheses, (h) => Hypothesis.check(h, "before")), (js) => js.every((j) => j.met))
+
+// Method: the hypotheses sampled continuously, the method raced against the abort
+// conditions in its own scope (closing it reverts the faults in reverse order), then the
+// judgement during. An interrupted method interrupts the run.
+const method = (experiment: Experiment<any>, ctx: Ctx) =>
+  Effect.gen(function*() {
+    const samplers = ctx.dryRun ? [] : [yield* Effect.forkChild(Hypothesis.continuouslyAll(experiment.hypotheses))]
+    const aborts = experiment.abort.map((a) =>
+      a.watch.pipe(
+        Effect.tap((reason) => ctx.journal.append({ _tag: "AbortFired", condition: a.name, reason })),
+        Effect.map((reason) => ({ _tag: "aborted" as const, reason: `${a.name}: ${reason}` }))
+      )
+    )
+    const completed = Effect.as(experiment.method, { _tag: "completed" as const })
+    const raced = aborts.length === 0 ? completed : Effect.raceFirst(completed, Effect.raceAll(aborts))
+    const exit = yield* Effect.exit(Effect.scoped(raced))
+    if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.failCause(exit.cause)
+    const outcome: Verdict.Observed["method"] = Exit.isFailure(exit)
+      ? { outcome: "failed", detail: errorText(exit.cause) }
+      : exit.value._tag === "completed"
+      ? { outcome: "completed", detail: "" }
+      : { outcome: "aborted", detail: exit.value.reason }
+    yield* ctx.journal.append({
+      _tag: "MethodEnded",
+      outcome: outcome.outcome,
+      error: outcome.outcome === "completed" ? null : outcome.detail
+    })
+    yield* Effect.forEach(samplers, Fiber.interrupt)
+    if (!ctx.dryRun) yield* Effect.forEach(experiment.hypotheses, Hypothesis.judgeDuring, { discard: true })
+    return outcome
+  })
+
+// Recover: the faults are reverted; did steady state come back?
+const recover = (experiment: Experiment<any>, ctx: Ctx) =>
+  ctx.dryRun
+    ? Effect.succeed(true)
+    : Effect.map(Effect.forEach(experiment.hypotheses, (h) => Hypothesis.check(h, "after")), (js) => js.every((j) => j.met))
+
+// Measure: stop the heartbeat writer and read back which acknowledged writes survived.
+const measure = (writer: Fiber.Fiber<never> | undefined, rpo: Stopwatch.Heartbeat<any> | undefined, ctx: Ctx) =>
+  writer === undefined || rpo === undefined ? Effect.void : Effect.andThen(
+    Fiber.interrupt(writer),
+    Stopwatch.readBack(rpo).pipe(
+      Effect.catchCause((cause) => ctx.journal.append({ _tag: "Note", message: `RPO read-back failed: ${errorText(cause)}` }))
+    )
+  )
+
+// The phases in order, each recording what it found in `progress`.
+const phases = (experiment: Experiment<any>, ctx: Ctx, journalFile: string | null, progress: Ref.Ref<Progress>) =>
+  Effect.gen(function*() {
+    const { rpo } = experiment.stopwatches
+    if (!ctx.dryRun) yield* ctx.ledger.beginRun(ctx.runId, journalFile)
+    // The heartbeat writer runs from the start, so the write history before the fault is
+    // as long as the before-check and losses right after injection are measurable.
+    const writer = rpo && !ctx.dryRun ? yield* Effect.forkChild(Stopwatch.runWriter(rpo)) : undefined
+    const beforeMet = yield* gate(experiment, ctx)
+    yield* Ref.update(progress, (p) => ({ ...p, beforeMet }))
+    if (!beforeMet) {
+      if (writer) yield* Fiber.interrupt(writer)
+      yield* ctx.journal.append({ _tag: "MethodEnded", outcome: "skipped", error: "steady state not met before" })
+      return
+    }
+    const outcome = yield* method(experiment, ctx)
+    yield* Ref.update(progress, (p) => ({ ...p, method: outcome }))
+    const afterMet = yield* recover(experiment, ctx)
+    yield* Ref.update(progress, (p) => ({ ...p, afterMet }))
+    yield* measure(writer, rpo, ctx)
+  }).pipe(Effect.provideService(Run, ctx))
+
+// Decide: the verdict from what the phases found, how the body ended and the live figures.
+const decide = (experiment: Experiment<any>, ctx: Ctx, exit: Exit.Exit<void, unknown>, progress: Ref.Ref<Progress>) =>
+  Effect.gen(function*() {
+    const interrupted = Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
+    const found = yield* Ref.get(progress)
+    if (interrupted && found.method.outcome === "skipped" && found.beforeMet) {
+      yield* ctx.journal.append({ _tag: "MethodEnded", outcome: "interrupted", error: "the run was interrupted" })
+    }
+    const failure = Exit.isFailure(exit) && !interrupted ? `error outside the method: ${errorText(exit.cause)}` : null
+    // An error outside the method (a throwing probe or tolerance, a failing read-back):
+    // the scope has already reverted every fault; the run failed.
+    if (failure !== null) yield* ctx.journal.append({ _tag: "Note", message: failure })
+    return Verdict.decide({
+      interrupted,
+      beforeMet: found.beforeMet,
+      method: failure === null ? found.method : { outcome: "failed", detail: failure },
+      afterMet: found.afterMet,
+      objectivesMissed: ctx.dryRun || interrupted ? [] : missed(objectivesOf(experiment), ctx.windows.rto(), ctx.windows.rpo()),
+      cleanupFailed: ctx.cleanupFailed.value
+    })
+  })
+
 /**
- * Runs an experiment: hypothesis before (a gate), the method in a Scope raced against
- * the abort conditions with the hypothesis sampled continuously, faults reverted as the
- * scope closes, hypothesis after, stopwatches, verdict. Every step is journaled. Never
- * fails: the outcome is in the verdict. If the run itself is interrupted, faults are
- * reverted and `RunEnded { status: "interrupted" }` is journaled before the interruption
- * propagates.
+ * Runs an experiment: gate (hypothesis before), method (in a Scope raced against the abort
+ * conditions with the hypothesis sampled continuously; faults reverted as the scope
+ * closes), recover (hypothesis after), measure (stopwatches), decide (verdict). Every step
+ * is journaled. Never fails: the outcome is in the verdict. If the run itself is
+ * interrupted, faults are reverted and `RunEnded { status: "interrupted" }` is journaled
+ * before the interruption propagates.
  *
  * @since 0.1.0
  */
 export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Effect.Effect<RunResult, never, R> =>
   Effect.scoped(Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
-      const runId = options.runId ?? (yield* makeRunId)
-      const journalFile = options.dir === undefined ? null : path.join(options.dir, "journal.jsonl")
-      const journal = yield* Journal.make({ runId, file: journalFile ?? undefined, onEntry: options.onEntry })
-      const provided = yield* Effect.serviceOption(Ledger.Ledger)
-      const ledger = options.ledger ?? (provided._tag === "Some" ? provided.value : yield* Ledger.makeMemory)
-      let n = 0
-      const ctx = Run.of({
-        runId,
-        journal,
-        ledger,
-        guards: experiment.guards,
-        irreversible: experiment.irreversible,
-        dryRun: options.dryRun ?? false,
-        cleanupFailed: { value: false },
-        nextFaultId: () => `${runId}/f${++n}`
-      })
-      const { rto, rpo } = experiment.stopwatches
-      yield* journal.append({
-        _tag: "RunStarted",
-        experiment: experiment.name,
-        dryRun: ctx.dryRun,
-        hypotheses: experiment.hypotheses.map(Hypothesis.toJSON),
-        objectives: {
-          rtoMs: experiment.objectives.rto ? Duration.toMillis(experiment.objectives.rto) : null,
-          rpoMs: experiment.objectives.rpo ? Duration.toMillis(experiment.objectives.rpo) : null
-        },
-        rto: rto ? { hypothesis: rto.hypothesis.name, stableFor: rto.stableFor, from: rto.from } : null,
-        rpo: rpo ? { everyMs: Duration.toMillis(rpo.every) } : null,
-        abort: experiment.abort.map((a) => a.name)
-      })
-
-      let beforeMet = true
-      let afterMet = true
-      let method: Verdict.Observed["method"] = { outcome: "skipped", detail: "" }
-
-      const body = Effect.gen(function*() {
-        // The heartbeat writer runs from the start, so the write history before the fault is
-        // as long as the before-check and losses right after injection are measurable.
-        if (!ctx.dryRun) yield* ledger.beginRun(runId, journalFile)
-        const writer = rpo && !ctx.dryRun ? yield* Effect.forkChild(Stopwatch.runWriter(rpo)) : undefined
-        if (!ctx.dryRun) {
-          for (const h of experiment.hypotheses) {
-            const j = yield* Hypothesis.check(h, "before")
-            beforeMet = beforeMet && j.met
-          }
-        }
-        if (!beforeMet) {
-          if (writer) yield* Fiber.interrupt(writer)
-          yield* journal.append({ _tag: "MethodEnded", outcome: "skipped", error: "steady state not met before" })
-          return
-        }
-        const samplers = ctx.dryRun ? [] : [yield* Effect.forkChild(Hypothesis.continuouslyAll(experiment.hypotheses))]
-
-        const aborts = experiment.abort.map((a) =>
-          a.watch.pipe(
-            Effect.tap((reason) => journal.append({ _tag: "AbortFired", condition: a.name, reason })),
-            Effect.map((reason) => ({ _tag: "aborted" as const, reason: `${a.name}: ${reason}` }))
-          )
-        )
-        const raced = aborts.length === 0
-          ? Effect.as(experiment.method, { _tag: "completed" as const })
-          : Effect.raceFirst(
-            Effect.as(experiment.method, { _tag: "completed" as const }),
-            Effect.raceAll(aborts)
-          )
-        // The scope closes here, whatever happened: faults are reverted in reverse order.
-        const exit = yield* Effect.exit(Effect.scoped(raced))
-        if (Exit.isSuccess(exit)) {
-          method = exit.value._tag === "completed"
-            ? { outcome: "completed", detail: "" }
-            : { outcome: "aborted", detail: exit.value.reason }
-        } else if (Cause.hasInterruptsOnly(exit.cause)) {
-          return yield* Effect.failCause(exit.cause)
-        } else {
-          method = { outcome: "failed", detail: errorText(exit.cause) }
-        }
-        yield* journal.append({
-          _tag: "MethodEnded",
-          outcome: method.outcome,
-          error: method.outcome === "completed" ? null : method.detail
-        })
-        yield* Effect.forEach(samplers, Fiber.interrupt)
-        if (!ctx.dryRun) {
-          yield* Effect.forEach(experiment.hypotheses, Hypothesis.judgeDuring, { discard: true })
-          for (const h of experiment.hypotheses) {
-            const j = yield* Hypothesis.check(h, "after")
-            afterMet = afterMet && j.met
-          }
-        }
-        if (writer) {
-          yield* Fiber.interrupt(writer)
-          yield* Stopwatch.readBack(rpo!).pipe(
-            Effect.catchCause((cause) => journal.append({ _tag: "Note", message: `RPO read-back failed: ${errorText(cause)}` }))
-          )
-        }
-      }).pipe(Effect.provideService(Run, ctx))
-
-      const exit = yield* Effect.exit(restore(body))
-      const interrupted = Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
-      if (interrupted && method.outcome === "skipped" && beforeMet) {
-        yield* journal.append({ _tag: "MethodEnded", outcome: "interrupted", error: "the run was interrupted" })
-      }
-      if (Exit.isFailure(exit) && !interrupted) {
-        // An error outside the method (a throwing probe or tolerance, a failing read-back):
-        // the scope has already reverted every fault; the run failed.
-        const detail = `error outside the method: ${errorText(exit.cause)}`
-        yield* journal.append({ _tag: "Note", message: detail })
-        method = { outcome: "failed", detail }
-      }
-      const entries = journal.snapshot()
-      const verdict = Verdict.decide({
-        interrupted,
-        beforeMet,
-        method,
-        afterMet,
-        objectivesMissed: ctx.dryRun || interrupted ? [] : missedObjectives(entries),
-        cleanupFailed: ctx.cleanupFailed.value
-      })
-      yield* journal.append({ _tag: "RunEnded", status: verdict.status, cleanup: verdict.cleanup, reason: verdict.reason })
+      const { ctx, journalFile } = yield* open(experiment, options)
+      const progress = yield* Ref.make<Progress>({ beforeMet: true, method: { outcome: "skipped", detail: "" }, afterMet: true })
+      const exit = yield* Effect.exit(restore(phases(experiment, ctx, journalFile, progress)))
+      const verdict = yield* decide(experiment, ctx, exit, progress)
+      yield* ctx.journal.append({ _tag: "RunEnded", status: verdict.status, cleanup: verdict.cleanup, reason: verdict.reason })
       // Every revert has run: release the run's leases and dismiss its watchdog.
-      yield* ledger.endRun(runId)
-      const result: RunResult = { runId, verdict, entries: journal.snapshot().slice(), journalFile }
-      if (interrupted) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
+      yield* ctx.ledger.endRun(ctx.runId)
+      if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
+      const result: RunResult = { runId: ctx.runId, verdict, entries: ctx.journal.snapshot().slice(), journalFile }
       return result
     })
   )) as Effect.Effect<RunResult, never, R>

@@ -143,17 +143,15 @@ const ticker = <R>(everyMs: number, hs: ReadonlyArray<Hypothesis<R>>) =>
 export const MAX_IN_FLIGHT = 64
 
 /**
- * Judges the samples journaled for a hypothesis during the method.
+ * Judges the samples journaled for a hypothesis during the method (from the run's
+ * windows, which judged each sample as it was journaled).
  *
  * @since 0.1.0
  */
 export const judgeDuring = <R>(h: Hypothesis<R>): Effect.Effect<Tolerance.Judgement, never, Run> =>
   Effect.gen(function*() {
     const run = yield* Run
-    const samples = run.journal.snapshot().flatMap((e) =>
-      e.event._tag === "Sample" && e.event.hypothesis === h.name && e.event.phase === "during" ? [e.event.sample] : []
-    )
-    const j = Tolerance.judge(h.tolerance, samples)
+    const j = run.windows.during(h)
     yield* run.journal.append({
       _tag: "HypothesisChecked",
       hypothesis: h.name,

@@ -4,15 +4,18 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, MutableRef } from "effect"
 import * as Guard from "./Guard.ts"
 import * as Journal from "./Journal.ts"
 import * as Ledger from "./Ledger.ts"
+import * as Windows from "./Windows.ts"
 
 /** @since 0.1.0 */
 export class Run extends Context.Service<Run, {
   readonly runId: string
   readonly journal: Context.Service.Shape<typeof Journal.Journal>
+  /** What the run keeps in memory of its journal: sampler windows, live RTO, heartbeats. */
+  readonly windows: Windows.Windows
   readonly ledger: Context.Service.Shape<typeof Ledger.Ledger>
   readonly guards: ReadonlyArray<Guard.Guard>
   readonly dryRun: boolean
@@ -25,7 +28,7 @@ export class Run extends Context.Service<Run, {
 
 /**
  * A run context for tests and for calling `Fault.inject` outside an experiment: an
- * in-memory journal and ledger.
+ * in-memory journal and ledger, and windows fed by the journal.
  *
  * @since 0.1.0
  */
@@ -37,18 +40,20 @@ export const layerTest = (options?: {
   Layer.effect(
     Run,
     Effect.gen(function*() {
-      const journal = yield* Journal.make({ runId: "test-run" })
+      const windows = Windows.make([])
+      const journal = yield* Journal.make({ runId: "test-run", onEntry: windows.observe })
       const ledger = yield* Ledger.makeMemory
-      let n = 0
+      const n = MutableRef.make(0)
       return Run.of({
         runId: "test-run",
         journal,
+        windows,
         ledger,
         guards: options?.guards ?? [],
         dryRun: options?.dryRun ?? false,
         irreversible: options?.irreversible ?? false,
         cleanupFailed: { value: false },
-        nextFaultId: () => `f${++n}`
+        nextFaultId: () => `f${MutableRef.incrementAndGet(n)}`
       })
     })
   )

@@ -45,6 +45,3 @@ export const decide = (o: Observed): Verdict => {
   if (o.objectivesMissed.length > 0) return { status: "deviated", cleanup, reason: o.objectivesMissed.join("; ") }
   return { status: "passed", cleanup, reason: "steady state held before and after; objectives met" }
 }
-
-/** The CLI exit code for a verdict: 0 passed, 1 deviated/aborted/failed, 130 interrupted. @since 0.1.0 */
-export const exitCode = (status: Status): number => status === "passed" ? 0 : status === "interrupted" ? 130 : 1

@@ -4,9 +4,10 @@
  *
  * @since 0.1.0
  */
-import * as fs from "node:fs"
 import * as path from "node:path"
-import type { Entry } from "../core/Journal.ts"
+import { Effect, FileSystem } from "effect"
+import type { PlatformError } from "effect/PlatformError"
+import { type Entry, type Fold, foldAll } from "../core/Journal.ts"
 import * as Stopwatch from "../core/Stopwatch.ts"
 
 /** @since 0.1.0 */
@@ -75,25 +76,52 @@ export interface Report {
 const iso = (ms: number) => new Date(ms).toISOString()
 const round = (n: number | null) => n === null ? null : Math.round(n * 100) / 100
 
+type Slot = { before: PhaseResult | null; during: PhaseResult | null; after: PhaseResult | null }
+
 /**
- * Derives the report from journal entries; nothing else is consulted.
+ * The report as a streaming fold over the journal: it holds one record per hypothesis and
+ * per fault and the stopwatches' folds, never the entries themselves, so a report of a
+ * four-hour game day is built from its journal file one line at a time.
  *
  * @since 0.1.0
  */
-export const fromJournal = (entries: ReadonlyArray<Entry>): Report => {
-  const first = entries[0]
-  const started = entries.find((e) => e.event._tag === "RunStarted")
-  const s = started?.event._tag === "RunStarted" ? started.event : null
-  const ended = entries.find((e) => e.event._tag === "RunEnded")
-  const end = ended?.event._tag === "RunEnded" ? ended.event : null
-  const hypothesis: Record<string, { before: PhaseResult | null; during: PhaseResult | null; after: PhaseResult | null }> = {}
-  for (const h of s?.hypotheses ?? []) hypothesis[h.name] = { before: null, during: null, after: null }
+export const fold = (): Fold<Report> => {
+  let first: Entry | null = null
+  let last: Entry | null = null
+  let count = 0
+  let s: Extract<Entry["event"], { _tag: "RunStarted" }> | null = null
+  let ended: Entry | null = null
+  let end: Extract<Entry["event"], { _tag: "RunEnded" }> | null = null
+  const hypothesis: Record<string, Slot> = {}
   const faults = new Map<string, FaultRecord>()
   let abort: Report["abort"] = null
   let method: Report["method"] = null
-  for (const e of entries) {
+  const rtoFold = Stopwatch.rtoFold()
+  const rpoFold = Stopwatch.rpoFold()
+  const update = (faultId: string, f: (r: FaultRecord) => FaultRecord) => {
+    const r = faults.get(faultId)
+    if (r) faults.set(faultId, f(r))
+  }
+  const step = (e: Entry) => {
+    first ??= e
+    last = e
+    count++
+    rtoFold.step(e)
+    rpoFold.step(e)
     const ev = e.event
     switch (ev._tag) {
+      case "RunStarted":
+        if (s === null) {
+          s = ev
+          for (const h of ev.hypotheses) hypothesis[h.name] ??= { before: null, during: null, after: null }
+        }
+        break
+      case "RunEnded":
+        if (end === null) {
+          ended = e
+          end = ev
+        }
+        break
       case "HypothesisChecked": {
         const slot = hypothesis[ev.hypothesis] ?? (hypothesis[ev.hypothesis] = { before: null, during: null, after: null })
         slot[ev.phase] = { met: ev.met, samples: ev.samples, good: ev.good, details: ev.details }
@@ -113,26 +141,18 @@ export const fromJournal = (entries: ReadonlyArray<Entry>): Report => {
           planned: ev._tag === "FaultPlanned"
         })
         break
-      case "FaultInjected": {
-        const f = faults.get(ev.faultId)
-        if (f) faults.set(ev.faultId, { ...f, injectedAt: iso(e.at) })
+      case "FaultInjected":
+        update(ev.faultId, (f) => ({ ...f, injectedAt: iso(e.at) }))
         break
-      }
-      case "FaultInjectFailed": {
-        const f = faults.get(ev.faultId)
-        if (f) faults.set(ev.faultId, { ...f, injectError: ev.error })
+      case "FaultInjectFailed":
+        update(ev.faultId, (f) => ({ ...f, injectError: ev.error }))
         break
-      }
-      case "FaultReverted": {
-        const f = faults.get(ev.faultId)
-        if (f) faults.set(ev.faultId, { ...f, revertedAt: iso(e.at), revertAttempts: ev.attempts })
+      case "FaultReverted":
+        update(ev.faultId, (f) => ({ ...f, revertedAt: iso(e.at), revertAttempts: ev.attempts }))
         break
-      }
-      case "FaultRevertFailed": {
-        const f = faults.get(ev.faultId)
-        if (f) faults.set(ev.faultId, { ...f, revertAttempts: ev.attempts, revertError: ev.error })
+      case "FaultRevertFailed":
+        update(ev.faultId, (f) => ({ ...f, revertAttempts: ev.attempts, revertError: ev.error }))
         break
-      }
       case "AbortFired":
         abort ??= { condition: ev.condition, reason: ev.reason, at: iso(e.at) }
         break
@@ -141,8 +161,24 @@ export const fromJournal = (entries: ReadonlyArray<Entry>): Report => {
         break
     }
   }
-  const rto = Stopwatch.computeRto(entries)
-  const rpo = Stopwatch.computeRpo(entries)
+  return { step, result: () => build({ first, last, count, s, ended, end, hypothesis, faults, abort, method, rto: rtoFold.result(), rpo: rpoFold.result() }) }
+}
+
+const build = (o: {
+  readonly first: Entry | null
+  readonly last: Entry | null
+  readonly count: number
+  readonly s: Extract<Entry["event"], { _tag: "RunStarted" }> | null
+  readonly ended: Entry | null
+  readonly end: Extract<Entry["event"], { _tag: "RunEnded" }> | null
+  readonly hypothesis: Record<string, Slot>
+  readonly faults: ReadonlyMap<string, FaultRecord>
+  readonly abort: Report["abort"]
+  readonly method: Report["method"]
+  readonly rto: Stopwatch.RtoResult | null
+  readonly rpo: Stopwatch.RpoResult | null
+}): Report => {
+  const { first, ended, end, s, rto, rpo } = o
   const rtoTarget = s?.objectives.rtoMs ?? null
   const rpoTarget = s?.objectives.rpoMs ?? null
   return {
@@ -155,10 +191,10 @@ export const fromJournal = (entries: ReadonlyArray<Entry>): Report => {
     startedAt: first ? iso(first.at) : "",
     endedAt: ended ? iso(ended.at) : null,
     durationMs: ended && first ? round(ended.mono - first.mono) : null,
-    hypothesis,
-    faults: [...faults.values()],
-    abort,
-    method,
+    hypothesis: o.hypothesis,
+    faults: [...o.faults.values()],
+    abort: o.abort,
+    method: o.method,
     rto: rto === null && rtoTarget === null ? null : {
       measuredMs: round(rto?.measuredMs ?? null),
       resolutionMs: rto?.resolutionMs ?? 0,
@@ -175,9 +211,16 @@ export const fromJournal = (entries: ReadonlyArray<Entry>): Report => {
       targetMs: rpoTarget,
       met: rpoTarget === null ? null : rpo !== null && rpo.windowMs <= rpoTarget
     },
-    journal: { entries: entries.length, lastHash: entries.at(-1)?.hash ?? null }
+    journal: { entries: o.count, lastHash: o.last?.hash ?? null }
   }
 }
+
+/**
+ * Derives the report from journal entries; nothing else is consulted.
+ *
+ * @since 0.1.0
+ */
+export const fromJournal = (entries: Iterable<Entry>): Report => foldAll(entries, fold())
 
 /**
  * Renders a report as Markdown.
@@ -221,10 +264,11 @@ export const toMarkdown = (r: Report): string => {
  *
  * @since 0.1.0
  */
-export const write = (dir: string, entries: ReadonlyArray<Entry>): Report => {
-  const report = fromJournal(entries)
-  fs.mkdirSync(dir, { recursive: true })
-  fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(report, null, 2) + "\n")
-  fs.writeFileSync(path.join(dir, "report.md"), toMarkdown(report))
-  return report
-}
+export const write = (dir: string, report: Report): Effect.Effect<Report, PlatformError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    yield* fs.makeDirectory(dir, { recursive: true })
+    yield* fs.writeFileString(path.join(dir, "report.json"), JSON.stringify(report, null, 2) + "\n")
+    yield* fs.writeFileString(path.join(dir, "report.md"), toMarkdown(report))
+    return report
+  })

@@ -4,8 +4,10 @@
  *
  * @since 0.1.0
  */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Effect, Schedule } from "effect"
-import * as Journal from "../core/Journal.ts"
+import type * as Journal from "../core/Journal.ts"
+import * as FileJournal from "./FileJournal.ts"
 import { appendLine, isLive, openFaults, readRun, readRuns, releaseLeases, type RunState } from "./FileLedger.ts"
 import { reverterFor } from "../integrations.ts"
 
@@ -32,7 +34,7 @@ export const recoverRun = (dir: string, run: RunState, by: string) =>
     const rows: Array<Row> = []
     const open = [...openFaults(run)].reverse()
     const journal = run.journal
-    const note = (event: Journal.Event) => journal ? Effect.ignore(Journal.appendTo(journal, event)) : Effect.void
+    const note = (event: Journal.Event) => journal ? Effect.ignore(FileJournal.appendTo(journal, event)) : Effect.void
     if (open.length > 0) {
       yield* note({ _tag: "Note", message: `${by}: run ${run.runId} (runner pid ${run.pid}) is gone; reverting ${open.length} open faults` })
     }
@@ -59,8 +61,9 @@ export const recoverRun = (dir: string, run: RunState, by: string) =>
       }
     }
     if (!run.closed) {
-      const ended = journal ? (yield* Effect.exit(Journal.readFile(journal))) : null
-      const hasEnd = ended?._tag === "Success" && ended.value.some((e) => e.event._tag === "RunEnded")
+      // Folded line by line: the journal of a long run does not fit in memory.
+      const ended = journal ? (yield* Effect.exit(FileJournal.fold(journal, endedFold()))) : null
+      const hasEnd = ended?._tag === "Success" && ended.value
       if (!hasEnd) {
         yield* note({
           _tag: "RunEnded",
@@ -73,7 +76,17 @@ export const recoverRun = (dir: string, run: RunState, by: string) =>
     }
     if (!failed) releaseLeases(dir, run.runId)
     return rows
-  })
+  }).pipe(Effect.provide(NodeFileSystem.layer))
+
+const endedFold = (): Journal.Fold<boolean> => {
+  let ended = false
+  return {
+    step: (e) => {
+      ended ||= e.event._tag === "RunEnded"
+    },
+    result: () => ended
+  }
+}
 
 /**
  * Reverts everything left open by runs that are not live. Live runs are listed, not touched.

@@ -32,7 +32,7 @@ describe("README.md", () => {
   })
 
   it("lists every verdict status with the exit code the CLI returns", async () => {
-    const { exitCode } = await import("../../src/core/Verdict.ts")
+    const { exitCodeOf: exitCode } = await import("../../src/cli/ExitCode.ts")
     const readme = read("README.md")
     for (const status of ["passed", "deviated", "aborted", "failed", "interrupted"] as const) {
       assert.match(readme, new RegExp(`^\\| \`${status}\` \\|.*\\| ${exitCode(status)} \\|$`, "m"), status)

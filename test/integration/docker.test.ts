@@ -17,6 +17,7 @@ import * as Journal from "../../src/core/Journal.ts"
 import * as Ledger from "../../src/core/Ledger.ts"
 import * as Probe from "../../src/core/Probe.ts"
 import { Run } from "../../src/core/Run.ts"
+import * as Windows from "../../src/core/Windows.ts"
 import * as Selector from "../../src/core/Selector.ts"
 import * as Target from "../../src/core/Target.ts"
 import * as Docker from "../../src/targets/docker/index.ts"
@@ -57,6 +58,7 @@ const runLayer = (runId: string, options: { guards?: ReadonlyArray<Guard.Guard>;
       return Run.of({
         runId,
         journal,
+        windows: Windows.make([]),
         ledger,
         guards: options.guards ?? [],
         dryRun: options.dryRun ?? false,

@@ -1,10 +1,12 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
-import { Experiment, Fault, Hypothesis, Journal, Report, Runner, Selector, Stopwatch } from "../../src/index.ts"
+import { Experiment, Fault, Hypothesis, Report, Runner, Selector, Stopwatch } from "../../src/index.ts"
+import * as FileJournal from "../../src/run/FileJournal.ts"
 import { breakTargets, healthy, MemoryDriver } from "../../src/testing/index.ts"
 
 describe("Report", () => {
@@ -29,7 +31,7 @@ describe("Report", () => {
       const o = yield* Fiber.join(fiber)
       assert.deepStrictEqual(fs.readdirSync(o.dir).sort(), ["journal.jsonl", "report.json", "report.md"])
       const written = JSON.parse(fs.readFileSync(path.join(o.dir, "report.json"), "utf8"))
-      const entries = yield* Journal.readFile(path.join(o.dir, "journal.jsonl"))
+      const entries = yield* FileJournal.readFile(path.join(o.dir, "journal.jsonl")).pipe(Effect.provide(NodeFileSystem.layer))
       assert.deepStrictEqual(Report.fromJournal(entries), written)
       assert.strictEqual(written.status, "passed")
       assert.strictEqual(written.rto.measuredMs, 300)

@@ -9,18 +9,22 @@
  */
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
-import * as Abort from "../core/Abort.ts"
-import * as Experiment from "../core/Experiment.ts"
-import * as Fault from "../core/Fault.ts"
-import * as Hypothesis from "../core/Hypothesis.ts"
-import * as Selector from "../core/Selector.ts"
-import * as Stopwatch from "../core/Stopwatch.ts"
-import * as Tolerance from "../core/Tolerance.ts"
-import * as Probes from "../probes/index.ts"
-import * as Process from "../targets/process/index.ts"
-import * as Toxiproxy from "../targets/toxiproxy/index.ts"
+import * as Abort from "../../src/core/Abort.ts"
+import * as Experiment from "../../src/core/Experiment.ts"
+import * as Fault from "../../src/core/Fault.ts"
+import * as Hypothesis from "../../src/core/Hypothesis.ts"
+import * as Selector from "../../src/core/Selector.ts"
+import * as Stopwatch from "../../src/core/Stopwatch.ts"
+import * as Tolerance from "../../src/core/Tolerance.ts"
+import * as Probes from "../../src/probes/index.ts"
+import * as Process from "../../src/targets/process/index.ts"
+import * as Toxiproxy from "../../src/targets/toxiproxy/index.ts"
 
-const exampleDir = fileURLToPath(new URL("../../examples/kv-failover/", import.meta.url))
+// From source this module sits beside the system's scripts; compiled, it runs from
+// dist/examples/kv-failover/ while the scripts ship once, in examples/kv-failover/.
+const exampleDir = fileURLToPath(
+  import.meta.url.endsWith(".ts") ? new URL("./", import.meta.url) : new URL("../../../examples/kv-failover/", import.meta.url)
+)
 
 /** @since 0.1.0 */
 export interface DemoOptions {
