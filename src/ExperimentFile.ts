@@ -11,6 +11,7 @@ import * as Abort from "./core/Abort.ts"
 import * as Experiment from "./core/Experiment.ts"
 import * as Fault from "./core/Fault.ts"
 import { Guard } from "./core/Guard.ts"
+import * as GuardModule from "./core/Guard.ts"
 import * as Hypothesis from "./core/Hypothesis.ts"
 import * as Strict from "./core/internal/strict.ts"
 import type * as Probe from "./core/Probe.ts"
@@ -32,6 +33,25 @@ const DurationText = Schema.String.check(
     }
   })
 )
+
+// Guards in a file: `changeFreeze: [{ from, to, reason }]`, `allowLabel: { key, value }`,
+// `maxTargets: 3`, `environment: { variable, allowed }`; the tagged form (`_tag: ...`) too.
+const FreezeWindow = Schema.Struct({ from: Schema.String, to: Schema.String, reason: Schema.optionalKey(Schema.String) })
+const FileGuard = Schema.Union([
+  Guard,
+  Schema.Struct({ changeFreeze: Schema.Array(FreezeWindow).check(Schema.isMinLength(1)) }),
+  Schema.Struct({ allowLabel: Schema.Struct({ key: Schema.String, value: Schema.optionalKey(Schema.String) }) }),
+  Schema.Struct({ maxTargets: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)) }),
+  Schema.Struct({ environment: Schema.Struct({ variable: Schema.String, allowed: Schema.Array(Schema.String) }) })
+])
+type FileGuard = typeof FileGuard.Type
+
+const toGuard = (g: FileGuard): Guard =>
+  "_tag" in g ? g
+  : "changeFreeze" in g ? GuardModule.changeFreeze(g.changeFreeze)
+  : "allowLabel" in g ? GuardModule.allowLabel(g.allowLabel.key, g.allowLabel.value ?? "true")
+  : "maxTargets" in g ? GuardModule.maxTargets(g.maxTargets)
+  : GuardModule.environment(g.environment.variable, g.environment.allowed)
 
 const FileSelector = Schema.Struct({
   all: Schema.optionalKey(Schema.Literal(true)),
@@ -147,7 +167,7 @@ export const ExperimentFile = Schema.Struct({
     }))
   })),
   objectives: Schema.optionalKey(Schema.Struct({ rto: Schema.optionalKey(DurationText), rpo: Schema.optionalKey(DurationText) })),
-  guards: Schema.optionalKey(Schema.Array(Guard)),
+  guards: Schema.optionalKey(Schema.Array(FileGuard)),
   /** Allow faults that cannot be reverted (`docker.remove`). */
   irreversible: Schema.optionalKey(Schema.Boolean)
 })
@@ -187,7 +207,20 @@ export const decode = (file: string, text: string): Effect.Effect<ExperimentFile
       Effect.mapError((e) => new ExperimentFileInvalid({ file, problem: Strict.oneLine(e.issue) }))
     )
     const names = new Set(decoded.hypothesis.map((h) => h.name))
+    const everyOf = (name: string) => {
+      const h = decoded.hypothesis.find((x) => x.name === name)
+      return Duration.toMillis(Duration.fromInputUnsafe((h?.every ?? "100 millis") as Duration.Input))
+    }
     const dangling = [
+      // A breach window must hold at least two samples, or it cannot tell a blip from a breach.
+      ...(decoded.abort ?? []).flatMap((a, i) => {
+        if (!("breach" in a) || !names.has(a.breach.hypothesis)) return []
+        const overMs = Duration.toMillis(Duration.fromInputUnsafe(a.breach.over as Duration.Input))
+        const everyMs = everyOf(a.breach.hypothesis)
+        return overMs < 2 * everyMs
+          ? [`a breach window of ${overMs} ms cannot be judged with a probe every ${everyMs} ms (needs at least ${2 * everyMs} ms) at abort[${i}].breach.over`]
+          : []
+      }),
       ...(decoded.abort ?? []).flatMap((a, i) => "breach" in a && !names.has(a.breach.hypothesis) ? [`no hypothesis named ${JSON.stringify(a.breach.hypothesis)} at abort[${i}].breach.hypothesis`] : []),
       ...(decoded.objectives?.rpo !== undefined
         ? ["an RPO objective needs a heartbeat writer to measure it, which files cannot declare yet (write the experiment in TypeScript with Stopwatch.heartbeat) at objectives.rpo"]
@@ -246,7 +279,7 @@ export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
       ...(f.objectives?.rto ? { rto: f.objectives.rto as Duration.Input } : {}),
       ...(f.objectives?.rpo ? { rpo: f.objectives.rpo as Duration.Input } : {})
     },
-    ...(f.guards ? { guards: f.guards } : {}),
+    ...(f.guards ? { guards: f.guards.map(toGuard) } : {}),
     ...(f.irreversible ? { irreversible: true } : {})
   })
 }
@@ -268,6 +301,27 @@ export const resolveTargets = (f: ExperimentFile): Effect.Effect<void, ResolveFa
         yield* Selector.select(fault.target, candidates).pipe(Effect.catchTag("CapExceeded", () => Effect.void))
       }).pipe(Effect.mapError((e) => new ResolveFailed({ path: `method[${i}].inject.target`, detail: e.message })))
       : Effect.void, { discard: true })
+
+/**
+ * Plans every fault the file injects — targets resolved, guards checked, each journaled —
+ * before any probe runs: a guard's refusal ends the run `refused` with nothing touched.
+ *
+ * @since 0.1.0
+ */
+export const plan = (f: ExperimentFile): Effect.Effect<void, unknown, any> =>
+  Effect.forEach(f.method, (step) => "inject" in step ? Effect.asVoid(Fault.plan(step.inject)) : Effect.void, { discard: true })
+
+/**
+ * Whether a guard that judges only the circumstances (change freeze, environment) refuses
+ * the run: then not even the file's processes are started.
+ *
+ * @since 0.1.0
+ */
+export const refusedUpFront = (f: ExperimentFile): Effect.Effect<boolean> =>
+  Effect.map(
+    Effect.forEach((f.guards ?? []).map(toGuard).filter((g) => !GuardModule.needsTargets(g)), (g) => Effect.result(GuardModule.check(g, []))),
+    (results) => results.some((r) => r._tag === "Failure")
+  )
 
 /**
  * A fault's targets could not be resolved (none matched, too many, or discovery failed).

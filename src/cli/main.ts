@@ -84,7 +84,7 @@ const loadModule = (file: string, mod: any) =>
     if (!Experiment.isExperiment(exp)) {
       return yield* new BadInput({ message: `${file}: the default export is not an Experiment, nor an Effect yielding one (use Experiment.make)` })
     }
-    const bad = shapeProblem(exp)
+    const bad = shapeProblem(exp) ?? exp.abort.find((a) => a.problem !== undefined)?.problem
     if (bad !== undefined) return yield* new BadInput({ message: `${file}: ${bad}` })
     return exp as Experiment.Experiment<any>
   }).pipe(
@@ -154,6 +154,8 @@ interface RunArgs {
   readonly json: boolean
   /** Keep every journal entry in memory (plans read them); runs stream instead. */
   readonly keepEntries?: boolean
+  /** Planning before any probe runs (experiment files: targets and guards). */
+  readonly preflight?: Effect.Effect<void, unknown, any>
 }
 
 // A .json/.yaml experiment: decoded strictly, its drivers built from the integrations its
@@ -166,13 +168,17 @@ const runFile = (file: string, args: RunArgs) =>
     const names = ["process", ...ExperimentFile.integrationsOf(decoded)]
     const drivers = yield* Integrations.layerFor(names).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
     return yield* Effect.gen(function*() {
+      const exp = ExperimentFile.toExperiment(decoded)
+      // A change freeze or environment guard that refuses: the run is journaled `refused`
+      // without starting the file's processes or running a probe.
+      if (yield* ExperimentFile.refusedUpFront(decoded)) return yield* runExperiment(exp, args)
       // The processes a file declares are its system under test, started (and owned) by this
       // run even in a dry run, so that targets resolve; the dry run still injects nothing.
       yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
       // A target that matches nothing is bad input found now, before any probe or fault.
       yield* ExperimentFile.resolveTargets(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
-      const exp = ExperimentFile.toExperiment(decoded)
-      return yield* runExperiment(exp, args)
+      // Targets and guards are planned (and journaled) before any probe runs.
+      return yield* runExperiment(exp, { ...args, preflight: ExperimentFile.plan(decoded) })
     }).pipe(
       Effect.provide(drivers),
       Effect.mapError((e: unknown) =>
@@ -190,7 +196,8 @@ const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs) =>
       runId,
       dryRun: args.dryRun,
       keepEntries: args.keepEntries ?? false,
-      onEntry: live(args.json)
+      onEntry: live(args.json),
+      ...(args.preflight ? { preflight: args.preflight } : {})
     }).pipe(
       Effect.provide(ledgerLayer(args.out))
     )
@@ -261,7 +268,7 @@ const plan = Command.make("plan", {
     const o = yield* runAny(file, { out, dryRun: true, json: true, keepEntries: true })
     const calls = o.result.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls : [])
     if (args.json) process.stdout.write(JSON.stringify({ status: o.result.verdict.status, reason: o.result.verdict.reason, calls }, null, 2) + "\n")
-    else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "passed" ? "" : `plan failed: ${o.result.verdict.reason}\n`}`)
+    else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "planned" ? "" : `plan ${o.result.verdict.status}: ${o.result.verdict.reason}\n`}`)
     exitCode = exitCodeOf(o.result.verdict.status)
   }).pipe(Effect.scoped)).pipe(Command.withDescription("resolve targets, check guards and print every call the experiment would make; changes nothing"))
 

@@ -113,6 +113,11 @@ export interface RunOptions {
   readonly onEntry?: (entry: Journal.Entry) => void
   /** The ledger; default: the `Ledger` service if provided, else in memory. */
   readonly ledger?: Ledger.Ledger["Service"]
+  /**
+   * Planning the caller can do before any probe runs (an experiment file's faults are data:
+   * their targets are resolved and guarded here). A guard's refusal ends the run `refused`.
+   */
+  readonly preflight?: Effect.Effect<void, unknown, any>
 }
 
 /** @since 0.1.0 */
@@ -131,9 +136,32 @@ export const makeRunId: Effect.Effect<string> = Effect.gen(function*() {
   return `${new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${n.toString(16).padStart(6, "0")}`
 })
 
-const errorText = (cause: Cause.Cause<unknown>): string => {
-  const e = Cause.squash(cause)
-  return e instanceof Error ? `${(e as any)._tag ? `${(e as any)._tag}: ` : ""}${e.message}` : String(e)
+const errorText = (cause: Cause.Cause<unknown>): string => describeError(Cause.squash(cause))
+
+/**
+ * An error in one line that keeps its cause: the message of what was thrown inside
+ * `Effect.tryPromise` (not "An error occurred in Effect.tryPromise"), a tagged error's tag,
+ * and for a process its exit code and the tail of its stderr.
+ *
+ * @since 0.1.0
+ */
+export const describeError = (e: unknown): string => {
+  if (e instanceof Error) {
+    const tag = (e as { readonly _tag?: unknown })._tag
+    const inner = (e as { readonly cause?: unknown }).cause
+    // Effect wraps what a promise rejected with as UnknownError; the cause is the news.
+    if ((tag === "UnknownError" || /^An error occurred in /.test(e.message)) && inner !== undefined) return describeError(inner)
+    const { exitCode, stderr } = e as { readonly exitCode?: unknown; readonly stderr?: unknown }
+    const code = typeof exitCode === "number" ? ` (exit code ${exitCode})` : ""
+    const tail = typeof stderr === "string" && stderr.trim() !== "" ? `; stderr: ${stderr.trim().split("\n").slice(-5).join(" | ").slice(-500)}` : ""
+    return `${typeof tag === "string" ? `${tag}: ` : ""}${e.message}${code}${tail}`
+  }
+  if (typeof e === "string") return e
+  try {
+    return JSON.stringify(e) ?? String(e)
+  } catch {
+    return String(e)
+  }
 }
 
 type Objectives = Extract<Journal.Event, { _tag: "RunStarted" }>["objectives"]
@@ -177,6 +205,7 @@ export const missedObjectives = (
 interface Progress {
   readonly beforeMet: boolean
   readonly method: Verdict.Observed["method"]
+  readonly duringMissed: ReadonlyArray<string>
   readonly afterMet: boolean
 }
 
@@ -246,12 +275,14 @@ const method = (experiment: Experiment<any>, ctx: Ctx) =>
         Effect.map((reason) => ({ _tag: "aborted" as const, reason: `${a.name}: ${reason}` }))
       )
     )
-    const completed = Effect.as(experiment.method, { _tag: "completed" as const })
+    // A dry run plans the method's faults and skips its waits: nothing to wait for.
+    const body = ctx.dryRun ? Effect.flatMap(Effect.service(Clock.Clock), (clock) => Effect.provideService(experiment.method, Clock.Clock, instant(clock))) : experiment.method
+    const completed = Effect.as(body, { _tag: "completed" as const })
     const raced = aborts.length === 0 ? completed : Effect.raceFirst(completed, Effect.raceAll(aborts))
     const exit = yield* Effect.exit(Effect.scoped(raced))
     if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.failCause(exit.cause)
     const outcome: Verdict.Observed["method"] = Exit.isFailure(exit)
-      ? { outcome: "failed", detail: errorText(exit.cause) }
+      ? { outcome: isRefusal(exit.cause) ? "refused" : "failed", detail: errorText(exit.cause) }
       : exit.value._tag === "completed"
       ? { outcome: "completed", detail: "" }
       : { outcome: "aborted", detail: exit.value.reason }
@@ -261,9 +292,68 @@ const method = (experiment: Experiment<any>, ctx: Ctx) =>
       error: outcome.outcome === "completed" ? null : outcome.detail
     })
     yield* Effect.forEach(samplers, Fiber.interrupt)
-    if (!ctx.dryRun) yield* Effect.forEach(experiment.hypotheses, Hypothesis.judgeDuring, { discard: true })
-    return outcome
+    const duringMissed = ctx.dryRun ? [] : yield* judgeDuring(experiment)
+    return { outcome, duringMissed }
   })
+
+// What judges each hypothesis during the method (see Verdict.decide); returns the ones
+// that count and were not met.
+const judgeDuring = (experiment: Experiment<any>) =>
+  Effect.gen(function*() {
+    const { rto } = experiment.stopwatches
+    const missed: Array<string> = []
+    for (const h of experiment.hypotheses) {
+      const by = h.during === "observe"
+        ? "observe" as const
+        : rto !== undefined && rto.hypothesis.name === h.name && experiment.objectives.rto !== undefined
+        ? "rto-objective" as const
+        : "tolerance" as const
+      const j = yield* Hypothesis.judgeDuring(h, by)
+      if (by === "tolerance" && !j.met && j.samples > 0) missed.push(`${h.name} (${j.good}/${j.samples} good)`)
+    }
+    return missed
+  })
+
+// The guards that judge the run's circumstances, not its targets; the reason of the first
+// that refuses, or null.
+const circumstances = (experiment: Experiment<any>, ctx: Ctx) =>
+  Effect.gen(function*() {
+    for (const g of experiment.guards.filter((x) => !Guard.needsTargets(x))) {
+      const result = yield* Effect.result(Guard.check(g, []))
+      const ok = result._tag === "Success"
+      yield* ctx.journal.append({ _tag: "GuardChecked", guard: Guard.describe(g), ok, detail: ok ? result.success : result.failure.reason })
+      if (!ok) return `guard ${Guard.describe(g)} refused: ${result.failure.reason}`
+    }
+    return null
+  })
+
+// The caller's planning: a refusal (guard, cap) is returned as its reason; any other error
+// fails the run as usual.
+const preflight = (options: RunOptions, ctx: Ctx) =>
+  options.preflight === undefined
+    ? Effect.succeed(null)
+    : options.preflight.pipe(
+      Effect.as(null),
+      Effect.catchCause((cause) => isRefusal(cause) ? Effect.succeed(errorText(cause)) : Effect.failCause(cause)),
+      Effect.provideService(Run, ctx)
+    )
+
+// A clock whose sleeps return at once (the time still reads from the real clock).
+const instant = (clock: Clock.Clock): Clock.Clock => ({
+  currentTimeMillisUnsafe: () => clock.currentTimeMillisUnsafe(),
+  currentTimeMillis: clock.currentTimeMillis,
+  currentTimeNanosUnsafe: () => clock.currentTimeNanosUnsafe(),
+  currentTimeNanos: clock.currentTimeNanos,
+  monotonicTimeNanosUnsafe: () => clock.monotonicTimeNanosUnsafe(),
+  monotonicTimeNanos: clock.monotonicTimeNanos,
+  sleep: () => Effect.void
+})
+
+// A guard (or the irreversible check) said no: the run is refused, not failed.
+const isRefusal = (cause: Cause.Cause<unknown>): boolean => {
+  const e = Cause.squash(cause) as { readonly _tag?: unknown } | undefined
+  return typeof e === "object" && e !== null && (e._tag === "GuardRejected" || e._tag === "CapExceeded")
+}
 
 // Recover: the faults are reverted; did steady state come back?
 const recover = (experiment: Experiment<any>, ctx: Ctx) =>
@@ -275,19 +365,27 @@ const recover = (experiment: Experiment<any>, ctx: Ctx) =>
 const measure = (writer: Fiber.Fiber<never> | undefined, rpo: Stopwatch.Heartbeat<any> | undefined, ctx: Ctx) =>
   writer === undefined || rpo === undefined ? Effect.void : Effect.andThen(
     Fiber.interrupt(writer),
-    Stopwatch.readBack(rpo).pipe(
+    Stopwatch.readBack(rpo, ctx).pipe(
       Effect.catchCause((cause) => ctx.journal.append({ _tag: "Note", message: `RPO read-back failed: ${errorText(cause)}` }))
     )
   )
 
 // The phases in order, each recording what it found in `progress`.
-const phases = (experiment: Experiment<any>, ctx: Ctx, journalFile: string | null, progress: Ref.Ref<Progress>) =>
+const phases = (experiment: Experiment<any>, options: RunOptions, ctx: Ctx, journalFile: string | null, progress: Ref.Ref<Progress>) =>
   Effect.gen(function*() {
     const { rpo } = experiment.stopwatches
+    // Guards first: those that need no targets (change freeze, environment) are checked
+    // before any probe runs or any process is touched; a refusal ends the run `refused`.
+    const refusal = (yield* circumstances(experiment, ctx)) ?? (yield* preflight(options, ctx))
+    if (refusal !== null) {
+      yield* Ref.update(progress, (p) => ({ ...p, method: { outcome: "refused" as const, detail: refusal } }))
+      yield* ctx.journal.append({ _tag: "MethodEnded", outcome: "refused", error: refusal })
+      return
+    }
     if (!ctx.dryRun) yield* ctx.ledger.beginRun(ctx.runId, journalFile)
     // The heartbeat writer runs from the start, so the write history before the fault is
     // as long as the before-check and losses right after injection are measurable.
-    const writer = rpo && !ctx.dryRun ? yield* Effect.forkChild(Stopwatch.runWriter(rpo)) : undefined
+    const writer = rpo && !ctx.dryRun ? yield* Effect.forkChild(Stopwatch.runWriter(rpo, ctx)) : undefined
     const beforeMet = yield* gate(experiment, ctx)
     yield* Ref.update(progress, (p) => ({ ...p, beforeMet }))
     if (!beforeMet) {
@@ -295,8 +393,8 @@ const phases = (experiment: Experiment<any>, ctx: Ctx, journalFile: string | nul
       yield* ctx.journal.append({ _tag: "MethodEnded", outcome: "skipped", error: "steady state not met before" })
       return
     }
-    const outcome = yield* method(experiment, ctx)
-    yield* Ref.update(progress, (p) => ({ ...p, method: outcome }))
+    const { outcome, duringMissed } = yield* method(experiment, ctx)
+    yield* Ref.update(progress, (p) => ({ ...p, method: outcome, duringMissed }))
     const afterMet = yield* recover(experiment, ctx)
     yield* Ref.update(progress, (p) => ({ ...p, afterMet }))
     yield* measure(writer, rpo, ctx)
@@ -316,9 +414,11 @@ const decide = (experiment: Experiment<any>, ctx: Ctx, exit: Exit.Exit<void, unk
     if (failure !== null) yield* ctx.journal.append({ _tag: "Note", message: failure })
     return Verdict.decide({
       interrupted,
+      dryRun: ctx.dryRun,
       beforeMet: found.beforeMet,
       method: failure === null ? found.method : { outcome: "failed", detail: failure },
       afterMet: found.afterMet,
+      duringMissed: found.duringMissed,
       objectivesMissed: ctx.dryRun || interrupted ? [] : missed(objectivesOf(experiment), ctx.windows.rto(), ctx.windows.rpo()),
       cleanupFailed: ctx.cleanupFailed.value
     })
@@ -338,8 +438,8 @@ export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Eff
   Effect.scoped(Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
       const { ctx, journalFile } = yield* open(experiment, options)
-      const progress = yield* Ref.make<Progress>({ beforeMet: true, method: { outcome: "skipped", detail: "" }, afterMet: true })
-      const exit = yield* Effect.exit(restore(phases(experiment, ctx, journalFile, progress)))
+      const progress = yield* Ref.make<Progress>({ beforeMet: true, method: { outcome: "skipped", detail: "" }, duringMissed: [], afterMet: true })
+      const exit = yield* Effect.exit(restore(phases(experiment, options, ctx, journalFile, progress)))
       const verdict = yield* decide(experiment, ctx, exit, progress)
       yield* ctx.journal.append({ _tag: "RunEnded", status: verdict.status, cleanup: verdict.cleanup, reason: verdict.reason })
       // Every revert has run: release the run's leases and dismiss its watchdog.

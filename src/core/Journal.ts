@@ -29,7 +29,7 @@ export const Phase = Schema.Literals(["before", "during", "after"])
 export type Phase = typeof Phase.Type
 
 /** @since 0.1.0 */
-export const Status = Schema.Literals(["passed", "deviated", "aborted", "failed", "interrupted"])
+export const Status = Schema.Literals(["passed", "deviated", "aborted", "failed", "interrupted", "refused", "planned"])
 /** @since 0.1.0 */
 export type Status = typeof Status.Type
 
@@ -39,7 +39,9 @@ const HypothesisConfig = Schema.Struct({
   spec: Schema.Unknown,
   everyMs: Schema.Number,
   samples: Schema.Number,
-  tolerance: Schema.Unknown
+  tolerance: Schema.Unknown,
+  /** How it is judged during the method: `tolerance`, `observe`, or a relaxed tolerance. */
+  during: Schema.optionalKey(Schema.Unknown)
 })
 
 /**
@@ -64,7 +66,13 @@ export const Event = Schema.Union([
     met: Schema.Boolean,
     samples: Schema.Number,
     good: Schema.Number,
-    details: Schema.Array(Schema.String)
+    details: Schema.Array(Schema.String),
+    /**
+     * During the method only: what judges this hypothesis there. `tolerance` (its own or
+     * its relaxed `during` tolerance) counts for the verdict; `rto-objective` (an RTO
+     * stopwatch times its outage, the objective judges it) and `observe` (opted out) do not.
+     */
+    judgedBy: Schema.optionalKey(Schema.Literals(["tolerance", "rto-objective", "observe"]))
   }),
   Schema.TaggedStruct("TargetsResolved", {
     fault: Schema.String,
@@ -95,7 +103,7 @@ export const Event = Schema.Union([
   Schema.TaggedStruct("HeartbeatReadBack", { checked: Schema.Number, surviving: Schema.Array(Schema.Number) }),
   Schema.TaggedStruct("Note", { message: Schema.String }),
   Schema.TaggedStruct("MethodEnded", {
-    outcome: Schema.Literals(["completed", "failed", "aborted", "interrupted", "skipped"]),
+    outcome: Schema.Literals(["completed", "failed", "aborted", "interrupted", "skipped", "refused"]),
     error: Schema.NullOr(Schema.String)
   }),
   Schema.TaggedStruct("RunEnded", { status: Status, cleanup: Schema.Literals(["ok", "failed"]), reason: Schema.String })

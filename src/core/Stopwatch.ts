@@ -9,7 +9,7 @@ import { Duration, Effect } from "effect"
 import type { Hypothesis } from "./Hypothesis.ts"
 import { type Entry, type Fold, foldAll } from "./Journal.ts"
 import * as Probe from "./Probe.ts"
-import { Run } from "./Run.ts"
+import type { Run } from "./Run.ts"
 import * as Tolerance from "./Tolerance.ts"
 
 /**
@@ -63,13 +63,12 @@ export const heartbeat = <R>(options: {
 })
 
 /**
- * Runs the heartbeat writer until interrupted.
+ * Runs the heartbeat writer until interrupted, journaling each acknowledged write in `run`.
  *
  * @since 0.1.0
  */
-export const runWriter = <R>(hb: Heartbeat<R>): Effect.Effect<never, never, R | Run> =>
+export const runWriter = <R>(hb: Heartbeat<R>, run: Run["Service"]): Effect.Effect<never, never, R> =>
   Effect.gen(function*() {
-    const run = yield* Run
     let seq = 0
     while (true) {
       seq++
@@ -91,9 +90,8 @@ export const runWriter = <R>(hb: Heartbeat<R>): Effect.Effect<never, never, R | 
  *
  * @since 0.1.0
  */
-export const readBack = <R>(hb: Heartbeat<R>): Effect.Effect<void, unknown, R | Run> =>
+export const readBack = <R>(hb: Heartbeat<R>, run: Run["Service"]): Effect.Effect<void, unknown, R> =>
   Effect.gen(function*() {
-    const run = yield* Run
     const acked = run.windows.acked()
     const surviving = yield* hb.readBack(acked)
     yield* run.journal.append({ _tag: "HeartbeatReadBack", checked: acked.length, surviving: [...surviving] })

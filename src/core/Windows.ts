@@ -43,12 +43,22 @@ interface Recent {
 }
 
 /**
+ * When a sample completed (or its probe timed out), on the monotonic clock: windows are
+ * built from this, so a probe slower than the window still lands in one.
+ *
+ * @since 0.1.0
+ */
+export const completedAt = (sample: Sample): number => sample.mono + sample.latencyMs
+
+/**
  * Makes the windows of a run of `hypotheses`.
  *
  * @since 0.1.0
  */
 export const make = (hypotheses: ReadonlyArray<Hypothesis<any>>): Windows => {
-  const judges = new Map(hypotheses.map((h) => [h.name, Tolerance.accumulate(h.tolerance)] as const))
+  // During the method a hypothesis is judged by its `during` tolerance (an observed one by
+  // its own tolerance, for the report; it does not count).
+  const judges = new Map(hypotheses.map((h) => [h.name, Tolerance.accumulate(h.during === "observe" ? h.tolerance : h.during)] as const))
   const recent = new Map<string, Recent>()
   const rto = Stopwatch.rtoFold()
   const rpo = Stopwatch.rpoFold()
@@ -57,7 +67,7 @@ export const make = (hypotheses: ReadonlyArray<Hypothesis<any>>): Windows => {
     // A sample older than the longest window anyone watches can never be counted again:
     // a watcher scanning back from the newest sample stops at the first one that old.
     const cutoff = nowMono - r.horizonMs
-    while (r.head < r.samples.length && r.samples[r.head]!.mono < cutoff) r.head++
+    while (r.head < r.samples.length && completedAt(r.samples[r.head]!) < cutoff) r.head++
     if (r.head > 1024 && r.head * 2 > r.samples.length) {
       r.samples = r.samples.slice(r.head)
       r.head = 0
@@ -83,7 +93,7 @@ export const make = (hypotheses: ReadonlyArray<Hypothesis<any>>): Windows => {
       const r = recent.get(hypothesis)
       return r === undefined ? [] : r.head === 0 ? r.samples : r.samples.slice(r.head)
     },
-    during: (h) => judges.get(h.name)?.judge() ?? Tolerance.judge(h.tolerance, []),
+    during: (h) => judges.get(h.name)?.judge() ?? Tolerance.judge(h.during === "observe" ? h.tolerance : h.during, []),
     acked: rpo.acked,
     rto: rto.result,
     rpo: rpo.result

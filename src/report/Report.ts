@@ -39,7 +39,7 @@ export interface FaultRecord {
 export interface Report {
   readonly runId: string
   readonly experiment: string
-  readonly status: "passed" | "deviated" | "aborted" | "failed" | "interrupted" | "running"
+  readonly status: "passed" | "deviated" | "aborted" | "failed" | "interrupted" | "refused" | "planned" | "running"
   readonly cleanup: "ok" | "failed" | "unknown"
   readonly reason: string
   readonly dryRun: boolean
@@ -55,12 +55,19 @@ export interface Report {
   readonly abort: { readonly condition: string; readonly reason: string; readonly at: string } | null
   readonly method: { readonly outcome: string; readonly error: string | null } | null
   readonly rto: {
+    /** Null when no outage was observed (see `upperBoundMs`) or the system never recovered. */
     readonly measuredMs: number | null
+    /**
+     * When no probe saw an outage: any outage was shorter than one probe interval, so the
+     * RTO is below this bound. Null when an outage was observed.
+     */
+    readonly upperBoundMs: number | null
     readonly resolutionMs: number
     readonly detectMs: number | null
     readonly recoverMs: number | null
     readonly outageObserved: boolean
     readonly targetMs: number | null
+    /** Null in a dry run (nothing was measured) or without an objective. */
     readonly met: boolean | null
   } | null
   readonly rpo: {
@@ -195,25 +202,59 @@ const build = (o: {
     faults: [...o.faults.values()],
     abort: o.abort,
     method: o.method,
-    rto: rto === null && rtoTarget === null ? null : {
-      measuredMs: round(rto?.measuredMs ?? null),
-      resolutionMs: rto?.resolutionMs ?? 0,
-      detectMs: round(rto?.detectMs ?? null),
-      recoverMs: round(rto?.recoverMs ?? null),
-      outageObserved: rto?.outageObserved ?? false,
-      targetMs: rtoTarget,
-      met: rtoTarget === null ? null : rto?.measuredMs !== null && rto?.measuredMs !== undefined && rto.measuredMs <= rtoTarget
-    },
+    rto: rto === null && rtoTarget === null ? null : rtoOf(rto, rtoTarget, s?.dryRun ?? false),
     rpo: rpo === null && rpoTarget === null ? null : {
       lostWrites: rpo?.lostWrites ?? 0,
       ackedWrites: rpo?.ackedWrites ?? 0,
       windowMs: round(rpo?.windowMs ?? 0)!,
       targetMs: rpoTarget,
-      met: rpoTarget === null ? null : rpo !== null && rpo.windowMs <= rpoTarget
+      met: rpoTarget === null || (s?.dryRun ?? false) ? null : rpo !== null && rpo.windowMs <= rpoTarget
     },
     journal: { entries: o.count, lastHash: o.last?.hash ?? null }
   }
 }
+
+// What the RTO figures may claim. No outage seen by a probe is not "RTO 0 ms": it says so and
+// gives the bound (one probe interval); a dry run measured nothing and claims nothing.
+const rtoOf = (rto: Stopwatch.RtoResult | null, targetMs: number | null, dryRun: boolean): NonNullable<Report["rto"]> => {
+  const observed = rto?.outageObserved ?? false
+  const resolutionMs = rto?.resolutionMs ?? 0
+  const measuredMs = observed ? round(rto?.measuredMs ?? null) : null
+  const upperBoundMs = rto !== null && !observed ? resolutionMs : null
+  const met = targetMs === null || dryRun || rto === null
+    ? null
+    : observed
+    ? measuredMs !== null && measuredMs <= targetMs
+    : resolutionMs <= targetMs
+  return {
+    measuredMs,
+    upperBoundMs,
+    resolutionMs,
+    detectMs: observed ? round(rto?.detectMs ?? null) : null,
+    recoverMs: observed ? round(rto?.recoverMs ?? null) : null,
+    outageObserved: observed,
+    targetMs,
+    met
+  }
+}
+
+/**
+ * The RTO figure in words: measured, "no outage observed" with its bound, or not recovered.
+ *
+ * @since 0.1.0
+ */
+export const rtoText = (rto: NonNullable<Report["rto"]>): string =>
+  rto.upperBoundMs !== null
+    ? `no outage observed by a probe every ${rto.resolutionMs} ms (any outage was shorter: RTO < ${rto.upperBoundMs} ms)`
+    : rto.measuredMs !== null
+    ? `${rto.measuredMs} ms (±${rto.resolutionMs} ms)`
+    : rto.outageObserved
+    ? "not recovered"
+    : "not measured"
+
+/** `met`, `not met`, or `—` (nothing to judge, or a dry run). @since 0.1.0 */
+export const metText = (met: boolean | null, byBound = false): string =>
+  met === null ? "—" : met ? (byBound ? "met (by the upper bound)" : "met") : "not met"
 
 /**
  * Derives the report from journal entries; nothing else is consulted.
@@ -229,7 +270,8 @@ export const fromJournal = (entries: Iterable<Entry>): Report => foldAll(entries
  */
 export const toMarkdown = (r: Report): string => {
   const lines: Array<string> = []
-  lines.push(`# ${r.experiment} — ${r.status.toUpperCase()}`, "")
+  lines.push(r.dryRun ? `# DRY RUN: ${r.experiment} — ${r.status.toUpperCase()}` : `# ${r.experiment} — ${r.status.toUpperCase()}`, "")
+  if (r.dryRun) lines.push("A dry run: targets were resolved and guards checked; nothing was injected, probed or measured.", "")
   lines.push(`- run: \`${r.runId}\``)
   lines.push(`- verdict: **${r.status}** — ${r.reason}`)
   lines.push(`- cleanup: **${r.cleanup}**`)
@@ -248,12 +290,12 @@ export const toMarkdown = (r: Report): string => {
   }
   lines.push("", "## Recovery", "", "| figure | measured | objective | met |", "|---|---|---|---|")
   if (r.rto) {
-    lines.push(`| RTO | ${r.rto.measuredMs ?? "not recovered"} ms (±${r.rto.resolutionMs} ms) | ${r.rto.targetMs ?? "—"} ms | ${r.rto.met ?? "—"} |`)
+    lines.push(`| RTO | ${r.dryRun ? "not measured (dry run)" : rtoText(r.rto)} | ${r.rto.targetMs ?? "—"} ms | ${metText(r.rto.met, r.rto.upperBoundMs !== null)} |`)
     lines.push(`| time to detect | ${r.rto.detectMs ?? "—"} ms | | |`)
     lines.push(`| time to recover | ${r.rto.recoverMs ?? "—"} ms | | |`)
   }
   if (r.rpo) {
-    lines.push(`| RPO | ${r.rpo.windowMs} ms, ${r.rpo.lostWrites} of ${r.rpo.ackedWrites} acknowledged writes lost | ${r.rpo.targetMs ?? "—"} ms | ${r.rpo.met ?? "—"} |`)
+    lines.push(`| RPO | ${r.dryRun ? "not measured (dry run)" : `${r.rpo.windowMs} ms, ${r.rpo.lostWrites} of ${r.rpo.ackedWrites} acknowledged writes lost`} | ${r.rpo.targetMs ?? "—"} ms | ${metText(r.rpo.met)} |`)
   }
   lines.push("", `Journal: ${r.journal.entries} entries, last hash \`${r.journal.lastHash ?? ""}\`.`, "")
   return lines.join("\n")

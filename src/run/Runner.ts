@@ -45,6 +45,8 @@ export const run = <R>(
     readonly dryRun?: boolean
     readonly keepEntries?: boolean
     readonly onEntry?: (entry: Entry) => void
+    /** Planning before any probe runs (see `Experiment.RunOptions.preflight`). */
+    readonly preflight?: Effect.Effect<void, unknown, any>
   } = {}
 ): Effect.Effect<Outcome, never, R> =>
   Effect.gen(function*() {
@@ -57,7 +59,8 @@ export const run = <R>(
         storage,
         dryRun: options.dryRun ?? false,
         keepEntries: options.keepEntries ?? false,
-        ...(options.onEntry ? { onEntry: options.onEntry } : {})
+        ...(options.onEntry ? { onEntry: options.onEntry } : {}),
+        ...(options.preflight ? { preflight: options.preflight } : {})
       })
     })).pipe(Effect.onInterrupt(() => Effect.ignore(writeReport(dir))))
     const report = yield* writeReport(dir)

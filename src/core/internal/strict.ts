@@ -47,6 +47,13 @@ const objectsOf = (ast: SchemaAST.AST): SchemaAST.Objects | undefined => {
   return a._tag === "Objects" ? a : undefined
 }
 
+// The members of a union, with nested unions' members in place.
+const flatten = (u: SchemaAST.Union): ReadonlyArray<SchemaAST.AST> =>
+  u.types.flatMap((t) => {
+    const r = resolve(t)
+    return r._tag === "Union" ? flatten(r) : [r]
+  })
+
 const keysOf = (o: SchemaAST.Objects): ReadonlyArray<string> => o.propertySignatures.map((p) => String(p.name))
 
 const literalOf = (o: SchemaAST.Objects, key: string): unknown => {
@@ -91,7 +98,7 @@ const walk = (ast: SchemaAST.AST, value: unknown, path: ReadonlyArray<PropertyKe
     }
     case "Union": {
       if (!isRecord(value)) return undefined
-      const members = a.types.map(objectsOf).filter((o): o is SchemaAST.Objects => o !== undefined)
+      const members = flatten(a).map(objectsOf).filter((o): o is SchemaAST.Objects => o !== undefined)
       if (members.length === 0) return undefined
       const tag = discriminator(members)
       if (tag !== undefined) {
