@@ -67,13 +67,13 @@ describeWith("faultline plan/run on AWS (moto)", motoMissing(), () => {
   })
 
   it("faultline plan prints every call (operation + parameters) and changes nothing", async () => {
-    const r = await cli(["plan", "test/fixtures/aws-experiment.ts", "--out", path.join(out, "plan")])
+    const r = await cli(["plan", "test/fixtures/aws-experiment.ts"])
     assert.strictEqual(r.code, 0, r.stderr)
     assert.match(r.stdout, /WOULD CALL ec2\.StopInstances \{"InstanceIds":\[/)
     assert.match(r.stdout, /revert\s+WOULD CALL ec2\.StartInstances/)
     for (const id of ids) assert.include(r.stdout, id)
     assert.deepStrictEqual(await states(), ["running", "running"])
-    const json = await cli(["plan", "test/fixtures/aws-experiment.ts", "--json", "--out", path.join(out, "plan")])
+    const json = await cli(["plan", "test/fixtures/aws-experiment.ts", "--json"])
     const plan = JSON.parse(json.stdout)
     assert.deepStrictEqual(plan.calls.filter((c: any) => c.mutating).map((c: any) => `${c.phase} ${c.operation}`), [
       "inject StopInstances", "revert StartInstances", "revert StartInstances"

@@ -126,7 +126,7 @@ describeWith("dry runs against moto send no mutating call (counted on the wire)"
 
   it("faultline plan: only Describe/List/Get calls reach AWS, while the plan lists the mutating ones", async () => {
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(node, ["src/cli/main.ts", "plan", "test/fixtures/aws-experiment.ts", "--out", path.join(out, "plan")], {
+      const child = spawn(node, ["src/cli/main.ts", "plan", "test/fixtures/aws-experiment.ts"], {
         cwd: root,
         env: { ...process.env, FAULTLINE_AWS_ENDPOINT: counter.endpoint, AWS_REGION: "us-east-1" },
         stdio: ["ignore", "pipe", "pipe"]
