@@ -86,6 +86,8 @@ export const integrationsOf = (f: ExperimentFile): ReadonlyArray<string> => [
   ...new Set(f.method.flatMap((step) => "inject" in step ? [Integrations.ofFault(step.inject)?.name ?? ""] : []).filter((n) => n !== ""))
 ]
 
+// A probe's URL, host or port may name a process' captured port, `${NAME.port}`: resolved at
+// every sample, so the probe follows a process that a restart moved to another port.
 const FileProbe = Schema.Union([
   Schema.Struct({
     http: Schema.Struct({
@@ -95,18 +97,27 @@ const FileProbe = Schema.Union([
       expect: Schema.optionalKey(Schema.Array(Schema.Int))
     })
   }),
-  Schema.Struct({ tcp: Schema.Struct({ host: Schema.String, port: Schema.Int, timeout: Schema.optionalKey(DurationText) }) }),
+  Schema.Struct({
+    tcp: Schema.Struct({ host: Schema.String, port: Schema.Union([Schema.Int, Schema.String]), timeout: Schema.optionalKey(DurationText) })
+  }),
   Schema.Struct({
     command: Schema.Struct({ command: Schema.String, args: Schema.optionalKey(Schema.Array(Schema.String)), timeout: Schema.optionalKey(DurationText) })
   })
 ])
 type FileProbe = typeof FileProbe.Type
 
+const text = (t: string) => Process.isTemplate(t) ? Process.url(t) : t
+const portOf = (p: number | string) =>
+  typeof p === "number" ? p : Probes.dynamic(p, Effect.flatMap(Process.url(p).resolve, (s) => {
+    const n = Number(s)
+    return Number.isInteger(n) && n >= 1 && n <= 65535 ? Effect.succeed(n) : Effect.fail(new Error(`${p} is ${JSON.stringify(s)}, not a port`))
+  }))
+
 const toProbe = (p: FileProbe): Probe.Probe<any> =>
   "http" in p
-    ? Probes.http(p.http.url, { ...p.http, timeout: p.http.timeout as Duration.Input | undefined })
+    ? Probes.http(text(p.http.url), { ...p.http, timeout: p.http.timeout as Duration.Input | undefined })
     : "tcp" in p
-    ? Probes.tcp(p.tcp.host, p.tcp.port, { timeout: p.tcp.timeout as Duration.Input | undefined })
+    ? Probes.tcp(text(p.tcp.host), portOf(p.tcp.port), { timeout: p.tcp.timeout as Duration.Input | undefined })
     : Probes.command(p.command.command, p.command.args ?? [], { timeout: p.command.timeout as Duration.Input | undefined })
 
 const FileHypothesis = Schema.Struct({
@@ -188,6 +199,7 @@ export const decode = (file: string, text: string): Effect.Effect<ExperimentFile
     )
     const names = new Set(decoded.hypothesis.map((h) => h.name))
     const dangling = [
+      ...decoded.hypothesis.flatMap((h, i) => addressProblems(decoded, h.probe, `hypothesis[${i}].probe`)),
       ...(decoded.abort ?? []).flatMap((a, i) => "breach" in a && !names.has(a.breach.hypothesis) ? [`no hypothesis named ${JSON.stringify(a.breach.hypothesis)} at abort[${i}].breach.hypothesis`] : []),
       ...(decoded.objectives?.rpo !== undefined
         ? ["an RPO objective needs a heartbeat writer to measure it, which files cannot declare yet (write the experiment in TypeScript with Stopwatch.heartbeat) at objectives.rpo"]
@@ -197,6 +209,39 @@ export const decode = (file: string, text: string): Effect.Effect<ExperimentFile
     if (dangling.length > 0) return yield* new ExperimentFileInvalid({ file, problem: dangling.join("; ") })
     return decoded
   })
+
+// Whether a process' ready pattern has a capture group: without one, `${NAME.port}` would be
+// the whole ready line.
+const captures = (ready: string) => (new RegExp(`${ready}|`).exec("")?.length ?? 1) > 1
+
+// Every `${NAME.port}` in a probe must name a declared process whose `ready` pattern
+// captures the port; found at load, before anything starts.
+const addressProblems = (f: ExperimentFile, probe: FileProbe, at: string): ReadonlyArray<string> => {
+  const fields: ReadonlyArray<readonly [string, unknown]> = "http" in probe
+    ? [["http.url", probe.http.url]]
+    : "tcp" in probe
+    ? [["tcp.host", probe.tcp.host], ["tcp.port", probe.tcp.port]]
+    : []
+  const declared = f.processes ?? []
+  return fields.flatMap(([field, value]) => {
+    if (typeof value !== "string") return []
+    const path = `${at}.${field}`
+    if (field === "tcp.port" && !/^\$\{[^}]+\.port\}$/.test(value)) {
+      return [`expected a port number or "\${NAME.port}", got ${JSON.stringify(value)} at ${path}`]
+    }
+    return Process.references(value).flatMap(({ name, placeholder }) => {
+      if (name === null) return [`unknown placeholder ${placeholder} at ${path}; expected \${NAME.port}, NAME a process under processes:`]
+      const spec = declared.find((p) => p.name === name)
+      if (spec === undefined) {
+        return [`no process named ${JSON.stringify(name)} at ${path}; processes: ${declared.map((p) => p.name).join(", ") || "none"}`]
+      }
+      if (spec.ready === undefined || !captures(spec.ready)) {
+        return [`${placeholder} at ${path} needs process ${JSON.stringify(name)} to have a ready pattern whose first capture group is the port, e.g. ready: "listening on (\\d+)"`]
+      }
+      return []
+    })
+  })
+}
 
 /**
  * Reads and decodes an experiment file.

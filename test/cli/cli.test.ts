@@ -237,6 +237,29 @@ describe("faultline run: a real experiment", () => {
     assert.isFalse(await stillRunning("faultline-fixture-kill-one"), "the fixture process outlived the CLI")
   })
 
+  it("a probe naming ${svc.port} follows a process restarted on another port (--port 0)", async () => {
+    const out = tmp()
+    const r = await cli(["run", "test/fixtures/restart-port.yaml", "--json", "--out", out])
+    const report = JSON.parse(r.stdout)
+    const dir = runDir(out)
+    const entries = fs.readFileSync(path.join(dir, "journal.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))
+    // The restart really moved the server: the pid the fault killed is not the one serving after.
+    const injected = entries.find((e) => e.event._tag === "FaultInjected")!.event
+    assert.strictEqual(injected.revert.data.died, true)
+    const after = entries.filter((e) => e.event._tag === "Sample" && e.event.phase === "after")
+    assert.isAtLeast(after.length, 3)
+    assert.isTrue(after.every((e) => e.event.sample.ok), JSON.stringify(after.map((e) => e.event.sample)))
+    assert.strictEqual(report.hypothesis["svc answers"].before.met, true, r.stderr)
+    assert.strictEqual(report.hypothesis["svc answers"].after.met, true, r.stderr)
+    // Nothing but the outage itself (the server down until the revert restarts it) may count
+    // against the run: never the steady state after.
+    assert.notMatch(report.reason, /not met (before|after)|error/, report.reason)
+    assert.include(["passed", "deviated"], report.status, report.reason)
+    // The journal names the template, not one port.
+    assert.include(JSON.stringify(entries[0].event.hypotheses[0]), "${svc.port}")
+    assert.isFalse(await stillRunning("faultline-fixture-restart-port"), "the server outlived the CLI")
+  })
+
   it("--json prints the report on stdout and nothing live on stderr", async () => {
     const out = tmp()
     const r = await cli(["run", "test/fixtures/kill-one.yaml", "--json", "--out", out])
