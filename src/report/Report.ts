@@ -142,59 +142,17 @@ const duringModeOf = (during: unknown): DuringMode => {
   return "counts"
 }
 
-/**
- * The report as a streaming fold over the journal: it holds one record per hypothesis and
- * per fault and the stopwatches' folds, never the entries themselves, so a report of a
- * four-hour game day is built from its journal file one line at a time.
- *
- * @since 0.1.0
- */
-export const fold = (): Fold<Report> => {
-  let first: Entry | null = null
-  let last: Entry | null = null
-  let count = 0
-  let s: Extract<Entry["event"], { _tag: "RunStarted" }> | null = null
-  let ended: Entry | null = null
-  let end: Extract<Entry["event"], { _tag: "RunEnded" }> | null = null
-  const hypothesis: Record<string, Slot> = {}
+// The faults of a run, one record each, from their planning or injection to their revert.
+const faultFold = (): Fold<ReadonlyMap<string, FaultRecord>> => {
   const faults = new Map<string, FaultRecord>()
   const injectedMono = new Map<string, number>()
-  let abort: Report["abort"] = null
-  let method: Report["method"] = null
-  const rtoFold = Stopwatch.rtoFold()
-  const rpoFold = Stopwatch.rpoFold()
   const update = (faultId: string, f: (r: FaultRecord) => FaultRecord) => {
     const r = faults.get(faultId)
     if (r) faults.set(faultId, f(r))
   }
   const step = (e: Entry) => {
-    first ??= e
-    last = e
-    count++
-    rtoFold.step(e)
-    rpoFold.step(e)
     const ev = e.event
     switch (ev._tag) {
-      case "RunStarted":
-        if (s === null) {
-          s = ev
-          for (const h of ev.hypotheses) {
-            const slot = hypothesis[h.name] ??= emptySlot()
-            slot.duringMode = duringModeOf(h.during)
-          }
-        }
-        break
-      case "RunEnded":
-        if (end === null) {
-          ended = e
-          end = ev
-        }
-        break
-      case "HypothesisChecked": {
-        const slot = hypothesis[ev.hypothesis] ??= emptySlot()
-        slot[ev.phase] = { met: ev.met, samples: ev.samples, good: ev.good, details: ev.details }
-        break
-      }
       case "FaultPlanned":
       case "FaultInjecting":
         faults.set(ev.faultId, {
@@ -232,6 +190,60 @@ export const fold = (): Fold<Report> => {
       case "FaultRevertFailed":
         update(ev.faultId, (f) => ({ ...f, revertAttempts: ev.attempts, revertError: ev.error }))
         break
+    }
+  }
+  return { step, result: () => faults }
+}
+
+/**
+ * The report as a streaming fold over the journal: it holds one record per hypothesis and
+ * per fault and the stopwatches' folds, never the entries themselves, so a report of a
+ * four-hour game day is built from its journal file one line at a time.
+ *
+ * @since 0.1.0
+ */
+export const fold = (): Fold<Report> => {
+  let first: Entry | null = null
+  let last: Entry | null = null
+  let count = 0
+  let s: Extract<Entry["event"], { _tag: "RunStarted" }> | null = null
+  let ended: Entry | null = null
+  let end: Extract<Entry["event"], { _tag: "RunEnded" }> | null = null
+  const hypothesis: Record<string, Slot> = {}
+  const faults = faultFold()
+  let abort: Report["abort"] = null
+  let method: Report["method"] = null
+  const rtoFold = Stopwatch.rtoFold()
+  const rpoFold = Stopwatch.rpoFold()
+  const step = (e: Entry) => {
+    first ??= e
+    last = e
+    count++
+    rtoFold.step(e)
+    rpoFold.step(e)
+    faults.step(e)
+    const ev = e.event
+    switch (ev._tag) {
+      case "RunStarted":
+        if (s === null) {
+          s = ev
+          for (const h of ev.hypotheses) {
+            const slot = hypothesis[h.name] ??= emptySlot()
+            slot.duringMode = duringModeOf(h.during)
+          }
+        }
+        break
+      case "RunEnded":
+        if (end === null) {
+          ended = e
+          end = ev
+        }
+        break
+      case "HypothesisChecked": {
+        const slot = hypothesis[ev.hypothesis] ??= emptySlot()
+        slot[ev.phase] = { met: ev.met, samples: ev.samples, good: ev.good, details: ev.details }
+        break
+      }
       case "AbortFired":
         abort ??= { condition: ev.condition, reason: ev.reason, at: iso(e.at) }
         break
@@ -240,7 +252,7 @@ export const fold = (): Fold<Report> => {
         break
     }
   }
-  return { step, result: () => build({ first, last, count, s, ended, end, hypothesis, faults, abort, method, rto: rtoFold.result(), rpo: rpoFold.result() }) }
+  return { step, result: () => build({ first, last, count, s, ended, end, hypothesis, faults: faults.result(), abort, method, rto: rtoFold.result(), rpo: rpoFold.result() }) }
 }
 
 const definitionOf = (s: Extract<Entry["event"], { _tag: "RunStarted" }>): Definition => ({
