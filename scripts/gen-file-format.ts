@@ -181,6 +181,14 @@ provided to its set-up and its run. Modules and files are trusted input, like a 
 \`faultline-runs\`); \`--json\` prints report.json on stdout; \`--dry-run\` resolves targets and checks
 guards without injecting.
 
+**Addresses that follow a process.** A probe's \`http.url\`, \`tcp.host\` or \`tcp.port\` may name
+\`\${NAME.port}\`: NAME is an entry of \`processes:\`, and \`port\` is the first capture group of its
+\`ready\` pattern (e.g. \`ready: "listening on (\\\\d+)"\` for a server started with \`--port 0\`). It is
+resolved at every sample, so after \`process.kill\` is reverted — the process restarted, on another
+port — the probe uses the new one. A NAME that is not declared, or whose \`ready\` captures nothing,
+is refused at load. In TypeScript: \`Probe.http(Process.url("http://127.0.0.1:\${backend.port}/health"))\`,
+\`Probe.tcp("127.0.0.1", Process.port("backend"))\`.
+
 **Editor support.** \`faultline schema\` prints the file's JSON Schema (draft 2020-12; this
 repository keeps a copy in \`docs/experiment.schema.json\`). Save it next to your experiments
 and put a modeline on the first line of each YAML file, so that editors using

@@ -106,6 +106,8 @@ export const integrationsOf = (f: ExperimentFile): ReadonlyArray<string> => [
   ...new Set(f.method.flatMap((step) => "inject" in step ? [Integrations.ofFault(step.inject)?.name ?? ""] : []).filter((n) => n !== ""))
 ]
 
+// A probe's URL, host or port may name a process' captured port, `${NAME.port}`: resolved at
+// every sample, so the probe follows a process that a restart moved to another port.
 const FileProbe = Schema.Union([
   Schema.Struct({
     http: Schema.Struct({
@@ -115,18 +117,27 @@ const FileProbe = Schema.Union([
       expect: Schema.optionalKey(Schema.Array(Schema.Int))
     })
   }),
-  Schema.Struct({ tcp: Schema.Struct({ host: Schema.String, port: Schema.Int, timeout: Schema.optionalKey(DurationText) }) }),
+  Schema.Struct({
+    tcp: Schema.Struct({ host: Schema.String, port: Schema.Union([Schema.Int, Schema.String]), timeout: Schema.optionalKey(DurationText) })
+  }),
   Schema.Struct({
     command: Schema.Struct({ command: Schema.String, args: Schema.optionalKey(Schema.Array(Schema.String)), timeout: Schema.optionalKey(DurationText) })
   })
 ])
 type FileProbe = typeof FileProbe.Type
 
+const text = (t: string) => Process.isTemplate(t) ? Process.url(t) : t
+const portOf = (p: number | string) =>
+  typeof p === "number" ? p : Probes.dynamic(p, Effect.flatMap(Process.url(p).resolve, (s) => {
+    const n = Number(s)
+    return Number.isInteger(n) && n >= 1 && n <= 65535 ? Effect.succeed(n) : Effect.fail(new Error(`${p} is ${JSON.stringify(s)}, not a port`))
+  }))
+
 const toProbe = (p: FileProbe): Probe.Probe<any> =>
   "http" in p
-    ? Probes.http(p.http.url, { ...p.http, timeout: p.http.timeout as Duration.Input | undefined })
+    ? Probes.http(text(p.http.url), { ...p.http, timeout: p.http.timeout as Duration.Input | undefined })
     : "tcp" in p
-    ? Probes.tcp(p.tcp.host, p.tcp.port, { timeout: p.tcp.timeout as Duration.Input | undefined })
+    ? Probes.tcp(text(p.tcp.host), portOf(p.tcp.port), { timeout: p.tcp.timeout as Duration.Input | undefined })
     : Probes.command(p.command.command, p.command.args ?? [], { timeout: p.command.timeout as Duration.Input | undefined })
 
 const FileHypothesis = Schema.Struct({
@@ -134,7 +145,9 @@ const FileHypothesis = Schema.Struct({
   probe: FileProbe,
   every: Schema.optionalKey(DurationText),
   samples: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
-  tolerance: Schema.optionalKey(Schema.Array(Tolerance.ToleranceSpec).check(Schema.isMinLength(1)))
+  tolerance: Schema.optionalKey(Schema.Array(Tolerance.ToleranceSpec).check(Schema.isMinLength(1))),
+  /** During the method: `observe` (reported, not judged) or a relaxed tolerance. */
+  during: Schema.optionalKey(Schema.Union([Schema.Literal("observe"), Schema.Array(Tolerance.ToleranceSpec).check(Schema.isMinLength(1))]))
 })
 
 const FileStep = Schema.Union([
@@ -212,6 +225,7 @@ export const decode = (file: string, text: string): Effect.Effect<ExperimentFile
       return Duration.toMillis(Duration.fromInputUnsafe((h?.every ?? "100 millis") as Duration.Input))
     }
     const dangling = [
+      ...decoded.hypothesis.flatMap((h, i) => addressProblems(decoded, h.probe, `hypothesis[${i}].probe`)),
       // A breach window must hold at least two samples, or it cannot tell a blip from a breach.
       ...(decoded.abort ?? []).flatMap((a, i) => {
         if (!("breach" in a) || !names.has(a.breach.hypothesis)) return []
@@ -230,6 +244,39 @@ export const decode = (file: string, text: string): Effect.Effect<ExperimentFile
     if (dangling.length > 0) return yield* new ExperimentFileInvalid({ file, problem: dangling.join("; ") })
     return decoded
   })
+
+// Whether a process' ready pattern has a capture group: without one, `${NAME.port}` would be
+// the whole ready line.
+const captures = (ready: string) => (new RegExp(`${ready}|`).exec("")?.length ?? 1) > 1
+
+// Every `${NAME.port}` in a probe must name a declared process whose `ready` pattern
+// captures the port; found at load, before anything starts.
+const addressProblems = (f: ExperimentFile, probe: FileProbe, at: string): ReadonlyArray<string> => {
+  const fields: ReadonlyArray<readonly [string, unknown]> = "http" in probe
+    ? [["http.url", probe.http.url]]
+    : "tcp" in probe
+    ? [["tcp.host", probe.tcp.host], ["tcp.port", probe.tcp.port]]
+    : []
+  const declared = f.processes ?? []
+  return fields.flatMap(([field, value]) => {
+    if (typeof value !== "string") return []
+    const path = `${at}.${field}`
+    if (field === "tcp.port" && !/^\$\{[^}]+\.port\}$/.test(value)) {
+      return [`expected a port number or "\${NAME.port}", got ${JSON.stringify(value)} at ${path}`]
+    }
+    return Process.references(value).flatMap(({ name, placeholder }) => {
+      if (name === null) return [`unknown placeholder ${placeholder} at ${path}; expected \${NAME.port}, NAME a process under processes:`]
+      const spec = declared.find((p) => p.name === name)
+      if (spec === undefined) {
+        return [`no process named ${JSON.stringify(name)} at ${path}; processes: ${declared.map((p) => p.name).join(", ") || "none"}`]
+      }
+      if (spec.ready === undefined || !captures(spec.ready)) {
+        return [`${placeholder} at ${path} needs process ${JSON.stringify(name)} to have a ready pattern whose first capture group is the port, e.g. ready: "listening on (\\d+)"`]
+      }
+      return []
+    })
+  })
+}
 
 /**
  * Reads and decodes an experiment file.
@@ -257,7 +304,8 @@ export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
       probe: toProbe(h.probe),
       ...(h.every ? { every: h.every as Duration.Input } : {}),
       ...(h.samples ? { samples: h.samples } : {}),
-      ...(h.tolerance ? { tolerance: Tolerance.all(...h.tolerance) } : {})
+      ...(h.tolerance ? { tolerance: Tolerance.all(...h.tolerance) } : {}),
+      ...(h.during === undefined ? {} : { during: h.during === "observe" ? "observe" as const : Tolerance.all(...h.during) })
     })
   )
   const byName = (n: string) => hyps.find((h) => h.name === n)!

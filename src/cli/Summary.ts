@@ -55,7 +55,7 @@ const table = (rows: ReadonlyArray<readonly [string, string]>): string => {
 export const summary = (r: Report.Report, dir: string | null): string => {
   const rows: Array<readonly [string, string]> = [
     ["experiment", r.experiment],
-    ["verdict", `${r.dryRun ? "DRY RUN — " : ""}${r.status.toUpperCase()} — ${r.reason}`],
+    ["verdict", `${r.dryRun ? "DRY RUN — " : ""}${r.complete === false ? "INCOMPLETE" : r.status.toUpperCase()} — ${r.reason}`],
     ["cleanup", r.cleanup]
   ]
   for (const [name, h] of Object.entries(r.hypothesis)) {

@@ -346,15 +346,61 @@ const proxy = Command.make("proxy", {
 
 const report = Command.make("report", {
   journal: Argument.String("journal").pipe(Argument.withDescription("a journal.jsonl file")),
-  json
+  json,
+  allowIncomplete: Flag.Boolean("allow-incomplete").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("print the report of a journal that ends without RunEnded (exit 1) instead of refusing it (exit 2)")
+  )
 }, (args) =>
   Effect.gen(function*() {
+    const file = args.journal
     // One line at a time: a game day's journal does not fit in memory.
-    const r = yield* FileJournal.fold(args.journal, Report.fold()).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
+    const { result: r, torn } = yield* FileJournal.foldUpToTornTail(file, Report.fold()).pipe(
+      Effect.mapError((e) => new BadInput({ message: e.message }))
+    )
+    if (torn !== null && !args.allowIncomplete) {
+      return yield* new BadInput({
+        message: `${torn.message} — the last line, a write its runner never finished; --allow-incomplete reads the journal up to line ${r.lastLine}`
+      })
+    }
+    // The report written at the end of the run must be the report of this very journal.
+    const written = yield* besideLastHash(file)
+    if (written !== undefined && written.lastHash !== r.journal.lastHash) {
+      return yield* new BadInput({
+        message: `${written.file} records journal.lastHash ${written.lastHash ?? "null"}, but ${file} ends with ${r.journal.lastHash ?? "no entry"} ` +
+          `(line ${r.lastLine}): the report and the journal disagree`
+      })
+    }
+    if (!r.complete && !args.allowIncomplete) {
+      return yield* new BadInput({
+        message: `${file}: incomplete evidence: the journal ends at line ${r.lastLine} without RunEnded ` +
+          "(truncated, or the runner died with no watchdog); --allow-incomplete prints what it holds"
+      })
+    }
+    if (torn !== null) process.stderr.write(`faultline: ${torn.message} — a torn last line, ignored\n`)
     if (args.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n")
     else process.stdout.write(Report.toMarkdown(r))
-    exitCode = r.status === "running" ? 1 : exitCodeOf(r.status)
-  })).pipe(Command.withDescription("rebuild the report of a run from its journal (verifies the hash chain)"))
+    exitCode = !r.complete || r.status === "running" ? 1 : exitCodeOf(r.status)
+  })).pipe(Command.withDescription(
+    "rebuild the report of a run from its journal (verifies the hash chain, and the last hash recorded by a report.json beside it); " +
+      "a journal without RunEnded exits 2 unless --allow-incomplete"
+  ))
+
+// The journal's last hash as recorded by the `report.json` beside it, if there is one; a
+// report.json that cannot be read is bad input, not a report to skip.
+const besideLastHash = (journal: string) =>
+  Effect.suspend(() => {
+    const file = path.join(path.dirname(journal), "report.json")
+    if (!fs.existsSync(file)) return Effect.succeed(undefined)
+    return Effect.try({
+      try: () => {
+        const lastHash = JSON.parse(fs.readFileSync(file, "utf8"))?.journal?.lastHash
+        if (lastHash !== null && typeof lastHash !== "string") throw new Error("it has no journal.lastHash")
+        return { file, lastHash: lastHash as string | null }
+      },
+      catch: (e) => new BadInput({ message: `${file}: cannot check it against ${journal}: ${(e as Error).message}` })
+    })
+  })
 
 // `recover`: every fault that runs which are gone left open in the ledger (all drivers with an
 // out-of-process reverter); with --docker, also what the Docker driver's marker volumes record

@@ -6,6 +6,7 @@
  */
 import { Cause, Clock, Duration, Effect, Exit, Fiber, MutableRef, Random, Ref, Scope } from "effect"
 import type { AbortCondition } from "./Abort.ts"
+import * as Environment from "./Environment.ts"
 import * as Guard from "./Guard.ts"
 import * as Hypothesis from "./Hypothesis.ts"
 import * as Journal from "./Journal.ts"
@@ -252,7 +253,11 @@ const open = Effect.fnUntraced(function*(experiment: Experiment<any>, options: R
     objectives: objectivesOf(experiment),
     rto: rto ? { hypothesis: rto.hypothesis.name, stableFor: rto.stableFor, from: rto.from } : null,
     rpo: rpo ? { everyMs: Duration.toMillis(rpo.every) } : null,
-    abort: experiment.abort.map((a) => a.name)
+    abort: experiment.abort.map((a) => a.name),
+    // The definition and the environment, so that a report says who ran what, where.
+    description: experiment.description,
+    environment: Environment.current(),
+    guards: experiment.guards.map((g) => ({ name: Guard.describe(g), spec: g }))
   })
   return { ctx, journalFile: options.storage?.file ?? null }
 })

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto"
 import { Clock, Context, Effect, Layer, Schema } from "effect"
+import { Environment } from "./Environment.ts"
 import { Sample } from "./Probe.ts"
 import { Target } from "./Target.ts"
 
@@ -57,7 +58,12 @@ export const Event = Schema.Union([
     objectives: Schema.Struct({ rtoMs: Schema.NullOr(Schema.Number), rpoMs: Schema.NullOr(Schema.Number) }),
     rto: Schema.NullOr(Schema.Struct({ hypothesis: Schema.String, stableFor: Schema.Number, from: Schema.NullOr(Schema.String) })),
     rpo: Schema.NullOr(Schema.Struct({ everyMs: Schema.Number })),
-    abort: Schema.Array(Schema.String)
+    abort: Schema.Array(Schema.String),
+    // Optional so that journals written before they existed still decode.
+    description: Schema.optionalKey(Schema.String),
+    /** Who ran it, with what, where: names only, never an environment value. */
+    environment: Schema.optionalKey(Environment),
+    guards: Schema.optionalKey(Schema.Array(Schema.Struct({ name: Schema.String, spec: Schema.Unknown })))
   }),
   Schema.TaggedStruct("Sample", { hypothesis: Schema.String, phase: Phase, sample: Sample }),
   Schema.TaggedStruct("HypothesisChecked", {

@@ -123,10 +123,28 @@ const decodeEntry = Schema.decodeUnknownExit(EntrySchema)
  * @since 0.1.0
  */
 export const fold = <A>(file: string, folder: Fold<A>): Effect.Effect<A, JournalInvalid, FileSystem.FileSystem> =>
+  Effect.flatMap(foldLines(file, folder, false), ({ result }) => Effect.succeed(result))
+
+/**
+ * Like `fold`, but a last line that is not JSON — a write the runner never finished before it
+ * died — ends the journal instead of failing it: the fold stops at the line before and
+ * `torn` names the line that was cut. Any other bad line still fails.
+ *
+ * @since 0.1.0
+ */
+export const foldUpToTornTail = <A>(
+  file: string,
+  folder: Fold<A>
+): Effect.Effect<{ readonly result: A; readonly torn: JournalInvalid | null }, JournalInvalid, FileSystem.FileSystem> =>
+  foldLines(file, folder, true)
+
+const foldLines = <A>(file: string, folder: Fold<A>, tolerateTornTail: boolean) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     let prev = GENESIS
     let n = 0
+    // A line that is not JSON is only known to be the torn tail once no line follows it.
+    let pending: JournalInvalid | null = null
     yield* fs.stream(file).pipe(
       Stream.mapError((e) => new JournalInvalid({ file, line: 0, problem: `cannot read: ${e.message}` })),
       Stream.decodeText(),
@@ -134,9 +152,15 @@ export const fold = <A>(file: string, folder: Fold<A>): Effect.Effect<A, Journal
       Stream.runForEach((line) =>
         Effect.suspend(() => {
           if (line.trim() === "") return Effect.void
+          if (pending !== null) return Effect.fail(pending)
           n++
           const parsed = parse(line)
-          if (!parsed.ok) return Effect.fail(new JournalInvalid({ file, line: n, problem: `not JSON: ${parsed.error}` }))
+          if (!parsed.ok) {
+            const bad = new JournalInvalid({ file, line: n, problem: `not JSON: ${parsed.error}` })
+            if (!tolerateTornTail) return Effect.fail(bad)
+            pending = bad
+            return Effect.void
+          }
           const raw = parsed.value
           // The chain is checked on the line as parsed (key order as written), before decoding.
           if (verifyChain([raw], prev) !== -1) {
@@ -152,7 +176,8 @@ export const fold = <A>(file: string, folder: Fold<A>): Effect.Effect<A, Journal
         })
       )
     )
-    return folder.result()
+    const torn: JournalInvalid | null = pending
+    return { result: folder.result(), torn }
   })
 
 /**

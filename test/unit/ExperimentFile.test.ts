@@ -363,3 +363,46 @@ method:
       assert.include(e3.problem, "rate")
     }))
 })
+
+describe("ExperimentFile.decode: ${NAME.port} in a probe names a declared process that captures its port", () => {
+  const file = (probe: string, ready = `"listening on (\\\\d+)"`) => `name: x
+processes:
+  - name: svc
+    command: node
+    args: ["server.js"]
+    ready: ${ready}
+hypothesis:
+  - name: h
+    probe:
+${probe}
+method: []
+`
+  it.effect("a declared process with a capturing ready pattern decodes, in an http URL and a tcp host/port", () =>
+    Effect.gen(function*() {
+      const http = yield* ExperimentFile.decode("ok.yaml", file(`      http: { url: "http://127.0.0.1:\${svc.port}/health" }`))
+      assert.strictEqual(ExperimentFile.toExperiment(http).hypotheses[0]!.probe.name, "http GET http://127.0.0.1:${svc.port}/health")
+      const tcp = yield* ExperimentFile.decode("ok.yaml", file(`      tcp: { host: 127.0.0.1, port: "\${svc.port}" }`))
+      assert.strictEqual(ExperimentFile.toExperiment(tcp).hypotheses[0]!.probe.name, "tcp 127.0.0.1:${svc.port}")
+    }))
+
+  it.effect("a process that is not declared", () =>
+    Effect.gen(function*() {
+      const p = yield* problemOf("bad.yaml", file(`      http: { url: "http://127.0.0.1:\${backend.port}/health" }`))
+      assert.include(p, `no process named "backend" at hypothesis[0].probe.http.url`)
+      assert.include(p, "processes: svc")
+    }))
+
+  it.effect("a ready pattern without a capture group, or no ready pattern", () =>
+    Effect.gen(function*() {
+      const p = yield* problemOf("bad.yaml", file(`      http: { url: "http://127.0.0.1:\${svc.port}/" }`, "listening"))
+      assert.include(p, "first capture group is the port")
+    }))
+
+  it.effect("a placeholder other than NAME.port, and a tcp port that is neither a number nor a placeholder", () =>
+    Effect.gen(function*() {
+      const p = yield* problemOf("bad.yaml", file(`      http: { url: "http://\${svc.host}:80/" }`))
+      assert.include(p, "unknown placeholder ${svc.host} at hypothesis[0].probe.http.url")
+      const q = yield* problemOf("bad.yaml", file(`      tcp: { host: 127.0.0.1, port: "80a" }`))
+      assert.include(q, `got "80a" at hypothesis[0].probe.tcp.port`)
+    }))
+})

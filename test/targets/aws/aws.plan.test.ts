@@ -6,10 +6,8 @@
  * unchanged); the count can.
  */
 import { spawn } from "node:child_process"
-import * as fs from "node:fs"
 import * as http from "node:http"
 import type * as net from "node:net"
-import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { CreateDBClusterCommand, CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds"
@@ -92,7 +90,6 @@ const countingForwarder = async (upstream: string) => {
 describeWith("dry runs against moto send no mutating call (counted on the wire)", motoMissing(), () => {
   let moto: Moto
   let counter: Awaited<ReturnType<typeof countingForwarder>>
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-aws-plan-"))
 
   beforeAll(async () => {
     dummyCredentials()
