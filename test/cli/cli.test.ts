@@ -322,15 +322,17 @@ describe("faultline report", () => {
     const rebuilt = JSON.parse(r.stdout)
     for (const k of ["status", "cleanup", "rto", "rpo", "faults", "hypothesis"]) assert.property(rebuilt, k)
     assert.deepStrictEqual(rebuilt, original)
-    // A dry run of kill-one.yaml passes (its probes are not sampled): exit 0 from both.
-    assert.strictEqual(rebuilt.status, "passed")
+    // A dry run of kill-one.yaml is planned, never passed (its probes are not sampled): exit 0 from both.
+    assert.strictEqual(rebuilt.status, "planned")
     assert.strictEqual(r.code, 0, r.stderr)
     assert.strictEqual(code, 0)
     // The Markdown form names the experiment and the verdict.
     const md = await cli(["report", file])
     assert.strictEqual(md.code, 0)
     assert.include(md.stdout, "kill one process")
-    assert.include(md.stdout, "PASSED")
+    assert.include(md.stdout, "DRY RUN")
+    assert.include(md.stdout, "PLANNED")
+    assert.notInclude(md.stdout, "PASSED")
   })
 
   it("refuses an edited journal, naming the line", async () => {
@@ -374,7 +376,7 @@ describe("faultline report", () => {
     assert.strictEqual(refused.stdout.trim(), "")
     const md = await cli(["report", cut, "--allow-incomplete"])
     assert.strictEqual(md.code, 1, md.stderr)
-    assert.strictEqual(md.stdout.split("\n")[0], "# kill one process — INCOMPLETE")
+    assert.strictEqual(md.stdout.split("\n")[0], "# DRY RUN: kill one process — INCOMPLETE")
     const json = await cli(["report", cut, "--allow-incomplete", "--json"])
     assert.strictEqual(json.code, 1, json.stderr)
     const r = JSON.parse(json.stdout)
