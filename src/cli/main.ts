@@ -20,6 +20,7 @@ import { jsonSchema } from "../ExperimentFileSchema.ts"
 import * as Report from "../report/Report.ts"
 import * as Runner from "../run/Runner.ts"
 import * as FileLedger from "../run/FileLedger.ts"
+import * as LedgerTrust from "../run/LedgerTrust.ts"
 import * as Recover from "../run/Recover.ts"
 import * as Integrations from "../integrations.ts"
 import * as EmbeddedProxy from "../proxy/EmbeddedProxy.ts"
@@ -187,9 +188,17 @@ const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs) =>
     )
   })
 
+// A ledger folder that is not this user's private folder is refused before anything starts.
+const ensurePrivateLedger = (dir: string) =>
+  Effect.suspend(() => {
+    const bad = LedgerTrust.ledgerProblem(dir)
+    return bad === null ? Effect.void : Effect.fail(new BadInput({ message: `refusing the ledger: ${bad}` }))
+  })
+
 const runAny = (file: string, args: RunArgs) =>
   Effect.gen(function*() {
     yield* ensureOut(args.out)
+    yield* ensurePrivateLedger(path.join(args.out, "ledger"))
     if (/\.(json|ya?ml)$/.test(file)) return yield* runFile(file, args)
     if (!/\.(ts|mts|js|mjs)$/.test(file)) {
       return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
@@ -357,6 +366,7 @@ const recover = Command.make("recover", {
     if (stat === undefined || !stat.isDirectory()) {
       return yield* new BadInput({ message: `no ledger at ${args.ledger}${stat === undefined ? "" : " (not a folder)"}` })
     }
+    yield* ensurePrivateLedger(args.ledger)
     const { rows, remaining } = yield* Recover.recover(path.resolve(args.ledger))
     let failed = remaining > 0
     let docker: unknown = null

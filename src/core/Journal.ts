@@ -9,6 +9,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Context, Effect, Layer, Schema } from "effect"
 import { Sample } from "./Probe.ts"
+import * as PrivateFiles from "./PrivateFiles.ts"
+import * as Redact from "./Redact.ts"
 import { Target } from "./Target.ts"
 
 /**
@@ -132,28 +134,12 @@ const hashText = (prev: string, bodyJson: string): string =>
   createHash("sha256").update(prev).update(bodyJson).digest("hex")
 const hashOf = (prev: string, body: unknown): string => hashText(prev, JSON.stringify(body))
 
-// Secrets never reach the journal: credentials in URLs and secret-looking keys are masked
-// here, at the boundary, whatever a driver or probe put in its data.
-const SECRET_KEY =
-  /^(pass(word|wd|phrase)?|secret|token|authorization|cookie|api[-_]?key|credentials?|private[-_]?key)$|[-_.](pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key)$|[a-z](Password|Passwd|Secret|Token|ApiKey|PrivateKey)$/i
-const redactValue = (v: unknown, key?: string): unknown => {
-  if (key !== undefined && SECRET_KEY.test(key) && v !== null && v !== undefined && typeof v !== "object") {
-    return "<redacted>"
-  }
-  if (typeof v === "string") return v.replace(/(\w+:\/\/)([^/@\s:]*):([^/@\s]+)@/g, "$1$2:<redacted>@")
-  if (Array.isArray(v)) return v.map((x) => redactValue(x))
-  if (v !== null && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactValue(x, k)]))
-  }
-  return v
-}
-
 /**
- * Masks secrets in any JSON-like value: URL credentials and values under secret-looking keys.
+ * Masks secrets in any JSON-like value (see `Redact`): the journal writes nothing else.
  *
  * @since 0.1.0
  */
-export const redact = <A>(value: A): A => redactValue(value) as A
+export const redact = <A>(value: A): A => Redact.redact(value)
 
 /**
  * The journal of the current run.
@@ -184,10 +170,11 @@ export const make = (options: {
     let prev = GENESIS
     const fd = options.file === undefined ? undefined : yield* Effect.acquireRelease(
       Effect.sync(() => {
-        fs.mkdirSync(path.dirname(options.file!), { recursive: true })
-        // "wx": one journal per file; a second run must not append a second chain to it.
+        // A private run folder (0700) and a new 0600 file, never through a symlink: one
+        // journal per file; a second run must not append a second chain to it.
         try {
-          return fs.openSync(options.file!, "wx")
+          PrivateFiles.ensureDir(path.dirname(options.file!))
+          return PrivateFiles.createExclusive(options.file!)
         } catch (e) {
           throw new Error(`cannot create journal ${options.file}: ${(e as Error).message} (one run per directory)`)
         }
@@ -227,32 +214,38 @@ export const appendTo = (file: string, event: Event): Effect.Effect<Entry, Journ
   Effect.clockWith((clock) =>
     Effect.try({
       try: () => {
-        let text = fs.readFileSync(file, "utf8")
-        const cut = text.lastIndexOf("\n", text.endsWith("\n") ? text.length - 2 : text.length - 1)
-        const tail = text.slice(cut + 1).trim()
-        let last: Entry | undefined
+        // Never through a symlink, and only a file of ours that nobody else may write.
+        const fd = PrivateFiles.openExisting(file)
         try {
-          last = tail === "" ? undefined : JSON.parse(tail) as Entry
-        } catch {
-          // A line the dead runner never finished: it was not part of the chain; drop it.
-          text = text.slice(0, cut + 1)
-          fs.writeFileSync(file, text)
-          const before = text.trimEnd().split("\n").at(-1)
-          last = before ? JSON.parse(before) as Entry : undefined
+          let text = fs.readFileSync(fd, "utf8")
+          const cut = text.lastIndexOf("\n", text.endsWith("\n") ? text.length - 2 : text.length - 1)
+          const tail = text.slice(cut + 1).trim()
+          let last: Entry | undefined
+          try {
+            last = tail === "" ? undefined : JSON.parse(tail) as Entry
+          } catch {
+            // A line the dead runner never finished: it was not part of the chain; drop it.
+            text = text.slice(0, cut + 1)
+            fs.ftruncateSync(fd, Buffer.byteLength(text))
+            const before = text.trimEnd().split("\n").at(-1)
+            last = before ? JSON.parse(before) as Entry : undefined
+          }
+          const prev = last?.hash ?? GENESIS
+          const body = {
+            seq: (last?.seq ?? -1) + 1,
+            runId: last?.runId ?? "",
+            at: clock.currentTimeMillisUnsafe(),
+            mono: Number(clock.monotonicTimeNanosUnsafe()) / 1e6,
+            event: redact(event)
+          }
+          const bodyJson = JSON.stringify(body)
+          const hash = hashText(prev, bodyJson)
+          const sep = text.length > 0 && !text.endsWith("\n") ? "\n" : ""
+          fs.writeSync(fd, `${sep}${bodyJson.slice(0, -1)},"prev":"${prev}","hash":"${hash}"}\n`)
+          return { ...body, prev, hash } as Entry
+        } finally {
+          fs.closeSync(fd)
         }
-        const prev = last?.hash ?? GENESIS
-        const body = {
-          seq: (last?.seq ?? -1) + 1,
-          runId: last?.runId ?? "",
-          at: clock.currentTimeMillisUnsafe(),
-          mono: Number(clock.monotonicTimeNanosUnsafe()) / 1e6,
-          event: redact(event)
-        }
-        const bodyJson = JSON.stringify(body)
-        const hash = hashText(prev, bodyJson)
-        const sep = text.length > 0 && !text.endsWith("\n") ? "\n" : ""
-        fs.appendFileSync(file, `${sep}${bodyJson.slice(0, -1)},"prev":"${prev}","hash":"${hash}"}\n`)
-        return { ...body, prev, hash } as Entry
       },
       catch: (e) => new JournalInvalid({ file, line: 0, problem: `cannot append: ${(e as Error).message}` })
     })

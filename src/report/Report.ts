@@ -4,9 +4,9 @@
  *
  * @since 0.1.0
  */
-import * as fs from "node:fs"
 import * as path from "node:path"
 import type { Entry } from "../core/Journal.ts"
+import * as PrivateFiles from "../core/PrivateFiles.ts"
 import * as Stopwatch from "../core/Stopwatch.ts"
 
 /** @since 0.1.0 */
@@ -223,8 +223,9 @@ export const toMarkdown = (r: Report): string => {
  */
 export const write = (dir: string, entries: ReadonlyArray<Entry>): Report => {
   const report = fromJournal(entries)
-  fs.mkdirSync(dir, { recursive: true })
-  fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(report, null, 2) + "\n")
-  fs.writeFileSync(path.join(dir, "report.md"), toMarkdown(report))
+  // The run folder is private (0700) and report files 0600, never written through a symlink.
+  PrivateFiles.ensureDir(dir)
+  PrivateFiles.writeFile(path.join(dir, "report.json"), JSON.stringify(report, null, 2) + "\n")
+  PrivateFiles.writeFile(path.join(dir, "report.md"), toMarkdown(report))
   return report
 }
