@@ -149,7 +149,9 @@ export const ExperimentFile = Schema.Struct({
   objectives: Schema.optionalKey(Schema.Struct({ rto: Schema.optionalKey(DurationText), rpo: Schema.optionalKey(DurationText) })),
   guards: Schema.optionalKey(Schema.Array(Guard)),
   /** Allow faults that cannot be reverted (`docker.remove`). */
-  irreversible: Schema.optionalKey(Schema.Boolean)
+  irreversible: Schema.optionalKey(Schema.Boolean),
+  /** `guards` replace the faults' default guards (Docker's allow label, AWS's allow tag) instead of adding to them. */
+  replaceDefaultGuards: Schema.optionalKey(Schema.Boolean)
 })
 /** @since 0.1.0 */
 export type ExperimentFile = typeof ExperimentFile.Type
@@ -247,7 +249,8 @@ export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
       ...(f.objectives?.rpo ? { rpo: f.objectives.rpo as Duration.Input } : {})
     },
     ...(f.guards ? { guards: f.guards } : {}),
-    ...(f.irreversible ? { irreversible: true } : {})
+    ...(f.irreversible ? { irreversible: true } : {}),
+    ...(f.replaceDefaultGuards ? { replaceDefaultGuards: true } : {})
   })
 }
 
