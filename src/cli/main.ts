@@ -13,6 +13,7 @@ import { Cause, Effect, Exit, Fiber, Layer, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Experiment from "../core/Experiment.ts"
 import * as Journal from "../core/Journal.ts"
+import { Run } from "../core/Run.ts"
 import * as Verdict from "../core/Verdict.ts"
 import * as Demo from "../demo/KvFailover.ts"
 import * as ExperimentFile from "../ExperimentFile.ts"
@@ -130,19 +131,47 @@ const ensureOut = (out: string) =>
   })
 
 // Loads a .ts/.js experiment and runs it (or plans it) with its module's layer provided.
+// A module is trusted code (like a test file), but a dry run and a plan promise to change
+// nothing: they never run the module's `setup` export, and refuse a default export that is
+// an Effect when there is no separate `setup` (that Effect is the set-up: it would have to run).
 const runModule = (file: string, options: RunArgs) =>
   Effect.gen(function*() {
     const mod = yield* importModule(file)
     const layer = yield* moduleLayer(file, mod)
+    if (mod.setup !== undefined && !Effect.isEffect(mod.setup)) {
+      return yield* new BadInput({ message: `${file}: the export \`setup\` is not an Effect` })
+    }
+    if (options.dryRun && mod.setup === undefined && Effect.isEffect(mod.default)) {
+      return yield* new BadInput({
+        message: `${file}: not planned: the default export is an Effect, which would have to run (it may start or create things) ` +
+          "to yield the experiment, and a dry run changes nothing. Export the set-up as `export const setup = Effect...` and the " +
+          "experiment as the default export: plan and --dry-run never run `setup`"
+      })
+    }
     return yield* Effect.gen(function*() {
+      if (!options.dryRun && mod.setup !== undefined) {
+        yield* (mod.setup as Effect.Effect<unknown, unknown>).pipe(
+          Effect.mapError((e) => new BadInput({ message: `${file}: setup failed: ${e instanceof Error ? e.message : String(e)}` }))
+        )
+      }
       const exp = yield* loadModule(file, mod)
-      return yield* runExperiment(exp, options)
+      const planned = options.dryRun && mod.setup !== undefined
+        ? { ...exp, method: Effect.andThen(note(`dry run: the module's \`setup\` was not run`), exp.method) }
+        : exp
+      return yield* runExperiment(planned, options)
     }).pipe(
       Effect.provide(layer),
       // A module's faults are not known before it runs: every integration whose driver can
       // be built here is offered (a module's own `layer` takes precedence).
       Effect.provide(Integrations.layerAvailable),
       Effect.mapError((e: unknown) => e instanceof BadInput ? e : new BadInput({ message: `${file}: ${e instanceof Error ? e.message : String(e)}` })))
+  })
+
+// A note in the run's journal (from the method, where the run's context is).
+const note = (message: string) =>
+  Effect.gen(function*() {
+    const run = yield* Run
+    yield* run.journal.append({ _tag: "Note", message })
   })
 
 // The run in progress, so that an interrupted run still prints its summary and report path.
@@ -165,14 +194,16 @@ const runFile = (file: string, args: RunArgs) =>
     const drivers = yield* Integrations.layerFor(names).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
     return yield* Effect.gen(function*() {
       // The processes a file declares are its system under test, started (and owned) by this
-      // run even in a dry run, so that targets resolve; the dry run still injects nothing.
-      yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
+      // run; a dry run starts nothing: it resolves them from their declarations and says so.
+      if (!args.dryRun) {
+        yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
+      }
       // A target that matches nothing is bad input found now, before any probe or fault.
       yield* ExperimentFile.resolveTargets(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
       const exp = ExperimentFile.toExperiment(decoded)
-      return yield* runExperiment(exp, args)
+      return yield* runExperiment(args.dryRun ? { ...exp, method: Effect.andThen(ExperimentFile.notStarted(decoded), exp.method) } : exp, args)
     }).pipe(
-      Effect.provide(drivers),
+      Effect.provide(args.dryRun ? ExperimentFile.declaredProcesses(decoded).pipe(Layer.provideMerge(drivers)) : drivers),
       Effect.mapError((e: unknown) =>
         e instanceof BadInput ? e : new BadInput({ message: `${file}: a driver is unavailable: ${e instanceof Error ? e.message : String(e)}` })
       )
