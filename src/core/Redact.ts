@@ -73,8 +73,14 @@ const redactUrl = (scheme: string, rest: string): string => {
   return `${scheme}${host}${tail}`
 }
 
+// In a command line written as one string (a probe's description): `--password x` and
+// `-pSECRET`, as `redactArgs` masks them in an argument list.
+const SECRET_FLAG_SPACED = new RegExp(`(^|\\s)(--?[\\w-]*(?:${SECRET_WORD})[\\w-]*)\\s+(?!-|<redacted>)(\\S+)`, "gi")
+const SHORT_P = /(^|\s)-p(?!\s|<redacted>)\S+/g
+
 /**
- * Masks secrets inside one string: URLs, bearer credentials, `NAME=secret` assignments.
+ * Masks secrets inside one string: URLs, bearer credentials, `NAME=secret` assignments, and
+ * credential flags of a command line (`--password x`, `-pSECRET`).
  *
  * @since 0.1.0
  */
@@ -83,6 +89,8 @@ export const redactString = (s: string): string =>
     .replace(URL_RE, (_m, scheme: string, rest: string) => redactUrl(scheme, rest))
     .replace(BEARER, (_m, kind: string) => `${kind} ${MASK}`)
     .replace(SECRET_ASSIGN, (_m, name: string) => `${name}=${MASK}`)
+    .replace(SECRET_FLAG_SPACED, (_m, pre: string, flag: string) => `${pre}${flag} ${MASK}`)
+    .replace(SHORT_P, (_m, pre: string) => `${pre}-p${MASK}`)
 
 /**
  * Masks credentials in a command line's arguments: `-pSECRET` (the MySQL client's form),
