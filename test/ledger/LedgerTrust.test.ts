@@ -8,6 +8,7 @@ import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Journal from "../../src/core/Journal.ts"
 import * as FileLedger from "../../src/run/FileLedger.ts"
+import * as Recover from "../../src/run/Recover.ts"
 import * as Report from "../../src/report/Report.ts"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
@@ -103,6 +104,72 @@ describe("a crafted ledger runs nothing", () => {
       fs.copyFileSync(path.join(runDir, "journal.jsonl"), path.join(far, "journal.jsonl"))
       assert.include(journalOf(ledger, "r1", path.join(far, "journal.jsonl")).problem, "not in a run folder")
     }))
+})
+
+describe("a restart from the ledger", () => {
+  // This process seals with a key of the test's own.
+  const restartRecord = (dir: string, runId: string, marker: string) => {
+    const pid = deadPid()
+    const target = { kind: "process", id: String(pid), name: "svc", labels: {} }
+    const spec = { name: "svc", command: node, args: ["-e", `require("fs").writeFileSync(${JSON.stringify(marker)}, process.env.FL_TEST_DB_PASSWORD ?? "unset")`], env: { FL_TEST_DB_PASSWORD: "value-the-run-had" } }
+    FileLedger.appendLine(dir, runId, { type: "run", runId, pid, journal: null, at: 0, watchdogPid: null })
+    FileLedger.appendLine(dir, runId, {
+      type: "intent",
+      runId,
+      faultId: `${runId}/f1`,
+      driver: "process",
+      connection: {},
+      fault: "process.kill",
+      target,
+      revert: { driver: "process", fault: "process.kill", target, data: { name: "svc", pid, spec } }
+    } as any)
+  }
+  const waitFor = async (file: string) => {
+    for (let i = 0; i < 100 && !fs.existsSync(file); i++) await sleep(50)
+    await sleep(50)
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : null
+  }
+
+  it("takes environment values from the reverting user's environment, never from the ledger (which holds names only)", { timeout: 30_000 }, async () => {
+    process.env.FAULTLINE_LEDGER_KEY = path.join(tmp(), "key", "ledger.key")
+    const dir = path.join(tmp(), "ledger")
+    const marker = path.join(tmp(), "restarted")
+    restartRecord(dir, "env-run", marker)
+    const file = fs.readFileSync(path.join(dir, "runs", "env-run.jsonl"), "utf8")
+    assert.notInclude(file, "value-the-run-had")
+    assert.include(file, "FL_TEST_DB_PASSWORD")
+    process.env.FL_TEST_DB_PASSWORD = "value-of-the-reverter"
+    try {
+      const r = await Effect.runPromise(Recover.recover(dir))
+      assert.deepStrictEqual(r.rows.map((x) => x.result), ["reverted"], JSON.stringify(r.rows))
+      assert.strictEqual(await waitFor(marker), "value-of-the-reverter")
+    } finally {
+      delete process.env.FL_TEST_DB_PASSWORD
+    }
+    // A name the reverting environment lacks: the restart is refused, not run without it.
+    const dir2 = path.join(tmp(), "ledger")
+    const marker2 = path.join(tmp(), "restarted")
+    restartRecord(dir2, "env-missing", marker2)
+    const r2 = await Effect.runPromise(Recover.recover(dir2))
+    assert.deepStrictEqual(r2.rows.map((x) => x.result), ["failed"])
+    assert.include(r2.rows[0]!.detail, "FL_TEST_DB_PASSWORD")
+    assert.isNull(await waitFor(marker2))
+  })
+
+  it("a sealed record edited afterwards (another command) is refused", { timeout: 30_000 }, async () => {
+    process.env.FAULTLINE_LEDGER_KEY = path.join(tmp(), "key", "ledger.key")
+    const dir = path.join(tmp(), "ledger")
+    const marker = path.join(tmp(), "restarted")
+    restartRecord(dir, "edited", path.join(tmp(), "never"))
+    const f = path.join(dir, "runs", "edited.jsonl")
+    const lines = fs.readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l))
+    lines[1].revert.data.spec.args = ["-e", `require("fs").writeFileSync(${JSON.stringify(marker)}, "x")`]
+    fs.writeFileSync(f, lines.map((l) => JSON.stringify(l)).join("\n") + "\n")
+    const r = await Effect.runPromise(Recover.recover(dir))
+    assert.deepStrictEqual(r.rows.map((x) => x.result), ["failed"])
+    assert.include(r.rows[0]!.detail, "seal does not match")
+    assert.isNull(await waitFor(marker))
+  })
 })
 
 describe("run files are private and never followed through symlinks", () => {
