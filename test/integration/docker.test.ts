@@ -467,7 +467,7 @@ describeWith("Docker Engine", missing, () => {
     }
   })
 
-  it("helpers run, and revert data records, the helper image by id: re-pointing the tag changes nothing", async () => {
+  it("helpers run, and revert data records, the helper image by its id (sha256:...), not its mutable tag", async () => {
     const web = `${s.id}-web`
     const id = (await s.docker.getImage(s.images.nettools).inspect()).Id
     const [inj] = await withFault(Docker.bandwidth({ target: Selector.name(web), rate: "1mbit" }), async () => {})
