@@ -34,7 +34,9 @@ const problemOf = (st: fs.Stats, what: "folder" | "file"): string | null => {
   if (what === "folder" ? !st.isDirectory() : !st.isFile()) return `is not a ${what}`
   const me = uid()
   if (me !== undefined && st.uid !== me) return `is owned by uid ${st.uid}, not by this user (uid ${me})`
-  if ((st.mode & 0o022) !== 0) return `is writable by ${(st.mode & 0o020) !== 0 ? "group" : "others"} (mode ${(st.mode & 0o777).toString(8)}); make it 0700/0600`
+  if ((st.mode & 0o022) !== 0) {
+    return `is writable by ${(st.mode & 0o020) !== 0 ? "group" : "others"} (mode ${(st.mode & 0o777).toString(8)}); make it 0700/0600`
+  }
   return null
 }
 
@@ -99,8 +101,7 @@ export const openAppend = (file: string): number =>
  *
  * @since 0.1.0
  */
-export const openExisting = (file: string): number =>
-  checked(file, fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_APPEND | NOFOLLOW))
+export const openExisting = (file: string): number => checked(file, fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_APPEND | NOFOLLOW))
 
 /**
  * Writes a whole file (0600, replacing one of ours, never through a symlink). Throws.

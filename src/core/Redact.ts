@@ -22,7 +22,8 @@ export const MASK = "<redacted>"
 /** What replaces an environment value (the name is kept). @since 0.1.0 */
 export const ENV_MASK = "<from environment>"
 
-const SECRET_WORD = "pass(?:word|wd|phrase)?|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credentials?|auth|authorization|cookie|session|sig|signature"
+const SECRET_WORD =
+  "pass(?:word|wd|phrase)?|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credentials?|auth|authorization|cookie|session|sig|signature"
 
 // A key whose value is a secret, whatever the value looks like.
 const SECRET_KEY = new RegExp(
@@ -117,8 +118,7 @@ export const redactArgs = (args: ReadonlyArray<unknown>): Array<unknown> => {
   return out
 }
 
-const isStringRecord = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === "object" && !Array.isArray(v)
+const isStringRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v)
 
 const redactValue = (v: unknown, key?: string): unknown => {
   if (key !== undefined && SECRET_KEY.test(key) && v !== null && v !== undefined && typeof v !== "object") return MASK
@@ -174,5 +174,4 @@ export const environmentFor = (
  *
  * @since 0.1.0
  */
-export const holdsMask = (v: unknown): boolean =>
-  typeof v === "string" ? v.includes(MASK) : Array.isArray(v) ? v.some(holdsMask) : false
+export const holdsMask = (v: unknown): boolean => typeof v === "string" ? v.includes(MASK) : Array.isArray(v) ? v.some(holdsMask) : false

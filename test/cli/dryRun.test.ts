@@ -35,7 +35,9 @@ describe("dry runs and plans are side-effect free", () => {
     const dir = tmp()
     const marker = path.join(dir, "started")
     const file = path.join(dir, "exp.yaml")
-    fs.writeFileSync(file, `name: dry
+    fs.writeFileSync(
+      file,
+      `name: dry
 processes:
   - name: victim
     command: node
@@ -46,7 +48,8 @@ hypothesis:
     probe: { command: { command: node, args: ["-e", "0"] } }
 method:
   - inject: { fault: process.kill, target: { name: [victim] }, signal: SIGKILL }
-`)
+`
+    )
     const out = path.join(dir, "out")
     const r = cli(["run", file, "--dry-run", "--out", out])
     await sleep(500)

@@ -74,7 +74,7 @@ const ok = (name: string, probe: Probe.Probe<any>) =>
 describe("canary: no secret reaches any file faultline writes", () => {
   it("process, embedded proxy, AWS (moto) and Docker faults in one run", { timeout: 300_000 }, async () => {
     const why = { aws: motoMissing(), docker: await dockerMissing() }
-    if (REQUIRED) for (const [k, v] of Object.entries(why)) assert.isNull(v, `${k} is required here`)
+    if (REQUIRED) { for (const [k, v] of Object.entries(why)) assert.isNull(v, `${k} is required here`) }
     const covered: Array<string> = ["process", "toxiproxy"]
     const port = await httpServer()
 
@@ -85,10 +85,14 @@ describe("canary: no secret reaches any file faultline writes", () => {
       process.env.AWS_SECRET_ACCESS_KEY = CANARY
       moto = await startMoto()
       const driver = Aws.make({ region: "us-east-1", endpoint: moto.endpoint })
-      await driver.clients.ec2.send(new RunInstancesCommand({
-        ImageId: "ami-12c6146b", MinCount: 1, MaxCount: 1,
-        TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: "canary" }, { Key: "faultline:allow", Value: "true" }] }]
-      }))
+      await driver.clients.ec2.send(
+        new RunInstancesCommand({
+          ImageId: "ami-12c6146b",
+          MinCount: 1,
+          MaxCount: 1,
+          TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: "canary" }, { Key: "faultline:allow", Value: "true" }] }]
+        })
+      )
       awsLayer = Layer.succeed(Aws.AwsDriver, driver) as Layer.Layer<any, any>
       covered.push("aws")
     }
@@ -120,7 +124,10 @@ describe("canary: no secret reaches any file faultline writes", () => {
         const exp = Experiment.make({
           name: "canary",
           hypothesis: [
-            ok("http with secrets", Probes.http(secretUrl(port), { headers: { Authorization: `Bearer ${CANARY}`, "X-Api-Key": CANARY }, timeout: "2 seconds" })),
+            ok(
+              "http with secrets",
+              Probes.http(secretUrl(port), { headers: { Authorization: `Bearer ${CANARY}`, "X-Api-Key": CANARY }, timeout: "2 seconds" })
+            ),
             ok("command with secrets", Probes.command(process.execPath, ["-e", "0", "--", ...secretArgs]))
           ],
           method: Effect.gen(function*() {
@@ -161,7 +168,9 @@ describe("canary: no secret reaches any file faultline writes", () => {
   it("a YAML run through the CLI: journal, reports, ledger and its output on stdout/stderr", { timeout: 120_000 }, () => {
     const dir = tmp()
     const file = path.join(dir, "canary.yaml")
-    fs.writeFileSync(file, `name: canary cli
+    fs.writeFileSync(
+      file,
+      `name: canary cli
 processes:
   - name: victim
     command: node
@@ -177,7 +186,8 @@ hypothesis:
 method:
   - inject: { fault: process.kill, target: { name: [victim] }, signal: SIGKILL }
   - sleep: 100 millis
-`)
+`
+    )
     const out = path.join(dir, "out")
     const r = spawnSync(path.join(binDir, "node"), [path.join(root, "bin/faultline.js"), "run", file, "--out", out], {
       cwd: root,

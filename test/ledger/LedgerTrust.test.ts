@@ -88,7 +88,9 @@ describe("a crafted ledger runs nothing", () => {
       fs.mkdirSync(ledger, { mode: 0o700 })
       // A real journal of run r1 in its run folder.
       const runDir = path.join(out, "r1")
-      yield* Effect.scoped(Effect.flatMap(Journal.make({ runId: "r1", file: path.join(runDir, "journal.jsonl") }), (j) => j.append({ _tag: "Note", message: "hi" })))
+      yield* Effect.scoped(
+        Effect.flatMap(Journal.make({ runId: "r1", file: path.join(runDir, "journal.jsonl") }), (j) => j.append({ _tag: "Note", message: "hi" }))
+      )
       assert.strictEqual(journalOf(ledger, "r1", path.join(runDir, "journal.jsonl")).problem, null)
       // Another run's journal, a forged chain, a symlink, a path elsewhere: each refused.
       assert.include(journalOf(ledger, "r2", path.join(runDir, "journal.jsonl")).problem, "not the journal of run r2")
@@ -111,7 +113,12 @@ describe("a restart from the ledger", () => {
   const restartRecord = (dir: string, runId: string, marker: string) => {
     const pid = deadPid()
     const target = { kind: "process", id: String(pid), name: "svc", labels: {} }
-    const spec = { name: "svc", command: node, args: ["-e", `require("fs").writeFileSync(${JSON.stringify(marker)}, process.env.FL_TEST_DB_PASSWORD ?? "unset")`], env: { FL_TEST_DB_PASSWORD: "value-the-run-had" } }
+    const spec = {
+      name: "svc",
+      command: node,
+      args: ["-e", `require("fs").writeFileSync(${JSON.stringify(marker)}, process.env.FL_TEST_DB_PASSWORD ?? "unset")`],
+      env: { FL_TEST_DB_PASSWORD: "value-the-run-had" }
+    }
     FileLedger.appendLine(dir, runId, { type: "run", runId, pid, journal: null, at: 0, watchdogPid: null })
     FileLedger.appendLine(dir, runId, {
       type: "intent",

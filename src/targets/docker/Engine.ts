@@ -188,9 +188,12 @@ interface Owner {
 
 // Helper containers: one short-lived container per command, removed after it ran.
 const IMAGE_ID = /^sha256:[0-9a-f]{64}$/
-const helperOps = ({ call, client, owner, runId }: Owner, helperImage: string) => {
+
+// Image names resolved to ids, once per driver: a helper runs the image the tag named when
+// the driver first used it.
+const imageIds = ({ call, client }: Owner, helperImage: string) => {
   const ids = new Map<string, string>()
-  const helperImageId = (image = helperImage): Effect.Effect<string, DockerError> =>
+  return (image = helperImage): Effect.Effect<string, DockerError> =>
     IMAGE_ID.test(image)
       ? Effect.succeed(image)
       : ids.has(image)
@@ -204,6 +207,11 @@ const helperOps = ({ call, client, owner, runId }: Owner, helperImage: string) =
           e.reason === "NotFound" ? new DockerError({ ...e, detail: `helper image ${image} not found; build it with scripts/docker-images.sh (${e.detail})` }) : e
         )
       )
+}
+
+const helperOps = (o: Owner, helperImage: string) => {
+  const { call, client, owner, runId } = o
+  const helperImageId = imageIds(o, helperImage)
   const createHelper = (networkMode: string, target: string, script: string, purpose: string, image: string, run: string) =>
     Effect.flatMap(helperImageId(image), (id) =>
     call("helper.create", target, () =>
