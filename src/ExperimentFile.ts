@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { Duration, Effect, Schema, SchemaGetter } from "effect"
+import { Duration, Effect, Layer, Schema, SchemaGetter } from "effect"
 import * as YAML from "yaml"
 import * as Abort from "./core/Abort.ts"
 import * as Experiment from "./core/Experiment.ts"
@@ -13,10 +13,12 @@ import * as Fault from "./core/Fault.ts"
 import { Guard } from "./core/Guard.ts"
 import * as GuardModule from "./core/Guard.ts"
 import * as Hypothesis from "./core/Hypothesis.ts"
+import { Run } from "./core/Run.ts"
 import * as Strict from "./core/internal/strict.ts"
 import type * as Probe from "./core/Probe.ts"
 import * as Selector from "./core/Selector.ts"
 import * as Stopwatch from "./core/Stopwatch.ts"
+import * as Target from "./core/Target.ts"
 import * as Tolerance from "./core/Tolerance.ts"
 import * as Integrations from "./integrations.ts"
 import * as Probes from "./probes/index.ts"
@@ -182,7 +184,9 @@ export const ExperimentFile = Schema.Struct({
   objectives: Schema.optionalKey(Schema.Struct({ rto: Schema.optionalKey(DurationText), rpo: Schema.optionalKey(DurationText) })),
   guards: Schema.optionalKey(Schema.Array(FileGuard)),
   /** Allow faults that cannot be reverted (`docker.remove`). */
-  irreversible: Schema.optionalKey(Schema.Boolean)
+  irreversible: Schema.optionalKey(Schema.Boolean),
+  /** `guards` replace the faults' default guards (Docker's allow label, AWS's allow tag) instead of adding to them. */
+  replaceDefaultGuards: Schema.optionalKey(Schema.Boolean)
 })
 /** @since 0.1.0 */
 export type ExperimentFile = typeof ExperimentFile.Type
@@ -328,7 +332,8 @@ export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
       ...(f.objectives?.rpo ? { rpo: f.objectives.rpo as Duration.Input } : {})
     },
     ...(f.guards ? { guards: f.guards.map(toGuard) } : {}),
-    ...(f.irreversible ? { irreversible: true } : {})
+    ...(f.irreversible ? { irreversible: true } : {}),
+    ...(f.replaceDefaultGuards ? { replaceDefaultGuards: true } : {})
   })
 }
 
@@ -395,3 +400,39 @@ export const startProcesses = (f: ExperimentFile) =>
     const driver = yield* Process.ProcessDriver
     for (const spec of f.processes ?? []) yield* driver.start(spec)
   })
+
+/**
+ * For a dry run: the process driver, plus the file's `processes:` as targets that were
+ * declared but not started (no pid), so process faults resolve without starting anything.
+ *
+ * @since 0.1.0
+ */
+export const declaredProcesses = (f: ExperimentFile): Layer.Layer<Process.ProcessDriver, never, Process.ProcessDriver> =>
+  Layer.effect(
+    Process.ProcessDriver,
+    Effect.gen(function*() {
+      const d = yield* Process.ProcessDriver
+      const declared = (f.processes ?? []).map((spec) =>
+        Target.make({ kind: "process", id: `${spec.name} (not started)`, name: spec.name, labels: { ...spec.labels } })
+      )
+      return Process.ProcessDriver.of({ ...d, discover: (fault) => Effect.map(d.discover(fault), (ts) => [...ts, ...declared]) })
+    })
+  )
+
+/**
+ * For a dry run: journals that the file's processes were not started (its method runs this
+ * first), so the plan says what it did not do.
+ *
+ * @since 0.1.0
+ */
+export const notStarted = (f: ExperimentFile): Effect.Effect<void, never, Run> =>
+  (f.processes ?? []).length === 0
+    ? Effect.void
+    : Effect.gen(function*() {
+      const run = yield* Run
+      yield* run.journal.append({
+        _tag: "Note",
+        message: `dry run: the file's processes (${(f.processes ?? []).map((p) => p.name).join(", ")}) were not started; ` +
+          "their targets are resolved from the declarations (no pid)"
+      })
+    })

@@ -14,12 +14,14 @@ import { Argument, Command, Flag } from "effect/cli"
 import * as Experiment from "../core/Experiment.ts"
 import * as Journal from "../core/Journal.ts"
 import * as Demo from "../../examples/kv-failover/demo.ts"
+import { Run } from "../core/Run.ts"
 import * as ExperimentFile from "../ExperimentFile.ts"
 import { jsonSchema } from "../ExperimentFileSchema.ts"
 import * as Report from "../report/Report.ts"
 import * as FileJournal from "../run/FileJournal.ts"
 import * as Runner from "../run/Runner.ts"
 import * as FileLedger from "../run/FileLedger.ts"
+import * as LedgerTrust from "../run/LedgerTrust.ts"
 import * as Recover from "../run/Recover.ts"
 import * as Integrations from "../integrations.ts"
 import * as EmbeddedProxy from "../proxy/EmbeddedProxy.ts"
@@ -130,19 +132,47 @@ const ensureOut = (out: string) =>
   })
 
 // Loads a .ts/.js experiment and runs it (or plans it) with its module's layer provided.
+// A module is trusted code (like a test file), but a dry run and a plan promise to change
+// nothing: they never run the module's `setup` export, and refuse a default export that is
+// an Effect when there is no separate `setup` (that Effect is the set-up: it would have to run).
 const runModule = (file: string, options: RunArgs) =>
   Effect.gen(function*() {
     const mod = yield* importModule(file)
     const layer = yield* moduleLayer(file, mod)
+    if (mod.setup !== undefined && !Effect.isEffect(mod.setup)) {
+      return yield* new BadInput({ message: `${file}: the export \`setup\` is not an Effect` })
+    }
+    if (options.dryRun && mod.setup === undefined && Effect.isEffect(mod.default)) {
+      return yield* new BadInput({
+        message: `${file}: not planned: the default export is an Effect, which would have to run (it may start or create things) ` +
+          "to yield the experiment, and a dry run changes nothing. Export the set-up as `export const setup = Effect...` and the " +
+          "experiment as the default export: plan and --dry-run never run `setup`"
+      })
+    }
     return yield* Effect.gen(function*() {
+      if (!options.dryRun && mod.setup !== undefined) {
+        yield* (mod.setup as Effect.Effect<unknown, unknown>).pipe(
+          Effect.mapError((e) => new BadInput({ message: `${file}: setup failed: ${e instanceof Error ? e.message : String(e)}` }))
+        )
+      }
       const exp = yield* loadModule(file, mod)
-      return yield* runExperiment(exp, options)
+      const planned = options.dryRun && mod.setup !== undefined
+        ? { ...exp, method: Effect.andThen(note(`dry run: the module's \`setup\` was not run`), exp.method) }
+        : exp
+      return yield* runExperiment(planned, options)
     }).pipe(
       Effect.provide(layer),
       // A module's faults are not known before it runs: every integration whose driver can
       // be built here is offered (a module's own `layer` takes precedence).
       Effect.provide(Integrations.layerAvailable),
       Effect.mapError((e: unknown) => e instanceof BadInput ? e : new BadInput({ message: `${file}: ${e instanceof Error ? e.message : String(e)}` })))
+  })
+
+// A note in the run's journal (from the method, where the run's context is).
+const note = (message: string) =>
+  Effect.gen(function*() {
+    const run = yield* Run
+    yield* run.journal.append({ _tag: "Note", message })
   })
 
 // The run in progress, so that an interrupted run still prints its summary and report path.
@@ -173,14 +203,18 @@ const runFile = (file: string, args: RunArgs) =>
       // without starting the file's processes or running a probe.
       if (yield* ExperimentFile.refusedUpFront(decoded)) return yield* runExperiment(exp, args)
       // The processes a file declares are its system under test, started (and owned) by this
-      // run even in a dry run, so that targets resolve; the dry run still injects nothing.
-      yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
+      // run; a dry run starts nothing: it resolves them from their declarations and says so.
+      if (!args.dryRun) {
+        yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
+      }
       // A target that matches nothing is bad input found now, before any probe or fault.
       yield* ExperimentFile.resolveTargets(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
-      // Targets and guards are planned (and journaled) before any probe runs.
-      return yield* runExperiment(exp, { ...args, preflight: ExperimentFile.plan(decoded) })
+      // Targets and guards are planned (and journaled) before any probe runs; a dry run
+      // journals that the file's processes were not started.
+      const planned = args.dryRun ? { ...exp, method: Effect.andThen(ExperimentFile.notStarted(decoded), exp.method) } : exp
+      return yield* runExperiment(planned, { ...args, preflight: ExperimentFile.plan(decoded) })
     }).pipe(
-      Effect.provide(drivers),
+      Effect.provide(args.dryRun ? ExperimentFile.declaredProcesses(decoded).pipe(Layer.provideMerge(drivers)) : drivers),
       Effect.mapError((e: unknown) =>
         e instanceof BadInput ? e : new BadInput({ message: `${file}: a driver is unavailable: ${e instanceof Error ? e.message : String(e)}` })
       )
@@ -203,9 +237,17 @@ const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs) =>
     )
   })
 
+// A ledger folder that is not this user's private folder is refused before anything starts.
+const ensurePrivateLedger = (dir: string) =>
+  Effect.suspend(() => {
+    const bad = LedgerTrust.ledgerProblem(dir)
+    return bad === null ? Effect.void : Effect.fail(new BadInput({ message: `refusing the ledger: ${bad}` }))
+  })
+
 const runAny = (file: string, args: RunArgs) =>
   Effect.gen(function*() {
     yield* ensureOut(args.out)
+    yield* ensurePrivateLedger(path.join(args.out, "ledger"))
     if (/\.(json|ya?ml)$/.test(file)) return yield* runFile(file, args)
     if (!/\.(ts|mts|js|mjs)$/.test(file)) {
       return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
@@ -419,6 +461,7 @@ const recover = Command.make("recover", {
     if (stat === undefined || !stat.isDirectory()) {
       return yield* new BadInput({ message: `no ledger at ${args.ledger}${stat === undefined ? "" : " (not a folder)"}` })
     }
+    yield* ensurePrivateLedger(args.ledger)
     const { rows, remaining } = yield* Recover.recover(path.resolve(args.ledger))
     let failed = remaining > 0
     let docker: unknown = null

@@ -36,6 +36,8 @@ export interface Experiment<R = never> {
   readonly guards: ReadonlyArray<Guard.Guard>
   /** Irreversible faults (e.g. `docker.remove`) are allowed; default false. */
   readonly irreversible: boolean
+  /** `guards` replace the faults' default guards instead of adding to them; default false. */
+  readonly replaceDefaultGuards?: boolean | undefined
   /** Phantom: the services this experiment requires. */
   readonly "~R"?: (_: never) => R
 }
@@ -77,6 +79,11 @@ export const make = <
   readonly guards?: ReadonlyArray<Guard.Guard>
   /** Allow faults that cannot be reverted (e.g. `docker.remove`); default false. */
   readonly irreversible?: boolean
+  /**
+   * Drop the faults' default guards (e.g. Docker's `faultline.allow=true`) and check only
+   * `guards`; default false: `guards` add to the defaults. Named in the plan and the journal.
+   */
+  readonly replaceDefaultGuards?: boolean
 }): Experiment<Exclude<RM | ServicesOf<H> | ServicesOf<A> | ServicesOf<W>, Run | Scope.Scope>> => ({
   [TypeId]: TypeId,
   name: config.name,
@@ -93,7 +100,8 @@ export const make = <
     rpo: config.objectives?.rpo === undefined ? undefined : Duration.fromInputUnsafe(config.objectives.rpo)
   },
   guards: config.guards ?? [Guard.maxTargets(10)],
-  irreversible: config.irreversible ?? false
+  irreversible: config.irreversible ?? false,
+  replaceDefaultGuards: config.replaceDefaultGuards ?? false
 })
 
 /** @since 0.1.0 */
@@ -240,6 +248,7 @@ const open = Effect.fnUntraced(function*(experiment: Experiment<any>, options: R
     ledger,
     guards: experiment.guards,
     irreversible: experiment.irreversible,
+    replaceDefaultGuards: experiment.replaceDefaultGuards === true,
     dryRun: options.dryRun ?? false,
     cleanupFailed: { value: false },
     nextFaultId: () => `${runId}/f${MutableRef.incrementAndGet(faults)}`

@@ -189,15 +189,21 @@ export const revert = (injection: Injection): Effect.Effect<void, never, Run> =>
 const drivers = new WeakMap<Injection, Driver>()
 
 /**
- * The guards that apply to a fault: the run's own, plus each of the fault's default guards
- * whose kind the run does not already have.
+ * The guards that apply to a fault: the run's own plus every default guard of the fault
+ * (declaring a guard of the same kind does not drop a default: both apply). Only an explicit
+ * `replaceDefaultGuards` leaves the defaults out.
  *
  * @since 0.1.0
  */
-export const guardsFor = (runGuards: ReadonlyArray<Guard.Guard>, fault: Fault<any>): ReadonlyArray<Guard.Guard> => [
-  ...runGuards,
-  ...(fault.defaultGuards ?? []).filter((d) => !runGuards.some((g) => g._tag === d._tag))
-]
+export const guardsFor = (
+  runGuards: ReadonlyArray<Guard.Guard>,
+  fault: Fault<any>,
+  replaceDefaultGuards = false
+): ReadonlyArray<Guard.Guard> => {
+  if (replaceDefaultGuards) return runGuards
+  const seen = new Set(runGuards.map(Guard.describe))
+  return [...runGuards, ...(fault.defaultGuards ?? []).filter((d) => !seen.has(Guard.describe(d)))]
+}
 
 /**
  * Resolves the targets of a fault and checks the run's guards, touching nothing.
@@ -221,7 +227,16 @@ export const plan = <D>(fault: Fault<D>) =>
       selector: Selector.describe(fault.target),
       targets: [...targets]
     })
-    for (const g of guardsFor(run.guards, fault)) {
+    // Dropping a fault's default guards is said where it happens: in the plan and the journal.
+    if (run.replaceDefaultGuards === true && (fault.defaultGuards ?? []).length > 0) {
+      yield* run.journal.append({
+        _tag: "GuardChecked",
+        guard: "replaceDefaultGuards",
+        ok: true,
+        detail: `the experiment replaced the default guards of ${fault._tag}: ${(fault.defaultGuards ?? []).map(Guard.describe).join(", ")} not checked`
+      })
+    }
+    for (const g of guardsFor(run.guards, fault, run.replaceDefaultGuards === true)) {
       const detail = yield* Guard.check(g, targets).pipe(
         Effect.tapError((e) => run.journal.append({ _tag: "GuardChecked", guard: e.guard, ok: false, detail: e.reason }))
       )

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto"
 import { Clock, Context, Effect, Layer, Schema } from "effect"
 import { Environment } from "./Environment.ts"
 import { Sample } from "./Probe.ts"
+import * as Redact from "./Redact.ts"
 import { Target } from "./Target.ts"
 
 /**
@@ -149,28 +150,12 @@ export const hashText = (prev: string, bodyJson: string): string =>
   createHash("sha256").update(prev).update(bodyJson).digest("hex")
 const hashOf = (prev: string, body: unknown): string => hashText(prev, JSON.stringify(body))
 
-// Secrets never reach the journal: credentials in URLs and secret-looking keys are masked
-// here, at the boundary, whatever a driver or probe put in its data.
-const SECRET_KEY =
-  /^(pass(word|wd|phrase)?|secret|token|authorization|cookie|api[-_]?key|credentials?|private[-_]?key)$|[-_.](pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key)$|[a-z](Password|Passwd|Secret|Token|ApiKey|PrivateKey)$/i
-const redactValue = (v: unknown, key?: string): unknown => {
-  if (key !== undefined && SECRET_KEY.test(key) && v !== null && v !== undefined && typeof v !== "object") {
-    return "<redacted>"
-  }
-  if (typeof v === "string") return v.replace(/(\w+:\/\/)([^/@\s:]*):([^/@\s]+)@/g, "$1$2:<redacted>@")
-  if (Array.isArray(v)) return v.map((x) => redactValue(x))
-  if (v !== null && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactValue(x, k)]))
-  }
-  return v
-}
-
 /**
- * Masks secrets in any JSON-like value: URL credentials and values under secret-looking keys.
+ * Masks secrets in any JSON-like value (see `Redact`): the journal writes nothing else.
  *
  * @since 0.1.0
  */
-export const redact = <A>(value: A): A => redactValue(value) as A
+export const redact = <A>(value: A): A => Redact.redact(value)
 
 /**
  * The journal of the current run.

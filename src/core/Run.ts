@@ -19,6 +19,8 @@ export class Run extends Context.Service<Run, {
   readonly ledger: Context.Service.Shape<typeof Ledger.Ledger>
   readonly guards: ReadonlyArray<Guard.Guard>
   readonly dryRun: boolean
+  /** The experiment's guards replace the faults' default guards (see `Fault.guardsFor`). */
+  readonly replaceDefaultGuards?: boolean | undefined
   /** The experiment allows irreversible faults (e.g. `docker.remove`). */
   readonly irreversible?: boolean | undefined
   /** Set when any revert failed: the run's `cleanup` becomes `failed`. */
@@ -36,6 +38,7 @@ export const layerTest = (options?: {
   readonly guards?: ReadonlyArray<Guard.Guard>
   readonly dryRun?: boolean
   readonly irreversible?: boolean
+  readonly replaceDefaultGuards?: boolean
 }) =>
   Layer.effect(
     Run,
@@ -52,6 +55,7 @@ export const layerTest = (options?: {
         guards: options?.guards ?? [],
         dryRun: options?.dryRun ?? false,
         irreversible: options?.irreversible ?? false,
+        replaceDefaultGuards: options?.replaceDefaultGuards ?? false,
         cleanupFailed: { value: false },
         nextFaultId: () => `f${MutableRef.incrementAndGet(n)}`
       })

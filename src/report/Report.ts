@@ -9,6 +9,7 @@ import { Effect, FileSystem } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import type { Environment } from "../core/Environment.ts"
 import { type Entry, type Fold, foldAll } from "../core/Journal.ts"
+import * as PrivateFiles from "../core/PrivateFiles.ts"
 import * as Stopwatch from "../core/Stopwatch.ts"
 
 /** @since 0.1.0 */
@@ -464,10 +465,10 @@ const definitionMarkdown = (d: Definition): ReadonlyArray<string> => {
  * @since 0.1.0
  */
 export const write = (dir: string, report: Report): Effect.Effect<Report, PlatformError, FileSystem.FileSystem> =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    yield* fs.makeDirectory(dir, { recursive: true })
-    yield* fs.writeFileString(path.join(dir, "report.json"), JSON.stringify(report, null, 2) + "\n")
-    yield* fs.writeFileString(path.join(dir, "report.md"), toMarkdown(report))
+  // The run folder is private (0700) and report files 0600, never written through a symlink.
+  Effect.sync(() => {
+    PrivateFiles.ensureDir(dir)
+    PrivateFiles.writeFile(path.join(dir, "report.json"), JSON.stringify(report, null, 2) + "\n")
+    PrivateFiles.writeFile(path.join(dir, "report.md"), toMarkdown(report))
     return report
   })

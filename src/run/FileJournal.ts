@@ -8,6 +8,7 @@
 import * as nodeFs from "node:fs"
 import * as path from "node:path"
 import { Effect, FileSystem, Schema, Scope, Stream } from "effect"
+import * as PrivateFiles from "../core/PrivateFiles.ts"
 import {
   type Entry,
   Entry as EntrySchema,
@@ -36,9 +37,10 @@ export const open = (file: string): Effect.Effect<Storage, JournalInvalid, Scope
     Effect.acquireRelease(
       Effect.try({
         try: () => {
-          nodeFs.mkdirSync(path.dirname(file), { recursive: true })
-          // "wx": one journal per file; a second run must not append a second chain to it.
-          return nodeFs.openSync(file, "wx")
+          // A private run folder (0700) and a new 0600 file, never through a symlink: one
+          // journal per file; a second run must not append a second chain to it.
+          PrivateFiles.ensureDir(path.dirname(file))
+          return PrivateFiles.createExclusive(file)
         },
         catch: (e) => new JournalInvalid({ file, line: 0, problem: `cannot create journal: ${(e as Error).message} (one run per directory)` })
       }),
@@ -70,32 +72,40 @@ const lastLine = (text: string): string | undefined => text.trimEnd().split("\n"
  *
  * @since 0.1.0
  */
-export const appendTo = (file: string, event: Event): Effect.Effect<Entry, JournalInvalid, FileSystem.FileSystem> =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const problem = (e: { readonly message: string }) => new JournalInvalid({ file, line: 0, problem: `cannot append: ${e.message}` })
-    let text = yield* fs.readFileString(file).pipe(Effect.mapError(problem))
-    const cut = text.lastIndexOf("\n", text.endsWith("\n") ? text.length - 2 : text.length - 1)
-    const tail = text.slice(cut + 1).trim()
-    let last = parseLine(tail)
-    if (tail !== "" && last === undefined) {
-      // A line the dead runner never finished: it was not part of the chain; drop it.
-      text = text.slice(0, cut + 1)
-      yield* fs.writeFileString(file, text).pipe(Effect.mapError(problem))
-      const before = lastLine(text)
-      last = before ? parseLine(before) : undefined
-    }
-    const prev = last?.hash ?? GENESIS
-    const now = yield* Effect.clockWith((clock) =>
-      Effect.succeed({ at: clock.currentTimeMillisUnsafe(), mono: Number(clock.monotonicTimeNanosUnsafe()) / 1e6 })
-    )
-    const body = { seq: (last?.seq ?? -1) + 1, runId: last?.runId ?? "", at: now.at, mono: now.mono, event: redact(event) }
-    const bodyJson = JSON.stringify(body)
-    const hash = hashText(prev, bodyJson)
-    const sep = text.length > 0 && !text.endsWith("\n") ? "\n" : ""
-    yield* fs.writeFileString(file, `${sep}${lineOf(bodyJson, prev, hash)}`, { flag: "a" }).pipe(Effect.mapError(problem))
-    return { ...body, prev, hash } as Entry
-  })
+export const appendTo = (file: string, event: Event): Effect.Effect<Entry, JournalInvalid> =>
+  Effect.clockWith((clock) =>
+    Effect.try({
+      try: () => {
+        // Never through a symlink, and only a file of ours that nobody else may write.
+        const fd = PrivateFiles.openExisting(file)
+        try {
+          let text = nodeFs.readFileSync(fd, "utf8")
+          const cut = text.lastIndexOf("\n", text.endsWith("\n") ? text.length - 2 : text.length - 1)
+          const tail = text.slice(cut + 1).trim()
+          let last = parseLine(tail)
+          if (tail !== "" && last === undefined) {
+            // A line the dead runner never finished: it was not part of the chain; drop it.
+            text = text.slice(0, cut + 1)
+            nodeFs.ftruncateSync(fd, Buffer.byteLength(text))
+            const before = lastLine(text)
+            last = before ? parseLine(before) : undefined
+          }
+          const prev = last?.hash ?? GENESIS
+          const at = clock.currentTimeMillisUnsafe()
+          const mono = Number(clock.monotonicTimeNanosUnsafe()) / 1e6
+          const body = { seq: (last?.seq ?? -1) + 1, runId: last?.runId ?? "", at, mono, event: redact(event) }
+          const bodyJson = JSON.stringify(body)
+          const hash = hashText(prev, bodyJson)
+          const sep = text.length > 0 && !text.endsWith("\n") ? "\n" : ""
+          nodeFs.writeSync(fd, `${sep}${lineOf(bodyJson, prev, hash)}`)
+          return { ...body, prev, hash } as Entry
+        } finally {
+          nodeFs.closeSync(fd)
+        }
+      },
+      catch: (e) => new JournalInvalid({ file, line: 0, problem: `cannot append: ${(e as Error).message}` })
+    })
+  )
 
 // A line as written: JSON, or why it is not. Kept outside any Effect so that parsing a
 // million lines costs a million JSON.parse calls and nothing more.

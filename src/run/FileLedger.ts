@@ -15,6 +15,9 @@ import type { Revert } from "../core/Journal.ts"
 import { LeaseHeld, Ledger, LedgerError, type LedgerRecord, OrphanedFaults } from "../core/Ledger.ts"
 import * as Target from "../core/Target.ts"
 import { pidAlive } from "../core/Os.ts"
+import * as PrivateFiles from "../core/PrivateFiles.ts"
+import * as Redact from "../core/Redact.ts"
+import * as LedgerTrust from "./LedgerTrust.ts"
 
 /** The default ledger directory. @since 0.1.0 */
 export const DEFAULT_DIR = path.join("faultline-runs", "ledger")
@@ -22,8 +25,8 @@ export const DEFAULT_DIR = path.join("faultline-runs", "ledger")
 /** One line of a run's ledger file. @since 0.1.0 */
 export type Line =
   | { readonly type: "run"; readonly runId: string; readonly pid: number; readonly journal: string | null; readonly at: number; readonly watchdogPid: number | null }
-  | ({ readonly type: "intent" } & Omit<LedgerRecord, "state">)
-  | { readonly type: "injected"; readonly faultId: string; readonly revert: Revert }
+  | ({ readonly type: "intent"; readonly seal?: string | null } & Omit<LedgerRecord, "state">)
+  | { readonly type: "injected"; readonly faultId: string; readonly revert: Revert; readonly seal?: string | null }
   | { readonly type: "closed"; readonly faultId: string; readonly by: string }
   | { readonly type: "run-closed"; readonly by: string }
 
@@ -34,8 +37,8 @@ export interface RunState {
   readonly journal: string | null
   readonly watchdogPid: number | null
   readonly closed: boolean
-  /** Every fault of the run, latest state, in intent order. */
-  readonly faults: ReadonlyArray<LedgerRecord>
+  /** Every fault of the run, latest state, in intent order (with its seal, see LedgerTrust). */
+  readonly faults: ReadonlyArray<LedgerRecord & { readonly seal?: string | null | undefined }>
 }
 
 const runFile = (dir: string, runId: string) => path.join(dir, "runs", `${runId.replace(/[^\w.-]/g, "_")}.jsonl`)
@@ -52,20 +55,36 @@ export { pidAlive }
  */
 export const appendLine = (dir: string, runId: string, line: Line): void => {
   const file = runFile(dir, runId)
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  const fd = fs.openSync(file, "a")
+  // Private folders (0700) and files (0600), never opened through a symlink.
+  PrivateFiles.ensureDir(dir)
+  PrivateFiles.ensureDir(path.dirname(file))
+  const fd = PrivateFiles.openAppend(file)
   try {
-    fs.writeSync(fd, JSON.stringify(line) + "\n")
+    fs.writeSync(fd, JSON.stringify(sealed(runId, line)) + "\n")
     fs.fsyncSync(fd)
   } finally {
     fs.closeSync(fd)
   }
 }
 
+// What reaches the file: secrets masked (environment values by name only), and each
+// record that recovery may act on sealed with this user's key (see LedgerTrust).
+const sealed = (runId: string, line: Line): Line => {
+  const clean = Redact.redact(line)
+  switch (clean.type) {
+    case "intent":
+      return { ...clean, seal: LedgerTrust.seal(runId, clean.faultId, clean.revert) }
+    case "injected":
+      return { ...clean, seal: LedgerTrust.seal(runId, clean.faultId, clean.revert) }
+    default:
+      return clean
+  }
+}
+
 const parseRun = (file: string): RunState | null => {
   let head: Extract<Line, { type: "run" }> | null = null
   let closed = false
-  const faults = new Map<string, LedgerRecord>()
+  const faults = new Map<string, LedgerRecord & { readonly seal?: string | null | undefined }>()
   for (const text of fs.readFileSync(file, "utf8").split("\n")) {
     if (text.trim() === "") continue
     let line: Line
@@ -85,7 +104,7 @@ const parseRun = (file: string): RunState | null => {
       }
       case "injected": {
         const r = faults.get(line.faultId)
-        if (r) faults.set(line.faultId, { ...r, state: "injected", revert: line.revert })
+        if (r) faults.set(line.faultId, { ...r, state: "injected", revert: line.revert, seal: line.seal })
         break
       }
       case "closed": {
@@ -172,6 +191,10 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
 
     const beginRun = (runId: string, journal: string | null) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => tryWrite("beginRun", () => {
+        // A ledger folder another user owns or may write is refused before anything starts.
+        PrivateFiles.ensureDir(dir)
+        const bad = LedgerTrust.ledgerProblem(dir)
+        if (bad !== null) throw new Error(`not a private ledger: ${bad}`)
         let watchdogPid: number | null = null
         if (options.watchdog !== false) {
           // The watchdog's stdin is a pipe whose other end only this process holds: when the
@@ -186,7 +209,7 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
           watchdogPid = child.pid ?? null
           watchdogs.set(runId, { end: () => child.stdin!.end() })
         }
-        appendLine(dir, runId, { type: "run", runId, pid: process.pid, journal, at: now, watchdogPid })
+        appendLine(dir, runId, { type: "run", runId, pid: process.pid, journal: journal === null ? null : path.resolve(journal), at: now, watchdogPid })
       }))
 
     const endRun = (runId: string) =>
@@ -209,10 +232,16 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
           }
         }
         const file = leaseFile(dir, key)
-        fs.mkdirSync(path.dirname(file), { recursive: true })
         for (let attempt = 0; attempt < 3; attempt++) {
           try {
-            fs.writeFileSync(file, JSON.stringify({ runId, pid: process.pid, key }), { flag: "wx" })
+            PrivateFiles.ensureDir(dir)
+            PrivateFiles.ensureDir(path.dirname(file))
+            const fd = PrivateFiles.createExclusive(file)
+            try {
+              fs.writeSync(fd, JSON.stringify({ runId, pid: process.pid, key }))
+            } finally {
+              fs.closeSync(fd)
+            }
             return Effect.void
           } catch (e) {
             if ((e as NodeJS.ErrnoException).code !== "EEXIST") {

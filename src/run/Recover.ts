@@ -10,6 +10,7 @@ import type * as Journal from "../core/Journal.ts"
 import * as FileJournal from "./FileJournal.ts"
 import { appendLine, isLive, openFaults, readRun, readRuns, releaseLeases, type RunState } from "./FileLedger.ts"
 import { reverterFor } from "../integrations.ts"
+import * as LedgerTrust from "./LedgerTrust.ts"
 
 /** One line of the recover table. @since 0.1.0 */
 export interface Row {
@@ -33,7 +34,8 @@ export const recoverRun = (dir: string, run: RunState, by: string) =>
   Effect.gen(function*() {
     const rows: Array<Row> = []
     const open = [...openFaults(run)].reverse()
-    const journal = run.journal
+    // Only the run's own, verified journal (a ledger is data: its path is not trusted).
+    const journal = LedgerTrust.journalOf(dir, run.runId, run.journal).file
     const note = (event: Journal.Event) => journal ? Effect.ignore(FileJournal.appendTo(journal, event)) : Effect.void
     if (open.length > 0) {
       yield* note({ _tag: "Note", message: `${by}: run ${run.runId} (runner pid ${run.pid}) is gone; reverting ${open.length} open faults` })
@@ -45,7 +47,8 @@ export const recoverRun = (dir: string, run: RunState, by: string) =>
         Effect.suspend(() => {
           attempts++
           // Looked up by the record's driver name in the built-in list: a ledger is data.
-          return Effect.flatMap(reverterFor(record.driver), (revert) => revert(record))
+          // Only records this user's runs sealed are handed to a reverter.
+          return Effect.flatMap(LedgerTrust.admit(record), (r) => Effect.flatMap(reverterFor(r.driver), (revert) => revert(r)))
         }).pipe(Effect.retry({ schedule: Schedule.exponential("20 millis"), times: 2 }))
       )
       const target = `${record.target.kind} ${record.target.name} (${record.target.id})`

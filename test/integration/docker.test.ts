@@ -152,7 +152,7 @@ describeWith("Docker Engine", missing, () => {
     assert.strictEqual((await markers()).length, 0)
   })
 
-  it("the default target cap applies unless the experiment has its own maxTargets guard", async () => {
+  it("the default target cap applies, and an experiment's own maxTargets adds to it", async () => {
     assert.deepStrictEqual(Fault.guardsFor([], Docker.pause({ target: Selector.all })), Docker.defaultGuards)
     const sel = Selector.label("faultline.allow", "true")
     const exit = await runExit(Effect.scoped(Fault.inject(Docker.pause({ target: sel }))), { guards: [Guard.maxTargets(2)] })
@@ -441,6 +441,39 @@ describeWith("Docker Engine", missing, () => {
     } finally {
       alive.kill("SIGKILL")
     }
+  })
+
+  it("recover acts only on containers carrying faultline.allow=true: a marker naming another container is refused", async () => {
+    const victim = `${s.id}-unlabelled`
+    const run = `${s.id}-forged`
+    const info = await state(victim)
+    await s.docker.getContainer(victim).pause()
+    const volume = `faultline-marker-${run}`
+    try {
+      // A marker is data anyone with access to the engine can write.
+      await (s.docker.createVolume as (o: unknown) => Promise<unknown>)({
+        Name: volume,
+        Labels: {
+          "faultline.run": run, "faultline.owner": "nohost:1", "faultline.marker": "true", "faultline.fault": "docker.pause",
+          "faultline.target": info.id, "faultline.paused-by": run, "faultline.revert": JSON.stringify({ container: info.id, name: victim })
+        }
+      })
+      const r = await rt.runPromise(Docker.recover({ runId: run, force: true }))
+      assert.strictEqual(r.reverted.length, 0)
+      assert.strictEqual(r.failed.length, 1)
+      assert.include(r.failed[0], "lacks the label faultline.allow=true")
+      assert.isTrue((await state(victim)).paused, "recover unpaused a container that does not allow faults")
+    } finally {
+      await s.docker.getContainer(victim).unpause().catch(() => undefined)
+      await s.docker.getVolume(volume).remove().catch(() => undefined)
+    }
+  })
+
+  it("helpers run, and revert data records, the helper image by its id (sha256:...), not its mutable tag", async () => {
+    const web = `${s.id}-web`
+    const id = (await s.docker.getImage(s.images.nettools).inspect()).Id
+    const [inj] = await withFault(Docker.bandwidth({ target: Selector.name(web), rate: "1mbit" }), async () => {})
+    assert.strictEqual(inj!.revert.data.helperImage, id)
   })
 
   it("the CLI: faultline recover --docker --run <id> reverts a dead run's faults", async () => {

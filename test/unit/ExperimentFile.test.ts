@@ -195,6 +195,14 @@ describe("ExperimentFile.decode: valid files", () => {
       const p = yield* problemOf("exp.json", yamlText)
       assert.include(p, "not valid JSON")
     }))
+
+  it.effect("replaceDefaultGuards: the file says so explicitly, and only then are the defaults dropped", () =>
+    Effect.gen(function*() {
+      assert.isFalse(ExperimentFile.toExperiment(yield* decodeOk("exp.yaml", yamlText)).replaceDefaultGuards)
+      const replaced = yield* decodeOk("exp.yaml", `${yamlText.trimEnd()}\nreplaceDefaultGuards: true\n`)
+      assert.isTrue(ExperimentFile.toExperiment(replaced).replaceDefaultGuards)
+      assert.include(yield* problemOf("exp.yaml", `${yamlText.trimEnd()}\nreplaceDefaultGuard: true\n`), "replaceDefaultGuards")
+    }))
 })
 
 describe("ExperimentFile.decode: malformed files name the bad field", () => {

@@ -121,6 +121,11 @@ export interface Engine {
   /** `inspect`, with a missing container as null. */
   readonly inspectOrNull: (container: string) => Effect.Effect<ContainerState | null, DockerError>
   readonly exec: (container: string, cmd: ReadonlyArray<string>) => Effect.Effect<CommandResult, DockerError>
+  /**
+   * The image id (`sha256:...`) a helper image name stands for now. Helpers run, and revert
+   * data records, the id: a tag re-pointed later (or by someone else) changes nothing.
+   */
+  readonly helperImageId: (image?: string) => Effect.Effect<string, DockerError>
   /** Runs `script` in a helper container on `networkMode`, with NET_ADMIN, then removes it. */
   readonly helperRun: (networkMode: string, target: string, script: string, purpose: string, image?: string) => Effect.Effect<CommandResult, DockerError>
   readonly netemSupported: Effect.Effect<void, DockerError>
@@ -182,11 +187,36 @@ interface Owner {
 }
 
 // Helper containers: one short-lived container per command, removed after it ran.
-const helperOps = ({ call, client, owner, runId }: Owner, helperImage: string) => {
+const IMAGE_ID = /^sha256:[0-9a-f]{64}$/
+
+// Image names resolved to ids, once per driver: a helper runs the image the tag named when
+// the driver first used it.
+const imageIds = ({ call, client }: Owner, helperImage: string) => {
+  const ids = new Map<string, string>()
+  return (image = helperImage): Effect.Effect<string, DockerError> =>
+    IMAGE_ID.test(image)
+      ? Effect.succeed(image)
+      : ids.has(image)
+      ? Effect.succeed(ids.get(image)!)
+      : call("helper.image", image, () => client.getImage(image).inspect()).pipe(
+        Effect.map((info) => {
+          ids.set(image, info.Id)
+          return info.Id
+        }),
+        Effect.mapError((e) =>
+          e.reason === "NotFound" ? new DockerError({ ...e, detail: `helper image ${image} not found; build it with scripts/docker-images.sh (${e.detail})` }) : e
+        )
+      )
+}
+
+const helperOps = (o: Owner, helperImage: string) => {
+  const { call, client, owner, runId } = o
+  const helperImageId = imageIds(o, helperImage)
   const createHelper = (networkMode: string, target: string, script: string, purpose: string, image: string, run: string) =>
+    Effect.flatMap(helperImageId(image), (id) =>
     call("helper.create", target, () =>
       client.createContainer({
-        Image: image,
+        Image: id,
         Cmd: ["/bin/sh", "-c", script],
         Tty: true,
         Labels: { [Labels.run]: run, [Labels.owner]: owner, [Labels.helper]: purpose, [Labels.target]: target },
@@ -197,7 +227,7 @@ const helperOps = ({ call, client, owner, runId }: Owner, helperImage: string) =
             ? new DockerError({ ...e, detail: `helper image ${image} not found; build it with scripts/docker-images.sh (${e.detail})` })
             : e
         )
-      )
+      ))
   const helperRun = (networkMode: string, target: string, script: string, purpose: string, image = helperImage) =>
     Effect.flatMap(runId, (run) =>
       Effect.acquireUseRelease(
@@ -226,7 +256,7 @@ const helperOps = ({ call, client, owner, runId }: Owner, helperImage: string) =
     }
     if (netemCache !== null) return yield* netemCache
   })
-  return { helperRun, netemSupported }
+  return { helperRun, helperImageId, netemSupported }
 }
 
 // Marker volumes: a fault's revert data, written before the target is touched.

@@ -27,8 +27,11 @@ import type { DockerBandwidth, DockerFault, DockerNetem } from "./Faults.ts"
 
 type Network = "docker.disconnect" | "docker.partition" | "docker.bandwidth" | "docker.netem"
 
-// The image that changed the namespace undoes it (recover may run with another default).
-const imageOf = (ctx: DockerContext, data: Handler.RevertData) => (typeof data.helperImage === "string" ? data.helperImage : ctx.helperImage)
+// The image that changed the namespace undoes it (recover may run with another default) —
+// when the record names it by id; a name in revert data (data, not configuration) is not
+// run: the driver's own helper image is.
+const imageOf = (ctx: DockerContext, data: Handler.RevertData) =>
+  typeof data.helperImage === "string" && /^sha256:[0-9a-f]{64}$/.test(data.helperImage) ? data.helperImage : ctx.helperImage
 
 const reconnect = onContainer((ctx, c, data) => {
   const network = String(data.network)
@@ -81,7 +84,7 @@ const partition = (ctx: DockerContext, fault: Extract<DockerFault, { readonly _t
       ["INPUT", "-s", ip, "-m", "comment", "--comment", comment, "-j", "DROP"],
       ["OUTPUT", "-d", ip, "-m", "comment", "--comment", comment, "-j", "DROP"]
     ])
-    const data = { container: c.id, name: c.name, peers: fault.peers, rules, comment, helperImage: ctx.helperImage }
+    const data = { container: c.id, name: c.name, peers: fault.peers, rules, comment, helperImage: yield* ctx.helperImageId() }
     const script = ["set -e", ...rules.map((r) => `${IPTABLES} -w -I ${r.map(sh).join(" ")}`), `${IPTABLES} -w -S`].join("\n")
     // The helper lists the rules in the same run that adds them: that listing is the verify.
     return yield* marked(ctx, fault._tag, c, data, {}, Effect.gen(function*() {
@@ -122,7 +125,7 @@ const shape = (ctx: DockerContext, fault: DockerBandwidth | DockerNetem, target:
     yield* ensureRunning(tag, c)
     const kind = tag === "docker.bandwidth" ? "tbf" : "netem"
     if (kind === "netem") yield* ctx.netemSupported
-    const data = { container: c.id, name: c.name, device: fault.device ?? null, qdisc: kind, helperImage: ctx.helperImage }
+    const data = { container: c.id, name: c.name, device: fault.device ?? null, qdisc: kind, helperImage: yield* ctx.helperImageId() }
     const script = qdiscScript(kind, fault.device, qdiscParams(fault))
     // The helper shows the qdiscs in the same run that adds ours: that listing is the verify.
     return yield* marked(ctx, tag, c, data, {}, Effect.gen(function*() {

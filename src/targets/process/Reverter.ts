@@ -12,9 +12,23 @@ import type { LedgerRecord } from "../../core/Ledger.ts"
 import { type ProcessContext, processFaults, type ProcessRevertData } from "./Handlers.ts"
 import { pidAlive, signallable } from "../../core/Os.ts"
 import { ProcessError, toDriverError } from "./ProcessError.ts"
+import type { ProcessSpec } from "./ProcessDriver.ts"
+import * as Redact from "../../core/Redact.ts"
 
 const notHere = (operation: string) => (name: string) =>
   Effect.fail(new ProcessError({ reason: "Unsupported", target: name, operation, detail: "out of process, only reverts run" }))
+
+// A record holds environment names only and masked credentials: the restart takes values
+// from this (the reverting user's) environment, and refuses a command whose credentials were
+// masked rather than run it wrong.
+const restartEnvironment = (spec: ProcessSpec): NodeJS.ProcessEnv => {
+  if (Redact.holdsMask(spec.command) || Redact.holdsMask([...spec.args])) {
+    throw new Error(`${spec.name}: its command line held a credential, which no file keeps; restart it yourself`)
+  }
+  const r = Redact.environmentFor(spec.env, process.env)
+  if ("missing" in r) throw new Error(`${spec.name}: its environment needs ${r.missing.join(", ")}, not set here`)
+  return { ...process.env, ...r.env }
+}
 
 // This process manages nothing: it starts detached children (the runner that owned the
 // process group is gone) and asks the OS whether a pid lives.
@@ -26,9 +40,10 @@ const outOfProcess: ProcessContext = {
   start: (spec) =>
     Effect.try({
       try: () => {
+        const env = restartEnvironment(spec)
         const child = spawn(spec.command, [...spec.args], {
           cwd: spec.cwd,
-          env: { ...process.env, ...spec.env },
+          env,
           detached: true,
           stdio: "ignore"
         })

@@ -130,6 +130,7 @@ describeWith("faultline plan/run on AWS (moto)", motoMissing(), () => {
       const mod = await import("../../../experiments/aws-az-outage.ts")
       const r = await Effect.runPromise(
         Effect.scoped(Effect.gen(function*() {
+          yield* mod.setup
           const exp = yield* mod.default
           return yield* Experiment.run(exp)
         })).pipe(Effect.provide(Layer.mergeAll(mod.layer, ProcessDriver.layer.pipe(Layer.provideMerge(NodeServices.layer))))) as Effect.Effect<Experiment.RunResult>

@@ -38,7 +38,7 @@ describe("AWS driver (aws-sdk-client-mock)", () => {
       const injs = yield* Fault.inject(Aws.ec2.stop({ target: sel }))
       assert.strictEqual(injs.length, 2500)
       // leave the scope without reverting for real: the mock answers DescribeInstances "running"
-    })).pipe(Effect.provide(Layer.merge(driverLayer(), layerTest({ guards: [Guard.allowLabel(Aws.ALLOW_TAG, "true"), Guard.maxTargets(5000)] })))))
+    })).pipe(Effect.provide(Layer.merge(driverLayer(), layerTest({ guards: [Guard.allowLabel(Aws.ALLOW_TAG, "true"), Guard.maxTargets(5000)], replaceDefaultGuards: true })))))
     const sizes = ec2.commandCalls(StopInstancesCommand).map((c) => c.args[0].input.InstanceIds!.length)
     assert.deepStrictEqual(sizes, [1000, 1000, 500])
   })
