@@ -265,7 +265,7 @@ const open = Effect.fnUntraced(function*(experiment: Experiment<any>, options: R
     abort: experiment.abort.map((a) => a.name),
     // The definition and the environment, so that a report says who ran what, where.
     description: experiment.description,
-    environment: Environment.current(),
+    runtime: Environment.current(),
     guards: experiment.guards.map((g) => ({ name: Guard.describe(g), spec: g }))
   })
   return { ctx, journalFile: options.storage?.file ?? null }

@@ -62,8 +62,11 @@ export const Event = Schema.Union([
     abort: Schema.Array(Schema.String),
     // Optional so that journals written before they existed still decode.
     description: Schema.optionalKey(Schema.String),
-    /** Who ran it, with what, where: names only, never an environment value. */
-    environment: Schema.optionalKey(Environment),
+    /**
+     * Who ran it, with what, where: names only, never an environment value. (Not called
+     * `environment`: a field of that name holds environment values, which the journal masks.)
+     */
+    runtime: Schema.optionalKey(Environment),
     guards: Schema.optionalKey(Schema.Array(Schema.Struct({ name: Schema.String, spec: Schema.Unknown })))
   }),
   Schema.TaggedStruct("Sample", { hypothesis: Schema.String, phase: Phase, sample: Sample }),

@@ -305,7 +305,7 @@ const build = (o: {
     lastLine: o.count,
     dryRun: s?.dryRun ?? false,
     description: s?.description ?? "",
-    environment: s?.environment ?? null,
+    environment: s?.runtime ?? null,
     definition: s === null ? null : definitionOf(s),
     startedAt: first ? iso(first.at) : "",
     endedAt: ended ? iso(ended.at) : null,

@@ -13,7 +13,8 @@ import { breakTargets, healthy, MemoryDriver } from "../../src/testing/index.ts"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "faultline-ledger-"))
-const h = Hypothesis.make("healthy", { probe: healthy(["x"]), every: "10 millis" })
+// These tests are about the ledger: the fault breaks what the probe sees, which is observed, not judged.
+const h = Hypothesis.make("healthy", { probe: healthy(["x"]), every: "10 millis", during: "observe" })
 const longBreak = (name: string, ms: number) =>
   Experiment.make({
     name: `break ${name}`,
