@@ -38,6 +38,9 @@ export const base = {
 export default {
   ...base,
   mutate: ["src/core/**/*.ts"],
+  // Mutants in code run once at import (Schema definitions, service keys, module constants) need
+  // a fresh import of every test file each: ~13 % of the mutants for ~40 % of the time.
+  ignoreStatic: true,
   vitest: { configFile: "vitest.unit.config.ts" },
   incrementalFile: "reports/stryker-incremental-core.json",
   jsonReporter: { fileName: "reports/mutation/core.json" },

@@ -10,6 +10,9 @@ export default defineConfig({
   ...base,
   test: {
     ...base.test,
+    // One worker reused across files and runs: Stryker runs these tests once per mutant, and
+    // importing effect again for every file and run would cost more than the tests themselves.
+    isolate: false,
     include: ["test/unit/**/*.test.ts", "test/core/**/*.test.ts", "test/report/**/*.test.ts", "test/probes/**/*.test.ts"]
   }
 })

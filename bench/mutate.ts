@@ -20,6 +20,7 @@ import { type Row, row, table } from "./stats.ts"
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const RESULTS = fileURLToPath(new URL("./results.json", import.meta.url))
 const STRYKER = path.join(ROOT, "node_modules/@stryker-mutator/core/bin/stryker.js")
+const TYPESCRIPT5 = path.join(ROOT, "bench/typescript5.mjs")
 const GOAL = 85
 const log = (line: string) => process.stdout.write(`${line}\n`)
 
@@ -80,7 +81,7 @@ const main = () => {
 
   const t0 = performance.now()
   log(`stryker run ${config} ${args.filter((a) => a !== "--all").join(" ")}`.trimEnd())
-  const run = spawnSync(process.execPath, [STRYKER, "run", config, ...args.filter((a) => a !== "--all")], { cwd: ROOT, stdio: "inherit" })
+  const run = spawnSync(process.execPath, ["--import", TYPESCRIPT5, STRYKER, "run", config, ...args.filter((a) => a !== "--all")], { cwd: ROOT, stdio: "inherit" })
   const seconds = (performance.now() - t0) / 1000
   if (run.status !== 0 || !fs.existsSync(reportFile)) {
     process.stderr.write(`mutate: stryker exited with ${run.status ?? run.signal}; no score written\n`)
