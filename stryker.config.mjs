@@ -22,8 +22,9 @@ export const base = {
   concurrency: 2,
   checkers: ["typescript"],
   tsconfigFile: "tsconfig.build.json",
-  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
-  // The checker needs TypeScript 5's compiler API (see bench/typescript5.mjs).
+  // TypeScript 7's native compiler checks a mutant in a fraction of the time TypeScript 5 takes.
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true, experimentalNativePreview: true },
+  // Stryker needs both TypeScript 5 and 7 under names the project does not use (see bench/typescript5.mjs).
   checkerNodeArgs: ["--import", fileURLToPath(new URL("./bench/typescript5.mjs", import.meta.url))],
   incremental: true,
   reporters: ["progress", "clear-text", "json", "html"],
@@ -38,6 +39,9 @@ export const base = {
 export default {
   ...base,
   mutate: ["src/core/**/*.ts"],
+  // Only src/core and its imports are type-checked: a mutant that breaks a type elsewhere in src
+  // is still tested, by behaviour.
+  tsconfigFile: "tsconfig.mutate.json",
   // Mutants in code run once at import (Schema definitions, service keys, module constants) need
   // a fresh import of every test file each: ~13 % of the mutants for ~40 % of the time.
   ignoreStatic: true,
