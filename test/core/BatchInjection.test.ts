@@ -82,5 +82,7 @@ describe("Fault.inject with a batching driver", () => {
       assert.deepStrictEqual(revertFailed.map((x) => x._tag === "FaultRevertFailed" ? [x.faultId, x.attempts] : []), [["f2", 1]])
       assert.deepStrictEqual((yield* run.ledger.open).map((r) => r.faultId), ["f2"])
       assert.isTrue(run.cleanupFailed.value)
+      // In-memory leases are shared by the whole process: release b's for the other tests.
+      yield* run.ledger.endRun(run.runId)
     }).pipe(Effect.provide(Layer.mergeAll(batching({ failBatch: true, failRevert: ["b"] }), Run.layerTest()))))
 })
