@@ -9,6 +9,8 @@
  *       with bounded concurrency (a row saying why when no Docker Engine answers)
  *   (f) network proxy: direct vs embedded proxy vs real Toxiproxy (added latency, throughput,
  *       CPU per GB, latency and bandwidth toxic accuracy)
+ *   (g) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
+ *       (bench/mutation.json) are carried over when present
  *
  * Prints a table and writes bench/results.json: one object per figure,
  * { name, unit, baseline, measured, p50, p95, p99, goal, met }.
@@ -20,6 +22,7 @@ import { startOutageFixture } from "../examples/kv-failover/system.mjs"
 import { Process } from "../src/index.ts"
 import * as Abort from "./abort.ts"
 import * as DockerBench from "./docker.ts"
+import * as Mutation from "./mutation.ts"
 import * as Overhead from "./overhead.ts"
 import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
@@ -67,6 +70,12 @@ const main = async () => {
 
   const left = started.filter((pid) => Process.isAlive(pid))
   if (left.length > 0) log(`\nWARNING: processes still running: ${left.join(", ")}`)
+
+  const mutation = Mutation.lastRows()
+  log(mutation.length > 0
+    ? `\n(g) mutation score: ${mutation.length} row(s) from the last npm run mutate (${Mutation.MUTATION_ROWS})`
+    : "\n(g) mutation score: npm run mutate has not been run here; no row")
+  rows.push(...mutation)
 
   fs.writeFileSync(RESULTS, JSON.stringify(rows, null, 2) + "\n")
   log(`\n${table(rows)}\n`)
