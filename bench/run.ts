@@ -11,6 +11,8 @@
  *       CPU per GB, latency and bandwidth toxic accuracy)
  *   (g) long runs: heap growth of 10 hypotheses at 10 ms over 4 simulated hours, beside a
  *       5-minute run (child processes with --expose-gc; TestClock drives the time)
+ *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
+ *       (bench/mutation.json) are carried over when present
  *
  * Prints a table and writes bench/results.json: one object per figure,
  * { name, unit, baseline, measured, p50, p95, p99, goal, met }.
@@ -23,6 +25,7 @@ import { Process } from "../src/index.ts"
 import * as Abort from "./abort.ts"
 import * as DockerBench from "./docker.ts"
 import * as LongRun from "./longrun.ts"
+import * as Mutation from "./mutation.ts"
 import * as Overhead from "./overhead.ts"
 import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
@@ -74,6 +77,12 @@ const main = async () => {
 
   const left = started.filter((pid) => Process.isAlive(pid))
   if (left.length > 0) log(`\nWARNING: processes still running: ${left.join(", ")}`)
+
+  const mutation = Mutation.lastRows()
+  log(mutation.length > 0
+    ? `\n(g) mutation score: ${mutation.length} row(s) from the last npm run mutate (${Mutation.MUTATION_ROWS})`
+    : "\n(g) mutation score: npm run mutate has not been run here; no row")
+  rows.push(...mutation)
 
   fs.writeFileSync(RESULTS, JSON.stringify(rows, null, 2) + "\n")
   log(`\n${table(rows)}\n`)

@@ -103,11 +103,13 @@ const normalQuantile = (p: number): number => {
   const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783]
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416]
   const lo = 0.02425
+  // Stryker disable next-line EqualityOperator: at p = lo both branches of the approximation agree to 1e-9
   if (p < lo) {
     const q = Math.sqrt(-2 * Math.log(p))
     return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
       ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
   }
+  // Stryker disable next-line EqualityOperator: at p = 1 - lo both branches of the approximation agree to 1e-9
   if (p > 1 - lo) return -normalQuantile(1 - p)
   const q = p - 0.5
   const r = q * q
