@@ -60,6 +60,7 @@ export const make = (hypotheses: ReadonlyArray<Hypothesis<any>>): Windows => {
   // its own tolerance, for the report; it does not count).
   const judges = new Map(hypotheses.map((h) => [h.name, Tolerance.accumulate(h.during === "observe" ? h.tolerance : h.during)] as const))
   const recent = new Map<string, Recent>()
+  const unregistered = new Map<string, ReadonlyArray<Sample>>()
   const rto = Stopwatch.rtoFold()
   const rpo = Stopwatch.rpoFold()
   const keep = (r: Recent, sample: Sample, nowMono: number) => {
@@ -77,7 +78,10 @@ export const make = (hypotheses: ReadonlyArray<Hypothesis<any>>): Windows => {
     observe: (entry) => {
       const ev = entry.event
       if (ev._tag === "Sample" && ev.phase === "during") {
-        judges.get(ev.hypothesis)?.add(ev.sample)
+        const judge = judges.get(ev.hypothesis)
+        if (judge !== undefined) judge.add(ev.sample)
+        // A hypothesis the run was not made with (a test context): kept to judge on demand.
+        else unregistered.set(ev.hypothesis, [...(unregistered.get(ev.hypothesis) ?? []), ev.sample])
         const r = recent.get(ev.hypothesis)
         if (r !== undefined) keep(r, ev.sample, entry.mono)
       }
@@ -93,7 +97,7 @@ export const make = (hypotheses: ReadonlyArray<Hypothesis<any>>): Windows => {
       const r = recent.get(hypothesis)
       return r === undefined ? [] : r.head === 0 ? r.samples : r.samples.slice(r.head)
     },
-    during: (h) => judges.get(h.name)?.judge() ?? Tolerance.judge(h.during === "observe" ? h.tolerance : h.during, []),
+    during: (h) => judges.get(h.name)?.judge() ?? Tolerance.judge(h.during === "observe" ? h.tolerance : h.during, unregistered.get(h.name) ?? []),
     acked: rpo.acked,
     rto: rto.result,
     rpo: rpo.result

@@ -18,7 +18,7 @@ describe("Verdict.decide", () => {
     assert.deepStrictEqual(Verdict.decide(healthy), {
       status: "passed",
       cleanup: "ok",
-      reason: "steady state held before and after; objectives met"
+      reason: "steady state held before, during and after; objectives met"
     })
   })
 
