@@ -10,11 +10,17 @@ import { Effect } from "effect"
 import { DriverError } from "../../core/Driver.ts"
 import type { LedgerRecord } from "../../core/Ledger.ts"
 import { type ProcessContext, processFaults, type ProcessRevertData } from "./Handlers.ts"
-import { pidAlive, signallable } from "../../core/Os.ts"
+import { LABEL_ENV, labelled, pidAlive, signallable } from "../../core/Os.ts"
 import { ProcessError, toDriverError } from "./ProcessError.ts"
 
 const notHere = (operation: string) => (name: string) =>
   Effect.fail(new ProcessError({ reason: "Unsupported", target: name, operation, detail: "out of process, only reverts run" }))
+
+// Whether the process a record names runs: by its label, any copy the run started (the
+// original when the kill never landed, or the copy the runner's own revert started before
+// it died); without a label (an older record), the original pid.
+const runsAgain = (data: ProcessRevertData): boolean =>
+  typeof data.label === "string" && data.label !== "" ? labelled(data.label).length > 0 : pidAlive(data.pid)
 
 // This process manages nothing: it starts detached children (the runner that owned the
 // process group is gone) and asks the OS whether a pid lives.
@@ -23,12 +29,12 @@ const outOfProcess: ProcessContext = {
   managed: notHere("get"),
   signal: (p) => notHere("signal")(p.name),
   stop: notHere("stop"),
-  start: (spec) =>
+  start: (spec, label) =>
     Effect.try({
       try: () => {
         const child = spawn(spec.command, [...spec.args], {
           cwd: spec.cwd,
-          env: { ...process.env, ...spec.env },
+          env: { ...process.env, ...spec.env, ...(label ? { [LABEL_ENV]: label } : {}) },
           detached: true,
           stdio: "ignore"
         })
@@ -37,8 +43,7 @@ const outOfProcess: ProcessContext = {
       },
       catch: (e) => new ProcessError({ reason: "SpawnFailed", target: spec.name, operation: "revert", detail: (e as Error).message })
     }),
-  // Alive: the kill never landed (or a restart already happened).
-  running: (_name, pid) => pidAlive(pid)
+  running: runsAgain
 }
 
 /**
