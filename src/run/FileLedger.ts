@@ -12,7 +12,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Clock, Effect, Layer } from "effect"
 import type { Revert } from "../core/Journal.ts"
-import { LeaseHeld, Ledger, LedgerError, type LedgerRecord, OrphanedFaults } from "../core/Ledger.ts"
+import { LeaseHeld, Ledger, LedgerError, type LedgerRecord, OrphanedFaults, type SetUpProcess } from "../core/Ledger.ts"
 import * as Target from "../core/Target.ts"
 import { pidAlive } from "../core/Os.ts"
 
@@ -26,6 +26,7 @@ export type Line =
   | { readonly type: "injected"; readonly faultId: string; readonly revert: Revert }
   | { readonly type: "closed"; readonly faultId: string; readonly by: string }
   | { readonly type: "run-closed"; readonly by: string }
+  | ({ readonly type: "setup" } & SetUpProcess)
 
 /** What the ledger knows of one run. @since 0.1.0 */
 export interface RunState {
@@ -36,6 +37,8 @@ export interface RunState {
   readonly closed: boolean
   /** Every fault of the run, latest state, in intent order. */
   readonly faults: ReadonlyArray<LedgerRecord>
+  /** The processes the run's set-up started. */
+  readonly setUp: ReadonlyArray<SetUpProcess>
 }
 
 const runFile = (dir: string, runId: string) => path.join(dir, "runs", `${runId.replace(/[^\w.-]/g, "_")}.jsonl`)
@@ -66,6 +69,7 @@ const parseRun = (file: string): RunState | null => {
   let head: Extract<Line, { type: "run" }> | null = null
   let closed = false
   const faults = new Map<string, LedgerRecord>()
+  const setUp: Array<SetUpProcess> = []
   for (const text of fs.readFileSync(file, "utf8").split("\n")) {
     if (text.trim() === "") continue
     let line: Line
@@ -96,10 +100,13 @@ const parseRun = (file: string): RunState | null => {
       case "run-closed":
         closed = true
         break
+      case "setup":
+        if (Number.isInteger(line.pid)) setUp.push({ name: String(line.name), pid: line.pid, startTime: line.startTime ?? null, label: line.label ?? null })
+        break
     }
   }
   if (head === null) return null
-  return { runId: head.runId, pid: head.pid, journal: head.journal, watchdogPid: head.watchdogPid, closed, faults: [...faults.values()] }
+  return { runId: head.runId, pid: head.pid, journal: head.journal, watchdogPid: head.watchdogPid, closed, faults: [...faults.values()], setUp }
 }
 
 /**
@@ -170,10 +177,12 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
       })
     )
 
+    // A run's set-up may begin it before the experiment does: one watchdog per run.
+    const watchdogPids = new Map<string, number | null>()
     const beginRun = (runId: string, journal: string | null) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => tryWrite("beginRun", () => {
-        let watchdogPid: number | null = null
-        if (options.watchdog !== false) {
+        let watchdogPid: number | null = watchdogPids.get(runId) ?? null
+        if (options.watchdog !== false && !watchdogPids.has(runId)) {
           // The watchdog's stdin is a pipe whose other end only this process holds: when the
           // runner dies, for whatever reason, the watchdog reads EOF.
           const child = spawn(process.execPath, [watchdogEntry(), dir, runId, String(process.pid)], {
@@ -186,6 +195,7 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
           watchdogPid = child.pid ?? null
           watchdogs.set(runId, { end: () => child.stdin!.end() })
         }
+        watchdogPids.set(runId, watchdogPid)
         appendLine(dir, runId, { type: "run", runId, pid: process.pid, journal, at: now, watchdogPid })
       }))
 
@@ -236,10 +246,17 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
         return Effect.fail(new LedgerError({ operation: "acquire", detail: `could not take the lease on ${key}` }))
       })
 
+    const setUp = (runId: string, p: SetUpProcess) =>
+      Effect.andThen(
+        watchdogPids.has(runId) ? Effect.void : beginRun(runId, null),
+        tryWrite("setUp", () => appendLine(dir, runId, { type: "setup", ...p }))
+      )
+
     return Ledger.of({
       beginRun,
       endRun,
       acquire,
+      setUp,
       intent: (r) =>
         tryWrite("intent", () => {
           runOf.set(r.faultId, r.runId)

@@ -9,7 +9,7 @@
  */
 import { Deferred, Effect, Schedule } from "effect"
 import { pidAlive, readRun } from "./FileLedger.ts"
-import { recoverRun } from "./Recover.ts"
+import { recoverRun, stopSetUp } from "./Recover.ts"
 
 const [dir, runId, pidText] = process.argv.slice(2)
 const runnerPid = Number(pidText)
@@ -29,12 +29,20 @@ const main = Effect.gen(function*() {
   // the runner lives: wait for the run to close or the pid to go.
   while (true) {
     const run = readRun(dir!, runId!)
-    if (run?.closed) return
+    if (run?.closed) break
     if (!pidAlive(runnerPid)) break
     yield* Effect.sleep("25 millis")
   }
   const run = readRun(dir!, runId!)
-  if (run === null || run.closed) return
+  if (run === null) return
+  if (run.closed) {
+    if (run.setUp.length === 0) return
+    // The run closed, but a runner killed before its process driver stopped the set-up's
+    // processes leaves them running: stop what is left of them (nothing, normally).
+    while (pidAlive(runnerPid)) yield* Effect.sleep("25 millis")
+    yield* stopSetUp(run, "watchdog")
+    return
+  }
   yield* recoverRun(dir!, run, "watchdog")
 })
 

@@ -455,11 +455,18 @@ describeWith("Docker Engine", missing, () => {
     ))
     assert.isTrue((await state(web)).paused)
     const cli = cliRun
-    // Without --docker, recover reads only the ledger (here an empty one): nothing to do.
+    // Plain recover (no --docker) runs the Docker scan too: it sees the run's marker, and
+    // leaves it alone while its owner (this test process) lives.
     const emptyLedger = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-ledger-"))
-    const ledgerOnly = await cli(["recover", "--ledger", emptyLedger])
-    assert.strictEqual(ledgerOnly.code, 0, ledgerOnly.out)
-    assert.match(ledgerOnly.out, /nothing open/)
+    const plain = await cli(["recover", "--ledger", emptyLedger, "--run", dead])
+    assert.strictEqual(plain.code, 0, plain.out)
+    assert.match(plain.out, /nothing open/)
+    assert.match(plain.out, /docker: \n?skipped .*docker\.pause/)
+    // An engine that does not answer: skipped without --docker (the ledger names no Docker
+    // fault), an error with it.
+    const unasked = await cli(["recover", "--ledger", emptyLedger, "--run", dead, "--docker-socket", "/nonexistent/docker.sock"])
+    assert.strictEqual(unasked.code, 0, unasked.out)
+    assert.match(unasked.out, /docker: skipped/)
     const down = await cli(["recover", "--ledger", emptyLedger, "--docker", "--docker-socket", "/nonexistent/docker.sock"])
     assert.strictEqual(down.code, 1, down.out)
     assert.match(down.out, /Unavailable/)
