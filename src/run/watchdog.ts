@@ -9,6 +9,7 @@
  */
 import { Deferred, Effect, Schedule } from "effect"
 import { pidAlive, readRun } from "./FileLedger.ts"
+import { reverterFor } from "../integrations.ts"
 import { recoverRun, stopSetUp } from "./Recover.ts"
 
 const [dir, runId, pidText] = process.argv.slice(2)
@@ -20,9 +21,17 @@ const main = Effect.gen(function*() {
   process.stdin.on("error", () => Deferred.doneUnsafe(gone, Effect.succeed("stdin error")))
   process.stdin.resume()
   // The pipe is the fast path; the pid check catches a runner whose pipe was inherited.
+  // Meanwhile the reverters of the drivers the run uses are loaded, so a revert after the
+  // runner died does not wait for a module (or an SDK) to load.
+  const warmed = new Set<string>()
+  const warm = Effect.suspend(() => {
+    const drivers = (readRun(dir!, runId!)?.faults ?? []).map((f) => f.driver).filter((d) => !warmed.has(d))
+    for (const d of drivers) warmed.add(d)
+    return Effect.forEach(new Set(drivers), (d) => Effect.ignore(reverterFor(d)), { discard: true })
+  })
   const poll = Effect.repeat(
-    Effect.suspend(() => pidAlive(runnerPid) ? Effect.void : Deferred.succeed(gone, "pid gone")),
-    Schedule.spaced("100 millis")
+    Effect.suspend(() => pidAlive(runnerPid) ? warm : Deferred.succeed(gone, "pid gone")),
+    Schedule.spaced("50 millis")
   )
   yield* Effect.raceFirst(Deferred.await(gone), Effect.andThen(poll, Effect.never))
   // A runner that closed its run normally also closes the pipe. Otherwise never act while
