@@ -180,24 +180,51 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
     // A run's set-up may begin it before the experiment does: one watchdog per run.
     const watchdogPids = new Map<string, number | null>()
     const beginRun = (runId: string, journal: string | null) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => tryWrite("beginRun", () => {
-        let watchdogPid: number | null = watchdogPids.get(runId) ?? null
-        if (options.watchdog !== false && !watchdogPids.has(runId)) {
-          // The watchdog's stdin is a pipe whose other end only this process holds: when the
-          // runner dies, for whatever reason, the watchdog reads EOF.
-          const child = spawn(process.execPath, [watchdogEntry(), dir, runId, String(process.pid)], {
-            detached: true,
-            stdio: ["pipe", "ignore", "ignore"]
-          })
-          child.unref()
-          ;(child.stdin as unknown as { unref?: () => void }).unref?.()
-          child.stdin!.on("error", () => {})
-          watchdogPid = child.pid ?? null
-          watchdogs.set(runId, { end: () => child.stdin!.end() })
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        let armed: Promise<void> | null = null
+        yield* tryWrite("beginRun", () => {
+          let watchdogPid: number | null = watchdogPids.get(runId) ?? null
+          if (options.watchdog !== false && !watchdogPids.has(runId)) {
+            // The watchdog's stdin is a pipe whose other end only this process holds: when the
+            // runner dies, for whatever reason, the watchdog reads EOF. It says `ready` on its
+            // stdout once it has loaded and listens.
+            const child = spawn(process.execPath, [watchdogEntry(), dir, runId, String(process.pid)], {
+              detached: true,
+              stdio: ["pipe", "pipe", "ignore"]
+            })
+            child.unref()
+            ;(child.stdin as unknown as { unref?: () => void }).unref?.()
+            child.stdin!.on("error", () => {})
+            watchdogPid = child.pid ?? null
+            watchdogs.set(runId, { end: () => child.stdin!.end() })
+            armed = new Promise<void>((resolve, reject) => {
+              const out = child.stdout!
+              out.on("data", (c: Buffer) => {
+                if (c.toString().includes("ready")) {
+                  out.destroy()
+                  resolve()
+                }
+              })
+              child.once("error", reject)
+              child.once("exit", (code) => reject(new Error(`the watchdog exited (code ${code}) before it was ready`)))
+            })
+          }
+          watchdogPids.set(runId, watchdogPid)
+          appendLine(dir, runId, { type: "run", runId, pid: process.pid, journal, at: now, watchdogPid })
+        })
+        // Nothing is touched before the run's watchdog is armed: a runner killed a moment
+        // later must not wait for its watchdog to load before anything is reverted.
+        if (armed !== null) {
+          const ready = armed as Promise<void>
+          yield* Effect.tryPromise({ try: () => ready, catch: (e) => new LedgerError({ operation: "beginRun", detail: (e as Error).message }) }).pipe(
+            Effect.timeoutOrElse({
+              duration: "20 seconds",
+              orElse: () => Effect.fail(new LedgerError({ operation: "beginRun", detail: "the watchdog did not get ready within 20 s" }))
+            })
+          )
         }
-        watchdogPids.set(runId, watchdogPid)
-        appendLine(dir, runId, { type: "run", runId, pid: process.pid, journal, at: now, watchdogPid })
-      }))
+      })
 
     const endRun = (runId: string) =>
       Effect.sync(() => {

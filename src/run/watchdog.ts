@@ -20,6 +20,8 @@ const main = Effect.gen(function*() {
   process.stdin.on("end", () => Deferred.doneUnsafe(gone, Effect.succeed("stdin closed")))
   process.stdin.on("error", () => Deferred.doneUnsafe(gone, Effect.succeed("stdin error")))
   process.stdin.resume()
+  // Loaded and listening: the runner may touch targets now.
+  process.stdout.write("ready\n")
   // The pipe is the fast path; the pid check catches a runner whose pipe was inherited.
   // Meanwhile the reverters of the drivers the run uses are loaded, so a revert after the
   // runner died does not wait for a module (or an SDK) to load.
