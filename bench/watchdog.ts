@@ -69,7 +69,9 @@ const family = async (
       p95.toFixed(1)
     } ms (undisturbed revert p50 ${percentile(baseline, 50).toFixed(1)} ms)`
   )
-  for (const r of needed.slice(0, 3)) log(`    left: ${r.kind} at ${r.killAt?.toFixed(0)} ms: ${r.problems.join("; ") || (r.neededRecover ? "run not closed" : "journal untruthful")}`)
+  for (const r of needed.slice(0, 3)) {
+    log(`    left: ${r.kind} at ${r.killAt?.toFixed(0)} ms: ${r.problems.join("; ") || (r.neededRecover ? "run not closed" : "journal untruthful")}`)
+  }
   return row({
     name: `watchdog.kill_to_reverted.${name}`,
     unit: "ms",
@@ -96,7 +98,19 @@ export const run = async (options: { readonly trials: number; readonly log: (lin
   const missing = await dockerMissing()
   if (missing !== null) {
     options.log(`  docker: skipped (${missing})`)
-    rows.push(row({ name: "watchdog.kill_to_reverted.docker", unit: "ms", baseline: null, measured: null, p50: null, p95: null, p99: null, goal: `skipped: ${missing}`, met: null }))
+    rows.push(
+      row({
+        name: "watchdog.kill_to_reverted.docker",
+        unit: "ms",
+        baseline: null,
+        measured: null,
+        p50: null,
+        p95: null,
+        p99: null,
+        goal: `skipped: ${missing}`,
+        met: null
+      })
+    )
     return rows
   }
   let s: Session | undefined
@@ -105,7 +119,16 @@ export const run = async (options: { readonly trials: number; readonly log: (lin
     await s.start(`${s.id}-peer`)
     await s.start(`${s.id}-target`)
     const docker = { docker: s.docker, container: `${s.id}-target`, peer: `${s.id}-peer`, helperImage: s.images.nettools, prefix: s.id }
-    rows.push(await family("docker", ["docker.pause", "docker.partition", "docker.bandwidth", "docker.kill"], options.trials, { stretchMs: 0, docker }, 1000, options.log))
+    rows.push(
+      await family(
+        "docker",
+        ["docker.pause", "docker.partition", "docker.bandwidth", "docker.kill"],
+        options.trials,
+        { stretchMs: 0, docker },
+        1000,
+        options.log
+      )
+    )
   } finally {
     await s?.cleanup()
   }

@@ -5,7 +5,18 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { describeWith } from "../integration/require.ts"
 import { dockerMissing, leftovers, type Session, startSession } from "../integration/docker/fixture.ts"
-import { type DockerEnv, inWindow, type Kind, killMoments, type ProxyApi, seeded, trial, type TrialEnv, type TrialResult, type Windows } from "../fixtures/crashTrial.ts"
+import {
+  type DockerEnv,
+  inWindow,
+  type Kind,
+  killMoments,
+  type ProxyApi,
+  seeded,
+  trial,
+  type TrialEnv,
+  type TrialResult,
+  type Windows
+} from "../fixtures/crashTrial.ts"
 
 // Runner death: the runner (a real process) is SIGKILLed at seeded random moments of its
 // run, a third of them inside the injection window (FaultInjecting..FaultInjected) or the
@@ -36,13 +47,17 @@ const judge = (results: ReadonlyArray<TrialResult>, baselines: ReadonlyArray<Tri
     expect({ kind: b.kind, problems: b.problems, ended: b.ended }).toEqual({ kind: b.kind, problems: [], ended: { status: "passed", cleanup: "ok" } })
   }
   const bad = results.filter((r) => r.problems.length > 0 || !r.truthful || r.neededRecover)
-  expect(bad.map((r) => ({ kind: r.kind, killAt: Math.round(r.killAt ?? -1), problems: r.problems, ended: r.ended, neededRecover: r.neededRecover }))).toEqual([])
+  expect(bad.map((r) => ({ kind: r.kind, killAt: Math.round(r.killAt ?? -1), problems: r.problems, ended: r.ended, neededRecover: r.neededRecover }))).toEqual(
+    []
+  )
 }
 
 const report = (label: string, results: ReadonlyArray<TrialResult & { readonly inside: boolean }>) => {
   const ms = results.filter((r) => r.killed).map((r) => r.killToClosedMs).sort((a, b) => a - b)
   console.log(
-    `crash trials (${label}): ${results.length}, ${results.filter((r) => r.killed).length} killed, ${results.filter((r) => r.inside).length} inside a window; ` +
+    `crash trials (${label}): ${results.length}, ${results.filter((r) => r.killed).length} killed, ${
+      results.filter((r) => r.inside).length
+    } inside a window; ` +
       `kill -> run closed by the watchdog ms p50 ${ms[Math.floor(ms.length / 2)]?.toFixed(0)}, max ${ms.at(-1)?.toFixed(0)}`
   )
 }

@@ -20,7 +20,11 @@ afterEach(() => {
 
 // A process carrying a run label, as the process driver starts them.
 const labelled = async (label: string) => {
-  const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { env: { ...process.env, [Os.LABEL_ENV]: label }, stdio: "ignore", detached: true })
+  const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], {
+    env: { ...process.env, [Os.LABEL_ENV]: label },
+    stdio: "ignore",
+    detached: true
+  })
   child.unref()
   started.push(child.pid!)
   for (let i = 0; i < 200 && !Os.labelled(label).includes(child.pid!); i++) await sleep(10)

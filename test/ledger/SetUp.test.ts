@@ -25,7 +25,9 @@ describe("a CLI run's set-up processes do not outlive it", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-setup-"))
     const marker = "faultline-fixture-pause-long"
     expect(withMarker(marker)).toEqual([])
-    const cli = spawn(process.execPath, [path.join(root, "src/cli/main.ts"), "run", path.join(root, "test/fixtures/pause-long.yaml"), "--out", out], { stdio: "ignore" })
+    const cli = spawn(process.execPath, [path.join(root, "src/cli/main.ts"), "run", path.join(root, "test/fixtures/pause-long.yaml"), "--out", out], {
+      stdio: "ignore"
+    })
     try {
       // Wait until the fault is in place: the set-up process is stopped.
       let pid = 0
