@@ -218,5 +218,11 @@ export const scanLeftovers = (options: LeftoverOptions & { readonly needed: Read
       )
   )
 
-/** The integrations whose faults a ledger names (any run, any state). @since 0.1.0 */
-export const namedIntegrations = (dir: string): ReadonlySet<string> => new Set(readRuns(dir).flatMap((r) => r.faults.map((f) => f.driver)))
+/**
+ * The integrations whose faults the ledger's unfinished runs name (a run that closed left
+ * nothing its integrations would have to find).
+ *
+ * @since 0.1.0
+ */
+export const namedIntegrations = (dir: string): ReadonlySet<string> =>
+  new Set(readRuns(dir).filter((r) => !r.closed).flatMap((r) => r.faults.map((f) => f.driver)))
