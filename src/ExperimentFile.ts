@@ -395,10 +395,17 @@ export class ResolveFailed extends Schema.TaggedError<ResolveFailed>()("ResolveF
  *
  * @since 0.1.0
  */
-export const startProcesses = (f: ExperimentFile) =>
+export const startProcesses = <E = never, R = never>(
+  f: ExperimentFile,
+  /** Called as each process has started (the CLI records it in the ledger for the watchdog). */
+  onStarted?: (p: Process.ManagedProcess) => Effect.Effect<void, E, R>
+) =>
   Effect.gen(function*() {
     const driver = yield* Process.ProcessDriver
-    for (const spec of f.processes ?? []) yield* driver.start(spec)
+    for (const spec of f.processes ?? []) {
+      const p = yield* driver.start(spec)
+      if (onStarted) yield* onStarted(p)
+    }
   })
 
 /**

@@ -14,6 +14,8 @@ import { Argument, Command, Flag } from "effect/cli"
 import * as Experiment from "../core/Experiment.ts"
 import * as Journal from "../core/Journal.ts"
 import * as Demo from "../../examples/kv-failover/demo.ts"
+import * as Ledger from "../core/Ledger.ts"
+import * as Os from "../core/Os.ts"
 import { Run } from "../core/Run.ts"
 import * as ExperimentFile from "../ExperimentFile.ts"
 import { jsonSchema } from "../ExperimentFileSchema.ts"
@@ -25,6 +27,7 @@ import * as LedgerTrust from "../run/LedgerTrust.ts"
 import * as Recover from "../run/Recover.ts"
 import * as Integrations from "../integrations.ts"
 import * as EmbeddedProxy from "../proxy/EmbeddedProxy.ts"
+import type * as Process from "../targets/process/ProcessDriver.ts"
 import { ProcessDriver } from "../targets/process/ProcessDriver.ts"
 import { ToxiproxyDriver } from "../targets/toxiproxy/ToxiproxyDriver.ts"
 import { exitCodeOf } from "./ExitCode.ts"
@@ -197,44 +200,52 @@ const runFile = (file: string, args: RunArgs) =>
     // it starts the file's `processes:`), built for this run and stopped with it.
     const names = ["process", ...ExperimentFile.integrationsOf(decoded)]
     const drivers = yield* Integrations.layerFor(names).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
+    const runId = yield* Experiment.makeRunId
     return yield* Effect.gen(function*() {
       const exp = ExperimentFile.toExperiment(decoded)
       // A change freeze or environment guard that refuses: the run is journaled `refused`
       // without starting the file's processes or running a probe.
-      if (yield* ExperimentFile.refusedUpFront(decoded)) return yield* runExperiment(exp, args)
+      if (yield* ExperimentFile.refusedUpFront(decoded)) return yield* runExperiment(exp, args, runId)
       // The processes a file declares are its system under test, started (and owned) by this
       // run; a dry run starts nothing: it resolves them from their declarations and says so.
+      // Each is recorded in the ledger as it starts (pid and start time), so that if this
+      // runner dies the run's watchdog stops exactly these.
       if (!args.dryRun) {
-        yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
+        const ledger = yield* Ledger.Ledger
+        const record = (p: Process.ManagedProcess) =>
+          ledger.setUp === undefined ? Effect.void : ledger.setUp(runId, { name: p.name, pid: p.pid, startTime: Os.startTime(p.pid), label: p.label })
+        yield* ExperimentFile.startProcesses(decoded, record).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
       }
       // A target that matches nothing is bad input found now, before any probe or fault.
       yield* ExperimentFile.resolveTargets(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
       // Targets and guards are planned (and journaled) before any probe runs; a dry run
       // journals that the file's processes were not started.
       const planned = args.dryRun ? { ...exp, method: Effect.andThen(ExperimentFile.notStarted(decoded), exp.method) } : exp
-      return yield* runExperiment(planned, { ...args, preflight: ExperimentFile.plan(decoded) })
+      return yield* runExperiment(planned, { ...args, preflight: ExperimentFile.plan(decoded) }, runId)
     }).pipe(
       Effect.provide(args.dryRun ? ExperimentFile.declaredProcesses(decoded).pipe(Layer.provideMerge(drivers)) : drivers),
+      // Outside the drivers: the watchdog's pipe closes after the set-up's processes stopped.
+      Effect.provide(ledgerLayer(args.out)),
       Effect.mapError((e: unknown) =>
         e instanceof BadInput ? e : new BadInput({ message: `${file}: a driver is unavailable: ${e instanceof Error ? e.message : String(e)}` })
       )
     )
   })
 
-const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs) =>
+// With a run id, the caller has begun the run and provides its ledger.
+const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs, begun?: string) =>
   Effect.gen(function*() {
-    const runId = yield* Experiment.makeRunId
+    const runId = begun ?? (yield* Experiment.makeRunId)
     current.dir = path.resolve(args.out, runId)
-    return yield* Runner.run(exp as Experiment.Experiment<never>, {
+    const ran = Runner.run(exp as Experiment.Experiment<never>, {
       out: args.out,
       runId,
       dryRun: args.dryRun,
       keepEntries: args.keepEntries ?? false,
       onEntry: live(args.json),
       ...(args.preflight ? { preflight: args.preflight } : {})
-    }).pipe(
-      Effect.provide(ledgerLayer(args.out))
-    )
+    })
+    return yield* (begun === undefined ? ran.pipe(Effect.provide(ledgerLayer(args.out))) : ran)
   })
 
 // A ledger folder that is not this user's private folder is refused before anything starts.
@@ -445,11 +456,12 @@ const besideLastHash = (journal: string) =>
   })
 
 // `recover`: every fault that runs which are gone left open in the ledger (all drivers with an
-// out-of-process reverter); with --docker, also what the Docker driver's marker volumes record
-// (and helper containers), which needs only the engine.
+// out-of-process reverter), then every integration's leftover scan (Docker: marker volumes
+// and helper containers, which need only the engine). `--docker` is kept as an alias that
+// makes the Docker scan required.
 const recover = Command.make("recover", {
   ledger: Flag.String("ledger").pipe(Flag.withDefault(FileLedger.DEFAULT_DIR), Flag.withDescription(`the ledger directory (default: ${FileLedger.DEFAULT_DIR})`)),
-  docker: Flag.Boolean("docker").pipe(Flag.withDefault(false), Flag.withDescription("also revert Docker faults and remove helpers left by dead runs, from the engine's marker volumes")),
+  docker: Flag.Boolean("docker").pipe(Flag.withDefault(false), Flag.withDescription("require the Docker scan (it runs anyway when the engine answers): an engine that does not answer is then an error")),
   runId: Flag.String("run").pipe(Flag.optional, Flag.withDescription("Docker: only this run id (default: every run whose runner is gone)")),
   force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("Docker: also revert faults whose runner process still looks alive on this host")),
   socket: Flag.String("docker-socket").pipe(Flag.optional, Flag.withDescription("the Docker Engine socket (default /var/run/docker.sock)")),
@@ -464,36 +476,37 @@ const recover = Command.make("recover", {
     yield* ensurePrivateLedger(args.ledger)
     const { rows, remaining } = yield* Recover.recover(path.resolve(args.ledger))
     let failed = remaining > 0
-    let docker: unknown = null
-    if (args.docker) {
-      // Leftovers only the engine can show (marker volumes, helper containers).
-      const scan = Integrations.byName("docker")?.leftovers
-      const result = scan === undefined
-        ? { ok: false as const, message: "no docker integration" }
-        : yield* scan({ runId: Option.getOrUndefined(args.runId), force: args.force, endpoint: Option.getOrUndefined(args.socket) }).pipe(
-          Effect.map((r) => ({ ok: true as const, r })),
-          // The engine is unreachable (or answered with an error): nothing was recovered; exit 1.
-          Effect.catch((e) => Effect.succeed({ ok: false as const, message: e.message }))
-        )
-      if (!result.ok) {
-        process.stderr.write(`faultline: recover --docker: ${result.message}\n`)
-        failed = true
-      } else {
-        docker = result.r
-        failed = failed || result.r.failed.length > 0
-        if (!args.json) {
-          const r = result.r
-          const lines = [
-            ...r.reverted.map((x) => `reverted  ${x}`),
-            ...r.removed.map((x) => `removed   ${x}`),
-            ...r.skipped.map((x) => `skipped   ${x}`),
-            ...r.failed.map((x) => `FAILED    ${x}`)
-          ]
-          process.stdout.write(`docker: ${lines.length === 0 ? "nothing to recover" : `\n${lines.join("\n")}`}\n`)
-        }
+    // Leftovers only a target system can show (Docker's marker volumes and helper
+    // containers), from every integration that has a scan. A system that does not answer is
+    // skipped, unless the ledger names its faults (or `--docker` asked for it by name).
+    const needed = new Set(Recover.namedIntegrations(path.resolve(args.ledger)))
+    if (args.docker) needed.add("docker")
+    const scans = yield* Recover.scanLeftovers({
+      runId: Option.getOrUndefined(args.runId),
+      force: args.force,
+      endpoint: Option.getOrUndefined(args.socket),
+      needed
+    })
+    for (const scan of scans) {
+      if (scan.failed) failed = true
+      if (args.json) continue
+      if (scan.result === null) {
+        if (scan.failed) process.stderr.write(`faultline: recover: ${scan.integration}: ${scan.skipped}\n`)
+        else process.stdout.write(`${scan.integration}: skipped (${scan.skipped})\n`)
+        continue
       }
+      const r = scan.result
+      const lines = [
+        ...r.reverted.map((x) => `reverted  ${x}`),
+        ...r.removed.map((x) => `removed   ${x}`),
+        ...r.skipped.map((x) => `skipped   ${x}`),
+        ...r.failed.map((x) => `FAILED    ${x}`)
+      ]
+      process.stdout.write(`${scan.integration}: ${lines.length === 0 ? "nothing to recover" : `\n${lines.join("\n")}`}\n`)
     }
-    if (args.json) process.stdout.write(JSON.stringify({ rows, remaining, docker }, null, 2) + "\n")
+    // `docker` stays in the JSON for scripts written against `--docker`.
+    const docker = scans.find((x) => x.integration === "docker")?.result ?? null
+    if (args.json) process.stdout.write(JSON.stringify({ rows, remaining, docker, leftovers: scans }, null, 2) + "\n")
     else if (rows.length === 0) process.stdout.write(`nothing open in ${args.ledger}\n`)
     else {
       const head = ["run", "fault", "target", "result", "detail"]
@@ -503,7 +516,7 @@ const recover = Command.make("recover", {
       process.stdout.write(`${remaining} faults left open by runs that are gone\n`)
     }
     exitCode = failed ? 1 : 0
-  })).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger; --docker: also Docker markers); exit 0 when none is left"))
+  })).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger, and every target's own leftovers such as Docker markers and helpers); exit 0 when none is left"))
 
 // `schema`: the JSON Schema of experiment files, for editors
 // (`# yaml-language-server: $schema=./faultline.schema.json`). The CLI ends with

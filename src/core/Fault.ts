@@ -10,7 +10,7 @@ import * as Guard from "./Guard.ts"
 import type { Revert } from "./Journal.ts"
 import type { LeaseHeld, LedgerError, OrphanedFaults } from "./Ledger.ts"
 import { monoMillis } from "./Probe.ts"
-import { Run } from "./Run.ts"
+import { CurrentFault, Run } from "./Run.ts"
 import * as Selector from "./Selector.ts"
 import type { Target } from "./Target.ts"
 
@@ -297,7 +297,7 @@ export const inject = <D>(
     // the injection lands are on disk before the driver touches the target.
     const writeAhead = (faultId: string, target: Target) =>
       Effect.gen(function*() {
-        const prepared = driver.prepare ? yield* driver.prepare(fault, target) : {}
+        const prepared = driver.prepare ? yield* Effect.provideService(driver.prepare(fault, target), CurrentFault, { faultId }) : {}
         const planned: Revert = { driver: driver.name, fault: fault._tag, target, data: prepared }
         yield* run.ledger.acquire(run.runId, target)
         yield* run.ledger.intent({
@@ -366,6 +366,7 @@ export const inject = <D>(
           const { prepared } = yield* writeAhead(faultId, target)
           const startedMono = yield* monoMillis
           const data = yield* driver.inject(fault, target).pipe(
+            Effect.provideService(CurrentFault, { faultId }),
             Effect.tapCause((cause) =>
               Effect.gen(function*() {
                 yield* run.journal.append({

@@ -55,3 +55,61 @@ export const signal = (pid: number, sig: NodeJS.Signals, group: boolean): boolea
     return false
   }
 }
+
+/**
+ * The environment variable that carries a process's run label: the process driver sets it on
+ * every process it starts (and restarts), so a revert in another process can find what the
+ * run started by its label rather than by a pid that a restart has changed.
+ *
+ * @since 0.1.0
+ */
+export const LABEL_ENV = "FAULTLINE_PROCESS"
+
+/**
+ * When a process started, in clock ticks since boot (/proc/PID/stat field 22); null where
+ * unknown or gone. A pid plus its start time names one process: a recycled pid has another.
+ *
+ * @since 0.1.0
+ */
+export const startTime = (pid: number): number | null => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    // Fields after the parenthesised command name (which may hold spaces); field 22 overall.
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    const t = Number(rest[19])
+    return Number.isFinite(t) ? t : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The live (not zombie) processes whose environment carries `FAULTLINE_PROCESS=<label>`,
+ * per /proc on Linux. Only processes of this user are readable, which are the only ones a
+ * run of this user can have started.
+ *
+ * @since 0.1.0
+ */
+export const labelled = (label: string): ReadonlyArray<number> => {
+  const needle = Buffer.from(`\0${LABEL_ENV}=${label}\0`)
+  const first = Buffer.from(`${LABEL_ENV}=${label}\0`)
+  const found: Array<number> = []
+  let entries: Array<string>
+  try {
+    entries = fs.readdirSync("/proc")
+  } catch {
+    return found
+  }
+  for (const e of entries) {
+    const pid = Number(e)
+    if (!signallable(pid) || pid === process.pid) continue
+    let env: Buffer
+    try {
+      env = fs.readFileSync(`/proc/${pid}/environ`)
+    } catch {
+      continue
+    }
+    if ((env.indexOf(needle) >= 0 || env.subarray(0, first.length).equals(first)) && pidAlive(pid)) found.push(pid)
+  }
+  return found
+}

@@ -61,3 +61,14 @@ export const layerTest = (options?: {
       })
     })
   )
+
+/**
+ * The fault being prepared or injected, while its driver runs: a driver derives the names of
+ * what it creates (a marker, a rule's tag) from the fault id, so the revert data written
+ * with the intent, before anything is touched, already names them. Null outside a fault.
+ *
+ * @since 0.1.0
+ */
+export const CurrentFault = Context.Reference<{ readonly faultId: string } | null>("faultline/CurrentFault", {
+  defaultValue: () => null
+})

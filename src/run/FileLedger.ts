@@ -12,7 +12,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Clock, Effect, Layer } from "effect"
 import type { Revert } from "../core/Journal.ts"
-import { LeaseHeld, Ledger, LedgerError, type LedgerRecord, OrphanedFaults } from "../core/Ledger.ts"
+import { LeaseHeld, Ledger, LedgerError, type LedgerRecord, OrphanedFaults, type SetUpProcess } from "../core/Ledger.ts"
 import * as Target from "../core/Target.ts"
 import { pidAlive } from "../core/Os.ts"
 import * as PrivateFiles from "../core/PrivateFiles.ts"
@@ -29,6 +29,7 @@ export type Line =
   | { readonly type: "injected"; readonly faultId: string; readonly revert: Revert; readonly seal?: string | null }
   | { readonly type: "closed"; readonly faultId: string; readonly by: string }
   | { readonly type: "run-closed"; readonly by: string }
+  | ({ readonly type: "setup" } & SetUpProcess)
 
 /** What the ledger knows of one run. @since 0.1.0 */
 export interface RunState {
@@ -39,6 +40,8 @@ export interface RunState {
   readonly closed: boolean
   /** Every fault of the run, latest state, in intent order (with its seal, see LedgerTrust). */
   readonly faults: ReadonlyArray<LedgerRecord & { readonly seal?: string | null | undefined }>
+  /** The processes the run's set-up started. */
+  readonly setUp: ReadonlyArray<SetUpProcess>
 }
 
 const runFile = (dir: string, runId: string) => path.join(dir, "runs", `${runId.replace(/[^\w.-]/g, "_")}.jsonl`)
@@ -85,6 +88,7 @@ const parseRun = (file: string): RunState | null => {
   let head: Extract<Line, { type: "run" }> | null = null
   let closed = false
   const faults = new Map<string, LedgerRecord & { readonly seal?: string | null | undefined }>()
+  const setUp: Array<SetUpProcess> = []
   for (const text of fs.readFileSync(file, "utf8").split("\n")) {
     if (text.trim() === "") continue
     let line: Line
@@ -115,10 +119,13 @@ const parseRun = (file: string): RunState | null => {
       case "run-closed":
         closed = true
         break
+      case "setup":
+        if (Number.isInteger(line.pid)) setUp.push({ name: String(line.name), pid: line.pid, startTime: line.startTime ?? null, label: line.label ?? null })
+        break
     }
   }
   if (head === null) return null
-  return { runId: head.runId, pid: head.pid, journal: head.journal, watchdogPid: head.watchdogPid, closed, faults: [...faults.values()] }
+  return { runId: head.runId, pid: head.pid, journal: head.journal, watchdogPid: head.watchdogPid, closed, faults: [...faults.values()], setUp }
 }
 
 /**
@@ -189,28 +196,58 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
       })
     )
 
+    // A run's set-up may begin it before the experiment does: one watchdog per run.
+    const watchdogPids = new Map<string, number | null>()
     const beginRun = (runId: string, journal: string | null) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => tryWrite("beginRun", () => {
-        // A ledger folder another user owns or may write is refused before anything starts.
-        PrivateFiles.ensureDir(dir)
-        const bad = LedgerTrust.ledgerProblem(dir)
-        if (bad !== null) throw new Error(`not a private ledger: ${bad}`)
-        let watchdogPid: number | null = null
-        if (options.watchdog !== false) {
-          // The watchdog's stdin is a pipe whose other end only this process holds: when the
-          // runner dies, for whatever reason, the watchdog reads EOF.
-          const child = spawn(process.execPath, [watchdogEntry(), dir, runId, String(process.pid)], {
-            detached: true,
-            stdio: ["pipe", "ignore", "ignore"]
-          })
-          child.unref()
-          ;(child.stdin as unknown as { unref?: () => void }).unref?.()
-          child.stdin!.on("error", () => {})
-          watchdogPid = child.pid ?? null
-          watchdogs.set(runId, { end: () => child.stdin!.end() })
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        let armed: Promise<void> | null = null
+        yield* tryWrite("beginRun", () => {
+          // A ledger folder another user owns or may write is refused before anything starts.
+          PrivateFiles.ensureDir(dir)
+          const bad = LedgerTrust.ledgerProblem(dir)
+          if (bad !== null) throw new Error(`not a private ledger: ${bad}`)
+          let watchdogPid: number | null = watchdogPids.get(runId) ?? null
+          if (options.watchdog !== false && !watchdogPids.has(runId)) {
+            // The watchdog's stdin is a pipe whose other end only this process holds: when the
+            // runner dies, for whatever reason, the watchdog reads EOF. It says `ready` on its
+            // stdout once it has loaded and listens.
+            const child = spawn(process.execPath, [watchdogEntry(), dir, runId, String(process.pid)], {
+              detached: true,
+              stdio: ["pipe", "pipe", "ignore"]
+            })
+            child.unref()
+            ;(child.stdin as unknown as { unref?: () => void }).unref?.()
+            child.stdin!.on("error", () => {})
+            watchdogPid = child.pid ?? null
+            watchdogs.set(runId, { end: () => child.stdin!.end() })
+            armed = new Promise<void>((resolve, reject) => {
+              const out = child.stdout!
+              out.on("data", (c: Buffer) => {
+                if (c.toString().includes("ready")) {
+                  out.destroy()
+                  resolve()
+                }
+              })
+              child.once("error", reject)
+              child.once("exit", (code) => reject(new Error(`the watchdog exited (code ${code}) before it was ready`)))
+            })
+          }
+          watchdogPids.set(runId, watchdogPid)
+          appendLine(dir, runId, { type: "run", runId, pid: process.pid, journal: journal === null ? null : path.resolve(journal), at: now, watchdogPid })
+        })
+        // Nothing is touched before the run's watchdog is armed: a runner killed a moment
+        // later must not wait for its watchdog to load before anything is reverted.
+        if (armed !== null) {
+          const ready = armed as Promise<void>
+          yield* Effect.tryPromise({ try: () => ready, catch: (e) => new LedgerError({ operation: "beginRun", detail: (e as Error).message }) }).pipe(
+            Effect.timeoutOrElse({
+              duration: "20 seconds",
+              orElse: () => Effect.fail(new LedgerError({ operation: "beginRun", detail: "the watchdog did not get ready within 20 s" }))
+            })
+          )
         }
-        appendLine(dir, runId, { type: "run", runId, pid: process.pid, journal: journal === null ? null : path.resolve(journal), at: now, watchdogPid })
-      }))
+      })
 
     const endRun = (runId: string) =>
       Effect.sync(() => {
@@ -265,10 +302,17 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
         return Effect.fail(new LedgerError({ operation: "acquire", detail: `could not take the lease on ${key}` }))
       })
 
+    const setUp = (runId: string, p: SetUpProcess) =>
+      Effect.andThen(
+        watchdogPids.has(runId) ? Effect.void : beginRun(runId, null),
+        tryWrite("setUp", () => appendLine(dir, runId, { type: "setup", ...p }))
+      )
+
     return Ledger.of({
       beginRun,
       endRun,
       acquire,
+      setUp,
       intent: (r) =>
         tryWrite("intent", () => {
           runOf.set(r.faultId, r.runId)

@@ -16,7 +16,7 @@ import * as Guard from "../../src/core/Guard.ts"
 import * as Journal from "../../src/core/Journal.ts"
 import * as Ledger from "../../src/core/Ledger.ts"
 import * as Probe from "../../src/core/Probe.ts"
-import { Run } from "../../src/core/Run.ts"
+import { CurrentFault, Run } from "../../src/core/Run.ts"
 import * as Windows from "../../src/core/Windows.ts"
 import * as Selector from "../../src/core/Selector.ts"
 import * as Target from "../../src/core/Target.ts"
@@ -490,11 +490,18 @@ describeWith("Docker Engine", missing, () => {
     ))
     assert.isTrue((await state(web)).paused)
     const cli = cliRun
-    // Without --docker, recover reads only the ledger (here an empty one): nothing to do.
+    // Plain recover (no --docker) runs the Docker scan too: it sees the run's marker, and
+    // leaves it alone while its owner (this test process) lives.
     const emptyLedger = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-ledger-"))
-    const ledgerOnly = await cli(["recover", "--ledger", emptyLedger])
-    assert.strictEqual(ledgerOnly.code, 0, ledgerOnly.out)
-    assert.match(ledgerOnly.out, /nothing open/)
+    const plain = await cli(["recover", "--ledger", emptyLedger, "--run", dead])
+    assert.strictEqual(plain.code, 0, plain.out)
+    assert.match(plain.out, /nothing open/)
+    assert.match(plain.out, /docker: \n?skipped .*docker\.pause/)
+    // An engine that does not answer: skipped without --docker (the ledger names no Docker
+    // fault), an error with it.
+    const unasked = await cli(["recover", "--ledger", emptyLedger, "--run", dead, "--docker-socket", "/nonexistent/docker.sock"])
+    assert.strictEqual(unasked.code, 0, unasked.out)
+    assert.match(unasked.out, /docker: skipped/)
     const down = await cli(["recover", "--ledger", emptyLedger, "--docker", "--docker-socket", "/nonexistent/docker.sock"])
     assert.strictEqual(down.code, 1, down.out)
     assert.match(down.out, /Unavailable/)
@@ -552,6 +559,39 @@ ${extra}`
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  it("the intent's revert data alone undoes what landed (the runner died before recording the injection)", async () => {
+    const web = `${s.id}-web`
+    const client = `${s.id}-client`
+    const faults: ReadonlyArray<[Fault.Fault<any>, string]> = [
+      [Docker.partition({ target: Selector.all, peers: [web] }), client],
+      [Docker.bandwidth({ target: Selector.all, rate: "2mbit" }), client],
+      [Docker.pause({ target: Selector.all }), web]
+    ]
+    let i = 0
+    for (const [fault, name] of faults) {
+      const faultId = `${s.id}/intent-${++i}`
+      // What the ledger's intent holds is `prepare`'s data, written before the driver acts;
+      // the injection then lands and its own data is thrown away, as a SIGKILL would.
+      const prepared = await run(withDriver((d) =>
+        Effect.gen(function*() {
+          const [t] = (yield* d.discover(fault)).filter((t) => t.name === name)
+          const data = yield* d.prepare!(fault, t!)
+          yield* d.inject(fault, t!)
+          return { target: t!, data }
+        }).pipe(Effect.provideService(CurrentFault, { faultId }))
+      ))
+      assert.lengthOf(await markers(), 1, `${fault._tag}: the injection's marker exists`)
+      await run(withDriver((d) => d.revert({ driver: "docker", fault: fault._tag, target: prepared.target, data: prepared.data })))
+      assert.deepStrictEqual(await markers(), [], `${fault._tag}: the marker named in the intent is gone`)
+    }
+    assert.notMatch((await helper(client, "/usr/sbin/iptables -S")).output, /faultline-/)
+    assert.notMatch((await helper(client, "/usr/sbin/tc qdisc show")).output, /qdisc tbf f1:/)
+    assert.isFalse((await state(web)).paused)
+    // A revert whose data names no container and no target fails: it never closes unchecked.
+    const empty = await runExit(withDriver((d) => d.revert({ driver: "docker", fault: "docker.partition", target: Target.make({ kind: "process", id: "1", name: "x" }), data: {} })))
+    assert.isTrue(Exit.isFailure(empty))
   })
 
   it("a failed injection leaves no marker behind", async () => {

@@ -5,11 +5,12 @@
  *
  * @since 0.1.0
  */
+import { createHash, randomBytes } from "node:crypto"
 import * as os from "node:os"
 import type Dockerode from "dockerode"
 import { Duration, Effect, Option } from "effect"
 import type { RevertData } from "../../core/Handler.ts"
-import { Run } from "../../core/Run.ts"
+import { CurrentFault, Run } from "../../core/Run.ts"
 import * as Target from "../../core/Target.ts"
 import * as Wait from "../../core/Wait.ts"
 import { DockerError, fromSdk } from "./DockerError.ts"
@@ -59,8 +60,26 @@ export const QDISC_HANDLE = "f1"
 /** Quotes one word for `sh`. @since 0.1.0 */
 export const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
-/** A fresh marker volume name. @since 0.1.0 */
-export const markerName = () => `faultline-marker-${Math.random().toString(36).slice(2, 10)}${Math.random().toString(36).slice(2, 6)}`
+/**
+ * The tag of what one fault creates (its marker volume, its iptables rules' comment): derived
+ * from the fault id while a fault is prepared or injected, so the revert data the ledger's
+ * intent holds names them before they exist; random outside a fault.
+ *
+ * @since 0.1.0
+ */
+export const faultTag: Effect.Effect<string> = Effect.gen(function*() {
+  const f = yield* CurrentFault
+  return f === null ? randomBytes(8).toString("hex") : createHash("sha256").update(f.faultId).digest("hex").slice(0, 16)
+})
+
+/** The marker volume of a fault tag. @since 0.1.0 */
+export const markerName = (tag: string) => `faultline-marker-${tag}`
+
+/** The iptables comment of a fault tag (`[a-z0-9-]` only: it is matched in shell scripts). @since 0.1.0 */
+export const ruleComment = (tag: string) => `faultline-${tag}`
+
+/** Whether a string read back from revert data is a rule comment faultline wrote. @since 0.1.0 */
+export const isRuleComment = (s: unknown): s is string => typeof s === "string" && /^faultline-[a-z0-9]{4,40}$/.test(s)
 
 const toState = (info: Dockerode.ContainerInspectInfo): ContainerState => {
   const networks: Record<string, ContainerState["networks"][string]> = {}
@@ -264,7 +283,7 @@ const markerOps = ({ call, client, owner, runId }: Owner) => {
   const createMarker = (fault: string, target: ContainerState, data: RevertData, extra: Record<string, string>) =>
     Effect.gen(function*() {
       const run = yield* runId
-      const name = markerName()
+      const name = typeof data.marker === "string" ? data.marker : markerName(yield* faultTag)
       yield* call("marker.create", target.name, () =>
         (client.createVolume as (o: unknown) => Promise<unknown>)({
           Name: name,
@@ -359,10 +378,23 @@ export const marked = (
 export const onContainer = (
   f: (ctx: DockerContext, c: ContainerState, data: RevertData) => Effect.Effect<void, DockerError>
 ) =>
-(ctx: DockerContext, data: RevertData): Effect.Effect<void, DockerError> =>
+(ctx: DockerContext, data: RevertData, target?: Target.Target): Effect.Effect<void, DockerError> =>
   Effect.gen(function*() {
-    const id = String(data.container ?? "")
-    const c = id === "" ? null : yield* ctx.inspectOrNull(id)
+    const id = yield* containerOf(data, target)
+    const c = yield* ctx.inspectOrNull(id)
     if (c !== null) yield* f(ctx, c, data)
     yield* ctx.removeMarker(data.marker)
   })
+
+/**
+ * The container a revert acts on: the revert data's, else the ledger record's target. With
+ * neither, the revert fails rather than close a fault it never checked.
+ *
+ * @since 0.1.0
+ */
+export const containerOf = (data: RevertData, target: Target.Target | undefined): Effect.Effect<string, DockerError> => {
+  const id = typeof data.container === "string" && data.container !== "" ? data.container : target?.kind === "docker" ? target.id : ""
+  return id !== ""
+    ? Effect.succeed(id)
+    : Effect.fail(new DockerError({ reason: "NotFound", target: String(data.name ?? "?"), operation: "revert", detail: "the revert data names no container" }))
+}

@@ -11,6 +11,12 @@ import type { LedgerRecord } from "../../core/Ledger.ts"
 import { make } from "./DockerDriver.ts"
 import { toDriverError } from "./DockerError.ts"
 
+// Loaded with the reverter, not at the first revert: the watchdog loads this module while
+// its runner still lives, so that a revert after the runner died does not wait for the
+// engine client (or the leftover scan) to load.
+await import("dockerode").catch(() => undefined)
+await import("./Recover.ts")
+
 /**
  * Reverts one Docker ledger record in this process.
  *

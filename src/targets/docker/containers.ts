@@ -6,26 +6,39 @@
  */
 import { Effect } from "effect"
 import type * as Handler from "../../core/Handler.ts"
-import { type DockerContext, ensureRunning, ineffective, Labels, marked, notModifiedOk, onContainer } from "./Engine.ts"
+import type * as Target from "../../core/Target.ts"
+import { containerOf, type DockerContext, ensureRunning, faultTag, ineffective, Labels, marked, markerName, notModifiedOk, onContainer } from "./Engine.ts"
 import { DockerError } from "./DockerError.ts"
 import type { DockerFault } from "./Faults.ts"
 
 type Containers = "docker.kill" | "docker.stop" | "docker.restart" | "docker.pause" | "docker.remove"
 
 // Kill, stop and restart are undone the same way: start it if it does not run (a restart
-// policy may have done so already).
-const startAgain = onContainer((ctx, c) =>
-  !c.running && !c.paused ? Effect.asVoid(ctx.call("start", c.name, notModifiedOk(() => ctx.client.getContainer(c.id).start()))) : Effect.void
+// policy may have done so already) — unless it did not run before the fault either.
+const startAgain = onContainer((ctx, c, data) =>
+  !c.running && !c.paused && data.wasRunning !== false
+    ? Effect.asVoid(ctx.call("start", c.name, notModifiedOk(() => ctx.client.getContainer(c.id).start())))
+    : Effect.void
 )
+
+// Revert data for the ledger's intent, before anything is touched: the container, its state
+// now, and the marker the injection will write (named from the fault id), so a runner that
+// dies anywhere in the injection leaves a record that undoes whatever part of it landed.
+const prepared = (ctx: DockerContext, target: Target.Target) =>
+  Effect.gen(function*() {
+    const c = yield* ctx.inspect(target.id)
+    return { container: c.id, name: c.name, wasRunning: c.running || c.paused, wasPaused: c.paused, marker: markerName(yield* faultTag) }
+  })
 
 const stillPaused = (name: string) => new DockerError({ reason: "Conflict", target: name, operation: "unpause", detail: "still paused" })
 
 // The hot path of mass reverts: unpause straight away; "is not paused" (HTTP 500 or 409)
 // and "no such container" (404) mean there is nothing to undo. Then confirm.
-const unpause = (ctx: DockerContext, data: Handler.RevertData) =>
+const unpause = (ctx: DockerContext, data: Handler.RevertData, target?: Target.Target) =>
   Effect.gen(function*() {
-    const id = String(data.container ?? "")
-    if (id !== "") {
+    const id = yield* containerOf(data, target)
+    // Paused before this fault (by someone else): not ours to unpause.
+    if (data.wasPaused !== true) {
       yield* ctx.call("unpause", String(data.name ?? id), () => ctx.client.getContainer(id).unpause()).pipe(
         Effect.catchIf((e) => e.reason === "Conflict" || e.reason === "NotFound" || /is not paused/i.test(e.detail), () => Effect.void)
       )
@@ -42,6 +55,7 @@ const unpause = (ctx: DockerContext, data: Handler.RevertData) =>
  */
 export const containers: Pick<Handler.Handlers<DockerContext, DockerFault, DockerError>, Containers> = {
   "docker.kill": {
+    prepare: (ctx, _fault, target) => prepared(ctx, target),
     inject: (ctx, fault, target) =>
       Effect.gen(function*() {
         const c = yield* ctx.inspect(target.id)
@@ -57,6 +71,7 @@ export const containers: Pick<Handler.Handlers<DockerContext, DockerFault, Docke
     revert: startAgain
   },
   "docker.stop": {
+    prepare: (ctx, _fault, target) => prepared(ctx, target),
     inject: (ctx, fault, target) =>
       Effect.gen(function*() {
         const c = yield* ctx.inspect(target.id)
@@ -68,6 +83,7 @@ export const containers: Pick<Handler.Handlers<DockerContext, DockerFault, Docke
     revert: startAgain
   },
   "docker.restart": {
+    prepare: (ctx, _fault, target) => prepared(ctx, target),
     inject: (ctx, fault, target) =>
       Effect.gen(function*() {
         const c = yield* ctx.inspect(target.id)
@@ -79,10 +95,8 @@ export const containers: Pick<Handler.Handlers<DockerContext, DockerFault, Docke
     revert: startAgain
   },
   "docker.pause": {
-    // Revert data for the ledger's intent, before anything is touched: unpausing by id is
-    // safe whether or not the pause landed. Other faults record nothing here; what they
-    // did is recorded in their marker volume (`faultline recover --docker`).
-    prepare: (_ctx, _fault, target) => Effect.succeed({ container: target.id, name: target.name }),
+    // Unpausing by id is safe whether or not the pause landed (not if it was paused before).
+    prepare: (ctx, _fault, target) => prepared(ctx, target),
     inject: (ctx, fault, target) =>
       Effect.gen(function*() {
         const c = yield* ctx.inspect(target.id)

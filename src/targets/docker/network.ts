@@ -17,9 +17,12 @@ import {
   ineffective,
   Labels,
   marked,
+  faultTag,
+  isRuleComment,
   markerName,
   onContainer,
   QDISC_HANDLE,
+  ruleComment,
   sh,
   TC
 } from "./Engine.ts"
@@ -35,7 +38,7 @@ const imageOf = (ctx: DockerContext, data: Handler.RevertData) =>
 
 const reconnect = onContainer((ctx, c, data) => {
   const network = String(data.network)
-  if (c.networks[network] !== undefined) return Effect.void
+  if (c.networks[network] !== undefined || data.wasConnected === false) return Effect.void
   const ipam: Record<string, string> = {}
   if (typeof data.ipv4Static === "string") ipam.IPv4Address = data.ipv4Static
   if (typeof data.ipv6Static === "string") ipam.IPv6Address = data.ipv6Static
@@ -60,12 +63,18 @@ const unpartition = onContainer((ctx, c, data) =>
     if (c.paused) {
       return yield* new DockerError({ reason: "Conflict", target: c.name, operation: "partition.revert", detail: "container is paused; unpause it first" })
     }
-    const rules = (data.rules as Array<Array<string>> | undefined) ?? []
-    const script = rules.map((r) => {
-      const [chain, ...rest] = r
-      const spec = `${sh(chain!)} ${rest.map(sh).join(" ")}`
-      return `while ${IPTABLES} -w -C ${spec} 2>/dev/null; do ${IPTABLES} -w -D ${spec} || exit 1; done`
-    }).join("\n") + `\n! ${IPTABLES} -w -S | grep -q -- ${sh(`--comment ${String(data.comment)}`)}`
+    // The rules are found by their comment, not by the list the injection returned: the
+    // intent's revert data (written before any rule exists) has only the comment, and the
+    // runner may have died after adding some rules. The comment is checked to be one
+    // faultline writes before it goes into the script.
+    if (!isRuleComment(data.comment)) {
+      return yield* new DockerError({ reason: "NotFound", target: c.name, operation: "partition.revert", detail: `no rule comment in the revert data (${JSON.stringify(data.comment)})` })
+    }
+    const tag = sh(`--comment ${data.comment}`)
+    const script = [
+      `${IPTABLES} -w -S | grep -F -- ${tag} | sed 's/^-A /-D /' | while read -r RULE; do ${IPTABLES} -w $RULE || exit 1; done`,
+      `! ${IPTABLES} -w -S | grep -q -F -- ${tag}`
+    ].join("\n")
     const r = yield* ctx.helperRun(`container:${c.id}`, c.id, script, "partition-revert", imageOf(ctx, data))
     if (r.exitCode !== 0) return yield* helperFailed("partition.revert", c.name, r)
   })
@@ -79,7 +88,7 @@ const partition = (ctx: DockerContext, fault: Extract<DockerFault, { readonly _t
     if (ips.length === 0) {
       return yield* new DockerError({ reason: "NotFound", target: c.name, operation: "partition", detail: `peers ${fault.peers.join(", ")} have no IP address` })
     }
-    const comment = markerName().replace("faultline-marker-", "faultline-")
+    const comment = ruleComment(yield* faultTag)
     const rules: Array<ReadonlyArray<string>> = ips.flatMap((ip) => [
       ["INPUT", "-s", ip, "-m", "comment", "--comment", comment, "-j", "DROP"],
       ["OUTPUT", "-d", ip, "-m", "comment", "--comment", comment, "-j", "DROP"]
@@ -157,6 +166,32 @@ const unshape = (fault: "docker.bandwidth" | "docker.netem") =>
     })
   )
 
+// Revert data for the ledger's intent, before anything is touched, naming what the
+// injection will create (the marker volume, the rules' comment; a qdisc is found by its
+// handle): enough to undo any part of the injection that landed before the runner died.
+const preparedNet = (ctx: DockerContext, fault: DockerFault, target: Target.Target) =>
+  Effect.gen(function*() {
+    const c = yield* ctx.inspect(target.id)
+    const tag = yield* faultTag
+    const base = { container: c.id, name: c.name, marker: markerName(tag), helperImage: ctx.helperImage }
+    switch (fault._tag) {
+      case "docker.partition":
+        return { ...base, comment: ruleComment(tag) }
+      case "docker.bandwidth":
+      case "docker.netem":
+        return { ...base, qdisc: fault._tag === "docker.bandwidth" ? "tbf" : "netem", device: fault.device ?? null }
+      case "docker.disconnect": {
+        const ep = c.networks[fault.network]
+        // Not connected now: the injection will refuse, and the revert must not connect it.
+        if (ep === undefined) return { ...base, network: fault.network, wasConnected: false }
+        const aliases = ep.aliases.filter((a) => !c.id.startsWith(a))
+        return { ...base, network: fault.network, aliases, ipv4Static: ep.ipv4Static, ipv6Static: ep.ipv6Static }
+      }
+      default:
+        return base
+    }
+  })
+
 /**
  * The network faults' handlers.
  *
@@ -164,6 +199,7 @@ const unshape = (fault: "docker.bandwidth" | "docker.netem") =>
  */
 export const network: Pick<Handler.Handlers<DockerContext, DockerFault, DockerError>, Network> = {
   "docker.disconnect": {
+    prepare: preparedNet,
     inject: (ctx, fault, target) =>
       Effect.gen(function*() {
         const c = yield* ctx.inspect(target.id)
@@ -182,11 +218,12 @@ export const network: Pick<Handler.Handlers<DockerContext, DockerFault, DockerEr
         s.networks[fault.network] === undefined ? Effect.void : Effect.fail(ineffective("disconnect", s.name, `still attached to ${fault.network}`))),
     revert: reconnect
   },
-  "docker.partition": { inject: partition, revert: unpartition },
-  "docker.bandwidth": { inject: shape, revert: unshape("docker.bandwidth") },
+  "docker.partition": { prepare: preparedNet, inject: partition, revert: unpartition },
+  "docker.bandwidth": { prepare: preparedNet, inject: shape, revert: unshape("docker.bandwidth") },
   "docker.netem": {
     // Where the kernel lacks sch_netem, planning fails `Unsupported` before anything is touched.
     discover: (ctx) => Effect.andThen(ctx.netemSupported, ctx.containers),
+    prepare: preparedNet,
     inject: shape,
     revert: unshape("docker.netem")
   }

@@ -25,6 +25,8 @@ export interface Managed {
   readonly spec: ProcessSpec | null
   /** Whether signals go to its whole process group (the driver started it). */
   readonly ownsGroup: boolean
+  /** The run label in its environment (the driver started it), or null (adopted). */
+  readonly label: string | null
 }
 
 /**
@@ -38,9 +40,10 @@ export interface ProcessContext {
   readonly managed: (name: string) => Effect.Effect<Managed, ProcessError>
   readonly signal: (p: Managed, signal: NodeJS.Signals, operation: string) => Effect.Effect<void, ProcessError>
   readonly stop: (name: string) => Effect.Effect<void, ProcessError>
-  readonly start: (spec: ProcessSpec) => Effect.Effect<{ readonly pid: number }, ProcessError>
+  /** Starts a process from its spec, with the run label it had (`FAULTLINE_PROCESS`). */
+  readonly start: (spec: ProcessSpec, label: string | null) => Effect.Effect<{ readonly pid: number }, ProcessError>
   /** Whether the process a revert record names runs (again) already. */
-  readonly running: (name: string, pid: number) => boolean
+  readonly running: (data: ProcessRevertData) => boolean
 }
 
 /** What a process fault records for its revert. @since 0.1.0 */
@@ -49,6 +52,8 @@ export interface ProcessRevertData {
   readonly pid: number
   readonly group?: boolean | undefined
   readonly spec?: ProcessSpec | null | undefined
+  /** The run label of the process and of every copy a restart starts (`FAULTLINE_PROCESS`). */
+  readonly label?: string | null | undefined
 }
 
 // Signals are delivered asynchronously: how long a stop or continue may take to show.
@@ -63,16 +68,19 @@ const prepare = (ctx: ProcessContext, fault: ProcessFault, target: Target.Target
     pid: p.pid,
     group: p.ownsGroup,
     spec: p.spec,
+    label: p.label,
     ...(fault._tag === "process.kill" ? { signal: fault.signal } : {})
   }))
 
-// A process that is not running again gets started from the spec its run recorded.
+// A process that is not running again gets started from the spec its run recorded. Whether
+// it runs is asked of the system (by its label where it has one: a copy a restart started
+// before the runner died counts), so a revert never starts a second copy.
 const restartUnlessRunning = (ctx: ProcessContext, raw: Handler.RevertData) =>
   Effect.gen(function*() {
     const data = raw as unknown as ProcessRevertData
-    if (ctx.running(data.name, data.pid)) return
+    if (ctx.running(data)) return
     if (!data.spec) return
-    yield* ctx.start(data.spec)
+    yield* ctx.start(data.spec, data.label ?? null)
   })
 
 // A stopped process resumes within a second, or the revert fails `SignalFailed`.
@@ -97,7 +105,7 @@ export const handlers: Handler.Handlers<ProcessContext, ProcessFault, ProcessErr
         const died = TERMINATING.has(fault.signal)
           ? yield* Wait.until(Effect.sync(() => !Os.pidAlive(p.pid)), { every: "5 millis", timeout: "2 seconds" })
           : false
-        return { name: p.name, pid: p.pid, signal: fault.signal, died, spec: p.spec }
+        return { name: p.name, pid: p.pid, signal: fault.signal, died, spec: p.spec, label: p.label }
       }),
     revert: restartUnlessRunning
   },
@@ -132,8 +140,8 @@ export const handlers: Handler.Handlers<ProcessContext, ProcessFault, ProcessErr
         if (p.spec === null) {
           return yield* new ProcessError({ reason: "Unsupported", target: p.name, operation: "restart", detail: "adopted process: the driver does not know how to start it" })
         }
-        const started = yield* ctx.start(p.spec)
-        return { name: p.name, pid: started.pid, spec: p.spec }
+        const started = yield* ctx.start(p.spec, p.label)
+        return { name: p.name, pid: started.pid, spec: p.spec, label: p.label }
       }),
     revert: restartUnlessRunning
   }

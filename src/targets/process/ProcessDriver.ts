@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import { randomBytes } from "node:crypto"
 import { Context, Deferred, Duration, Effect, Exit, Layer, Schema, Scope, Stream } from "effect"
 import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import type { Driver } from "../../core/Driver.ts"
@@ -11,7 +12,7 @@ import * as Handler from "../../core/Handler.ts"
 import * as Target from "../../core/Target.ts"
 import { ValidRegex } from "../../core/Tolerance.ts"
 import { type Managed, type ProcessContext, processFaults } from "./Handlers.ts"
-import { pidAlive, signallable } from "../../core/Os.ts"
+import { LABEL_ENV, pidAlive, signallable } from "../../core/Os.ts"
 import { ProcessError, toDriverError } from "./ProcessError.ts"
 
 /** Whether a pid is alive (a zombie counts as dead). @since 0.1.0 */
@@ -44,6 +45,8 @@ export interface ManagedProcess {
   /** The first capture group of the `ready` pattern, if any. */
   readonly readyMatch: string | null
   readonly labels: Record<string, string>
+  /** The run label in its environment (`FAULTLINE_PROCESS`), when the driver started it. */
+  readonly label: string | null
   /** Recent stdout and stderr lines, for diagnostics. */
   readonly output: ReadonlyArray<string>
 }
@@ -75,6 +78,7 @@ interface Entry {
   spec: ProcessSpec | null
   readyMatch: string | null
   labels: Record<string, string>
+  label: string | null
   output: Array<string>
   scope: Scope.Closeable | null
   ownsGroup: boolean
@@ -86,6 +90,7 @@ const snapshot = (e: Entry): ManagedProcess => ({
   spec: e.spec,
   readyMatch: e.readyMatch,
   labels: e.labels,
+  label: e.label,
   output: e.output.slice()
 })
 
@@ -145,12 +150,14 @@ const awaitReady = (ready: Deferred.Deferred<string | null, string>, entry: Entr
 }
 
 // Spawns `spec` in a scope of its own, forked from the layer's, and waits until it is ready.
-const launch = (spawner: ChildProcessSpawner.ChildProcessSpawner["Service"], layerScope: Scope.Scope, spec: ProcessSpec) =>
+// The process carries `label` in its environment, so a revert in another process (the
+// watchdog) finds it, or the copy a restart made, by label instead of by pid.
+const launch = (spawner: ChildProcessSpawner.ChildProcessSpawner["Service"], layerScope: Scope.Scope, spec: ProcessSpec, label: string) =>
   Effect.gen(function*() {
     const scope = yield* Scope.fork(layerScope, "sequential")
     const cmd = ChildProcess.make(spec.command, spec.args, {
       cwd: spec.cwd,
-      env: spec.env,
+      env: { ...spec.env, [LABEL_ENV]: label },
       extendEnv: true,
       forceKillAfter: "2 seconds"
     })
@@ -159,7 +166,7 @@ const launch = (spawner: ChildProcessSpawner.ChildProcessSpawner["Service"], lay
       Scope.provide(scope),
       Effect.mapError((e) => new ProcessError({ reason: "SpawnFailed", target: spec.name, operation: "start", detail: e.message }))
     )
-    const entry: Entry = { name: spec.name, pid: handle.pid, spec, readyMatch: null, labels: spec.labels ?? {}, output: [], scope, ownsGroup: true }
+    const entry: Entry = { name: spec.name, pid: handle.pid, spec, readyMatch: null, labels: spec.labels ?? {}, label, output: [], scope, ownsGroup: true }
     const ready = yield* watchOutput(entry, handle, spec, scope)
     entry.readyMatch = yield* awaitReady(ready, entry, spec, scope)
     return entry
@@ -171,6 +178,7 @@ const adopted = (p: { readonly name: string; readonly pid: number; readonly labe
   spec: null,
   readyMatch: null,
   labels: p.labels ?? {},
+  label: null,
   output: [],
   scope: null,
   ownsGroup: false
@@ -190,9 +198,13 @@ const make = Effect.gen(function*() {
   const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
   const layerScope = yield* Effect.scope
   const procs = new Map<string, Entry>()
+  // One token per driver: a process's label is `<token>.<name>`, the same for every copy a
+  // restart makes, and unlike any other driver's.
+  const token = randomBytes(9).toString("base64url")
+  const labelOf = (name: string) => `${token}.${name.replace(/[^\w.-]/g, "_")}`
 
   const start = Effect.fn("ProcessDriver.start")(function*(spec: ProcessSpec) {
-    const entry = yield* launch(spawner, layerScope, spec)
+    const entry = yield* launch(spawner, layerScope, spec, labelOf(spec.name))
     const previous = procs.get(spec.name)
     if (previous?.scope) yield* Scope.close(previous.scope, Exit.void)
     procs.set(spec.name, entry)
@@ -221,9 +233,9 @@ const make = Effect.gen(function*() {
     managed: (name) => get(name),
     signal: (p, sig, operation) => signalPid(p, sig, operation),
     stop,
-    start,
-    running: (name) => {
-      const current = procs.get(name)
+    start: (spec) => start(spec),
+    running: (data) => {
+      const current = procs.get(data.name)
       return current !== undefined && pidAlive(current.pid)
     }
   }

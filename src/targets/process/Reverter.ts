@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import { DriverError } from "../../core/Driver.ts"
 import type { LedgerRecord } from "../../core/Ledger.ts"
 import { type ProcessContext, processFaults, type ProcessRevertData } from "./Handlers.ts"
-import { pidAlive, signallable } from "../../core/Os.ts"
+import { LABEL_ENV, labelled, pidAlive, signallable } from "../../core/Os.ts"
 import { ProcessError, toDriverError } from "./ProcessError.ts"
 import type { ProcessSpec } from "./ProcessDriver.ts"
 import * as Redact from "../../core/Redact.ts"
@@ -30,6 +30,12 @@ const restartEnvironment = (spec: ProcessSpec): NodeJS.ProcessEnv => {
   return { ...process.env, ...r.env }
 }
 
+// Whether the process a record names runs: by its label, any copy the run started (the
+// original when the kill never landed, or the copy the runner's own revert started before
+// it died); without a label (an older record), the original pid.
+const runsAgain = (data: ProcessRevertData): boolean =>
+  typeof data.label === "string" && data.label !== "" ? labelled(data.label).length > 0 : pidAlive(data.pid)
+
 // This process manages nothing: it starts detached children (the runner that owned the
 // process group is gone) and asks the OS whether a pid lives.
 const outOfProcess: ProcessContext = {
@@ -37,13 +43,13 @@ const outOfProcess: ProcessContext = {
   managed: notHere("get"),
   signal: (p) => notHere("signal")(p.name),
   stop: notHere("stop"),
-  start: (spec) =>
+  start: (spec, label) =>
     Effect.try({
       try: () => {
         const env = restartEnvironment(spec)
         const child = spawn(spec.command, [...spec.args], {
           cwd: spec.cwd,
-          env,
+          env: { ...env, ...(label ? { [LABEL_ENV]: label } : {}) },
           detached: true,
           stdio: "ignore"
         })
@@ -52,8 +58,7 @@ const outOfProcess: ProcessContext = {
       },
       catch: (e) => new ProcessError({ reason: "SpawnFailed", target: spec.name, operation: "revert", detail: (e as Error).message })
     }),
-  // Alive: the kill never landed (or a restart already happened).
-  running: (_name, pid) => pidAlive(pid)
+  running: runsAgain
 }
 
 /**
