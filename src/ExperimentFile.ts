@@ -66,7 +66,7 @@ const FileSelector = Schema.Struct({
   random: Schema.optionalKey(Schema.Struct({ n: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), seed: Schema.Int })),
   cap: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
 }).check(Schema.makeFilter((s) => {
-  const kinds = ["all", "id", "name", "label", "regex"].filter((k) => (s as any)[k] !== undefined)
+  const kinds = ["all", "id", "name", "label", "regex"].filter((k) => (s as Record<string, unknown>)[k] !== undefined)
   return kinds.length === 1 || `a target needs exactly one of all, id, name, label, regex (got ${kinds.length === 0 ? "none" : kinds.join(", ")})`
 }))
 type FileSelector = typeof FileSelector.Type
@@ -84,14 +84,30 @@ const toSelector = (s: FileSelector): Selector.Selector => {
   return sel
 }
 
+/**
+ * What an experiment from a file requires: the drivers its faults name, known only once the
+ * file is read, so open here; the CLI provides them from the integration list.
+ *
+ * @since 0.1.0
+ */
+export type FileRequirements = unknown
+
+// The decoded shape of a file fault before it becomes its class: the tag, the file selector
+// and the class's own fields.
+interface FileFaultFields {
+  readonly fault: string
+  readonly target: FileSelector
+  readonly [field: string]: unknown
+}
+
 // A fault in a file is its class's fields under `fault: <tag>`, with a file selector for
 // `target`. The union is generated from the integration list and decodes straight into the
 // fault classes, so a new integration's faults are accepted with no change here.
 const fileFault = (tag: string, cls: Fault.FaultClass) => {
   const { _tag: _t, target: _s, ...fields } = cls.fields
   return Schema.Struct({ fault: Schema.Literal(tag), target: FileSelector, ...fields }).pipe(
-    Schema.decodeTo(cls as unknown as Schema.Codec<Fault.Fault<any>, unknown>, {
-      decode: SchemaGetter.transform(({ fault, target, ...rest }: any) => ({ ...rest, _tag: fault, target: toSelector(target) })),
+    Schema.decodeTo(cls as unknown as Schema.Codec<Fault.Fault<unknown>, unknown>, {
+      decode: SchemaGetter.transform(({ fault, target, ...rest }: FileFaultFields) => ({ ...rest, _tag: fault, target: toSelector(target) })),
       encode: SchemaGetter.forbidden(() => "a fault is not written back to a file")
     })
   )
@@ -135,7 +151,7 @@ const portOf = (p: number | string) =>
     return Number.isInteger(n) && n >= 1 && n <= 65535 ? Effect.succeed(n) : Effect.fail(new Error(`${p} is ${JSON.stringify(s)}, not a port`))
   }))
 
-const toProbe = (p: FileProbe): Probe.Probe<any> =>
+const toProbe = (p: FileProbe): Probe.Probe<unknown> =>
   "http" in p
     ? Probes.http(text(p.http.url), { ...p.http, timeout: p.http.timeout as Duration.Input | undefined })
     : "tcp" in p
@@ -298,11 +314,12 @@ export const load = (file: string): Effect.Effect<ExperimentFile, ExperimentFile
 
 /**
  * Turns a decoded file into an Experiment (its processes are started separately, by
- * `startProcesses`).
+ * `startProcesses`). Which drivers it requires is data (its faults' integrations), so the
+ * type cannot say it: `R` is what the caller provides (the CLI: `Integrations.layerFor`).
  *
  * @since 0.1.0
  */
-export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
+export const toExperiment = <R = never>(f: ExperimentFile): Experiment.Experiment<R> => {
   const hyps = f.hypothesis.map((h) =>
     Hypothesis.make(h.name, {
       probe: toProbe(h.probe),
@@ -316,7 +333,7 @@ export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
   const method = Effect.forEach(f.method, (step) =>
     "inject" in step ? Effect.asVoid(Fault.inject(step.inject)) : Effect.sleep(step.sleep as Duration.Input), { discard: true })
   const rto = f.stopwatches?.rto
-  return Experiment.make({
+  const experiment = Experiment.make({
     name: f.name,
     ...(f.description ? { description: f.description } : {}),
     hypothesis: hyps,
@@ -335,6 +352,8 @@ export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
     ...(f.irreversible ? { irreversible: true } : {}),
     ...(f.replaceDefaultGuards ? { replaceDefaultGuards: true } : {})
   })
+  // Only the phantom requirement changes: the caller vouches for the drivers it provides.
+  return experiment as Experiment.Experiment<R>
 }
 
 /**
@@ -343,7 +362,7 @@ export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
  *
  * @since 0.1.0
  */
-export const resolveTargets = (f: ExperimentFile): Effect.Effect<void, ResolveFailed, any> =>
+export const resolveTargets = (f: ExperimentFile): Effect.Effect<void, ResolveFailed, FileRequirements> =>
   Effect.forEach(f.method, (step, i) =>
     "inject" in step
       ? Effect.gen(function*() {
@@ -361,7 +380,7 @@ export const resolveTargets = (f: ExperimentFile): Effect.Effect<void, ResolveFa
  *
  * @since 0.1.0
  */
-export const plan = (f: ExperimentFile): Effect.Effect<void, unknown, any> =>
+export const plan = (f: ExperimentFile): Effect.Effect<void, unknown, FileRequirements> =>
   Effect.forEach(f.method, (step) => "inject" in step ? Effect.asVoid(Fault.plan(step.inject)) : Effect.void, { discard: true })
 
 /**

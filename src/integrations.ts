@@ -14,6 +14,14 @@ import { integration as docker } from "./targets/docker/Integration.ts"
 import { integration as process } from "./targets/process/Integration.ts"
 import { integration as toxiproxy } from "./targets/toxiproxy/Integration.ts"
 
+/**
+ * The merged driver layers of integrations chosen at run time (from a file's faults): which
+ * services it provides is data, so it is typed as providing any service.
+ *
+ * @since 0.1.0
+ */
+export type DriverLayer = Layer.Layer<unknown, unknown, never>
+
 /** Every integration, in the order `faultline` lists them. @since 0.1.0 */
 export const integrations: ReadonlyArray<Integration> = [
   process,
@@ -37,9 +45,9 @@ export const ofFault = (fault: Pick<Fault, "_tag">): Integration | undefined => 
  *
  * @since 0.1.0
  */
-export const layerFor = (names: Iterable<string>): Effect.Effect<Layer.Layer<any, any, never>, IntegrationUnavailable> =>
+export const layerFor = (names: Iterable<string>): Effect.Effect<DriverLayer, IntegrationUnavailable> =>
   Effect.gen(function*() {
-    let layer = Layer.empty as unknown as Layer.Layer<any, any, never>
+    let layer = Layer.empty as unknown as DriverLayer
     for (const name of new Set(names)) {
       const i = byName(name)
       if (i === undefined) return yield* new IntegrationUnavailable({ integration: name, detail: "no such integration" })
@@ -55,13 +63,13 @@ export const layerFor = (names: Iterable<string>): Effect.Effect<Layer.Layer<any
  *
  * @since 0.1.0
  */
-export const layerAvailable: Layer.Layer<any, never, never> = Layer.unwrap(
+export const layerAvailable: Layer.Layer<unknown, never, never> = Layer.unwrap(
   Effect.map(
     Effect.forEach(integrations, (i) => Effect.option(i.layer)),
     (layers) =>
-      layers.reduce<Layer.Layer<any, never, never>>(
+      layers.reduce<Layer.Layer<unknown, never, never>>(
         (acc, o) => o._tag === "Some" ? Layer.merge(acc, o.value.pipe(Layer.catch(() => Layer.empty))) : acc,
-        Layer.empty as unknown as Layer.Layer<any, never, never>
+        Layer.empty as unknown as Layer.Layer<unknown, never, never>
       )
   )
 )

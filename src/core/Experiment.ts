@@ -159,7 +159,7 @@ export const describeError = (e: unknown): string => {
     const tag = (e as { readonly _tag?: unknown })._tag
     const inner = (e as { readonly cause?: unknown }).cause
     // Effect wraps what a promise rejected with as UnknownError; the cause is the news.
-    if ((tag === "UnknownError" || /^An error occurred in /.test(e.message)) && inner !== undefined) return describeError(inner)
+    if ((tag === "UnknownError" || e.message.startsWith("An error occurred in ")) && inner !== undefined) return describeError(inner)
     const { exitCode, stderr } = e as { readonly exitCode?: unknown; readonly stderr?: unknown }
     const code = typeof exitCode === "number" ? ` (exit code ${exitCode})` : ""
     const tail = typeof stderr === "string" && stderr.trim() !== "" ? `; stderr: ${stderr.trim().split("\n").slice(-5).join(" | ").slice(-500)}` : ""

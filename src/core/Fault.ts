@@ -60,7 +60,7 @@ export interface FaultMembers<D> {
  * @since 0.1.0
  */
 export const Class = <D>(
-  driver: Context.Key<D, any>,
+  driver: Context.Key<D, Driver>,
   options: { readonly defaultGuards?: ReadonlyArray<Guard.Guard> } = {}
 ) =>
 <Self>(classOptions: { readonly irreversible?: boolean } = {}) =>
@@ -69,10 +69,11 @@ export const Class = <D>(
   fields: Fields
 ): Schema.Class<Self, Schema.TaggedStruct<Tag, Fields>, FaultMembers<D>> => {
   // The members live on the prototype, so they are neither fields nor serialised.
-  const Base: new(...args: ReadonlyArray<any>) => object = Schema.TaggedClass<any>()(tag, fields) as any
+  // Erased to a plain constructor: a class cannot extend a base whose instance type is the type parameter `Self`.
+  const Base = Schema.TaggedClass<Self>()(tag, fields) as unknown as new(props: unknown) => object
   const defaultGuards = options.defaultGuards ?? []
   const irreversible = classOptions.irreversible === true
-  const key = driver as Context.Key<D, Driver>
+  const key = driver
   class FaultClass extends Base {
     get driver() {
       return key
@@ -84,7 +85,7 @@ export const Class = <D>(
       return irreversible
     }
   }
-  return FaultClass as any
+  return FaultClass as unknown as Schema.Class<Self, Schema.TaggedStruct<Tag, Fields>, FaultMembers<D>>
 }
 
 /**
@@ -94,7 +95,8 @@ export const Class = <D>(
  * @since 0.1.0
  */
 export interface FaultClass {
-  new(...args: ReadonlyArray<any>): Fault<any>
+  // `never` parameters: every fault class's constructor fits, whatever its fields.
+  new(...args: ReadonlyArray<never>): Fault<unknown>
   readonly fields: Schema.Struct.Fields
   readonly identifier: string
 }
@@ -110,8 +112,8 @@ export type DriverOf<F> = F extends Fault<infer D> ? D : never
  *
  * @since 0.1.0
  */
-export const toJSON = (fault: Fault<any>): Record<string, unknown> => {
-  const { driver: _d, ...rest } = { ...fault } as any
+export const toJSON = (fault: Fault<unknown>): Record<string, unknown> => {
+  const { driver: _d, ...rest }: Record<string, unknown> = { ...fault }
   return { ...rest, _tag: fault._tag }
 }
 
@@ -197,7 +199,7 @@ const drivers = new WeakMap<Injection, Driver>()
  */
 export const guardsFor = (
   runGuards: ReadonlyArray<Guard.Guard>,
-  fault: Fault<any>,
+  fault: Pick<Fault, "defaultGuards">,
   replaceDefaultGuards = false
 ): ReadonlyArray<Guard.Guard> => {
   if (replaceDefaultGuards) return runGuards

@@ -151,7 +151,7 @@ export class ProxyState {
   /** Stops listening and closes every connection; toxics are kept. */
   async stop() {
     this.enabled = false
-    for (const l of [...this.links]) l.close()
+    for (const l of Array.from(this.links)) l.close()
     const s = this.server
     this.server = null
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()))
@@ -197,7 +197,7 @@ export class ProxyState {
   removeToxic(t: Toxic) {
     const i = this.toxics.indexOf(t)
     if (i >= 0) this.toxics.splice(i, 1)
-    for (const l of [...this.links]) l.remove(t)
+    for (const l of Array.from(this.links)) l.remove(t)
   }
 }
 
@@ -442,7 +442,7 @@ export class EmbeddedServer {
     if (parts.length === 1 && parts[0] === "reset") {
       if (!allow("POST")) return
       for (const p of this.proxies.values()) {
-        for (const t of [...p.toxics]) p.removeToxic(t)
+        for (const t of Array.from(p.toxics)) p.removeToxic(t)
         if (!p.enabled) await p.start("")
       }
       return noContent(res)

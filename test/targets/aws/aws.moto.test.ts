@@ -262,7 +262,10 @@ describeWith("AWS against moto", motoMissing(), () => {
     }
     const files: Array<string> = []
     const walk = (d: string) => {
-      for (const e of fs.readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.join(d, e.name))
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(d, e.name))
+        else files.push(path.join(d, e.name))
+      }
     }
     walk(out)
     assert.isAtLeast(files.length, 4) // journal, report.json, report.md, ledger records
