@@ -88,7 +88,10 @@ describeWith("faultline plan/run on AWS (moto)", motoMissing(), () => {
     assert.deepStrictEqual(await states(), ["running", "running"])
     const files: Array<string> = []
     const walk = (d: string) => {
-      for (const e of fs.readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.join(d, e.name))
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(d, e.name))
+        else files.push(path.join(d, e.name))
+      }
     }
     walk(dir)
     assert.isTrue(files.some((f) => f.endsWith("journal.jsonl")) && files.some((f) => f.includes(`${path.sep}ledger${path.sep}`)))
