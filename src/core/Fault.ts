@@ -247,6 +247,158 @@ export const plan = <D>(fault: Fault<D>) =>
     return { driver, targets }
   })
 
+/** What the steps of `inject` share: the run, the fault, its driver and the fault as journaled. */
+interface InjectContext<D> {
+  readonly run: Context.Service.Shape<typeof Run>
+  readonly fault: Fault<D>
+  readonly driver: Driver
+  readonly spec: Record<string, unknown>
+}
+
+/** One target of a batch whose lease and intent are on disk, waiting for the batch call. */
+interface Pending {
+  readonly faultId: string
+  readonly target: Target
+  readonly prepared: Record<string, unknown>
+  readonly planned: Revert
+}
+
+// A dry run journals the plan and, when the driver can say them, the calls it would make;
+// it makes none that mutate.
+const planDry = <D>(ctx: InjectContext<D>, targets: ReadonlyArray<Target>) =>
+  Effect.gen(function*() {
+    const { driver, fault, run, spec } = ctx
+    const faultIds: Array<string> = []
+    for (const target of targets) {
+      const faultId = run.nextFaultId()
+      faultIds.push(faultId)
+      yield* run.journal.append({ _tag: "FaultPlanned", faultId, fault: fault._tag, spec, target })
+    }
+    if (driver.plan && targets.length > 0) {
+      const calls = yield* driver.plan(fault, targets)
+      yield* run.journal.append({ _tag: "CallsPlanned", fault: fault._tag, faultIds, calls: [...calls] })
+    }
+    return [] as Array<Injection>
+  })
+
+// Write-ahead: the lease and an intent carrying revert data that is safe whether or not
+// the injection lands are on disk before the driver touches the target.
+const writeAhead = <D>(ctx: InjectContext<D>, faultId: string, target: Target) =>
+  Effect.gen(function*() {
+    const { driver, fault, run, spec } = ctx
+    const prepared = driver.prepare ? yield* Effect.provideService(driver.prepare(fault, target), CurrentFault, { faultId }) : {}
+    const planned: Revert = { driver: driver.name, fault: fault._tag, target, data: prepared }
+    yield* run.ledger.acquire(run.runId, target)
+    yield* run.ledger.intent({
+      runId: run.runId,
+      faultId,
+      driver: driver.name,
+      connection: driver.connection ?? {},
+      fault: fault._tag,
+      target,
+      revert: planned
+    })
+    yield* run.journal.append({ _tag: "FaultInjecting", faultId, fault: fault._tag, spec, target })
+    return { prepared, planned }
+  })
+
+// The injection of one target landed: its revert data goes to the ledger and the journal.
+const recordInjected = <D>(ctx: InjectContext<D>, faultId: string, target: Target, data: Record<string, unknown>, startedMono: number) =>
+  Effect.gen(function*() {
+    const { driver, fault, run } = ctx
+    const revertData: Revert = { driver: driver.name, fault: fault._tag, target, data }
+    yield* run.ledger.injected(faultId, revertData)
+    yield* run.journal.append({ _tag: "FaultInjected", faultId, fault: fault._tag, startedMono, revert: revertData })
+    const inj: Injection = { faultId, fault: fault._tag, target, revert: revertData }
+    drivers.set(inj, driver)
+    return inj
+  })
+
+// A failed batch call: every target's intent is closed, after its prepared revert data is
+// applied when the driver prepared some (a batch may have half-landed).
+const batchFailed = <D>(ctx: InjectContext<D>, pending: ReadonlyArray<Pending>, cause: Cause.Cause<unknown>) =>
+  Effect.forEach(pending, (p) =>
+    Effect.gen(function*() {
+      const { driver, fault, run } = ctx
+      yield* run.journal.append({ _tag: "FaultInjectFailed", faultId: p.faultId, fault: fault._tag, error: errorText(Cause.squash(cause)) })
+      if (driver.prepare) {
+        const undone = yield* Effect.exit(driver.revert(p.planned))
+        if (undone._tag === "Failure") {
+          run.cleanupFailed.value = true
+          yield* run.journal.append({ _tag: "FaultRevertFailed", faultId: p.faultId, attempts: 1, error: errorText(Cause.squash(undone.cause)) })
+          return
+        }
+      }
+      yield* run.ledger.closed(p.faultId)
+    }), { discard: true })
+
+// Write-ahead for every target first, then one call for the whole batch; reverts stay per
+// target, in reverse order.
+const injectAll = <D>(
+  ctx: InjectContext<D>,
+  batch: NonNullable<Driver["injectBatch"]>,
+  targets: ReadonlyArray<Target>
+) =>
+  Effect.acquireRelease(
+    Effect.gen(function*() {
+      const { fault, run } = ctx
+      const pending: Array<Pending> = []
+      for (const target of targets) {
+        const faultId = run.nextFaultId()
+        pending.push({ faultId, target, ...(yield* writeAhead(ctx, faultId, target)) })
+      }
+      const startedMono = yield* monoMillis
+      const datas = yield* batch(fault, targets).pipe(
+        Effect.tapCause((cause) => batchFailed(ctx, pending, cause)),
+        Effect.mapError((e) =>
+          new InjectionFailed({ fault: fault._tag, target: targets.map((t) => `${t.kind} ${t.name}`).join(", "), reason: errorText(e) })
+        )
+      )
+      const injs: Array<Injection> = []
+      for (let i = 0; i < pending.length; i++) {
+        const p = pending[i]!
+        injs.push(yield* recordInjected(ctx, p.faultId, p.target, { ...p.prepared, ...datas[i] }, startedMono))
+      }
+      return injs
+    }),
+    (injs) => Effect.provideService(Effect.forEach([...injs].reverse(), revert, { discard: true }), Run, ctx.run)
+  )
+
+// One target on its own: write-ahead, the driver's call, and a revert when the scope closes.
+const injectOne = <D>(ctx: InjectContext<D>, target: Target) =>
+  Effect.gen(function*() {
+    const { driver, fault, run } = ctx
+    const faultId = run.nextFaultId()
+    const injection = yield* Effect.acquireRelease(
+      Effect.gen(function*() {
+        const { prepared } = yield* writeAhead(ctx, faultId, target)
+        const startedMono = yield* monoMillis
+        const data = yield* driver.inject(fault, target).pipe(
+          Effect.provideService(CurrentFault, { faultId }),
+          Effect.tapCause((cause) =>
+            Effect.gen(function*() {
+              yield* run.journal.append({
+                _tag: "FaultInjectFailed",
+                faultId,
+                fault: fault._tag,
+                error: errorText(Cause.squash(cause))
+              })
+              // A driver whose injection fails undoes its own partial effect before failing
+              // (it knows what it did). Reverting the prepared data here would be wrong when
+              // the failure is a refusal of a state someone else caused (pausing a container
+              // that was already paused must not unpause it).
+              yield* run.ledger.closed(faultId)
+            })
+          ),
+          Effect.mapError((e) => new InjectionFailed({ fault: fault._tag, target: `${target.kind} ${target.name}`, reason: errorText(e) }))
+        )
+        return yield* recordInjected(ctx, faultId, target, { ...prepared, ...data }, startedMono)
+      }),
+      (inj) => Effect.provideService(revert(inj), Run, run)
+    )
+    return [injection]
+  })
+
 /**
  * Injects a fault into every target its selector chooses, after the guards pass. Each
  * injection is an `acquireRelease` in the current Scope: the scope's closing reverts it,
@@ -280,123 +432,9 @@ export const inject = <D>(
   Effect.gen(function*() {
     const run = yield* Run
     const { driver, targets } = yield* plan(fault)
-    const spec = toJSON(fault)
-    if (run.dryRun) {
-      const faultIds: Array<string> = []
-      for (const target of targets) {
-        const faultId = run.nextFaultId()
-        faultIds.push(faultId)
-        yield* run.journal.append({ _tag: "FaultPlanned", faultId, fault: fault._tag, spec, target })
-      }
-      // A driver that can say which calls it would make lists them; it makes none that mutate.
-      if (driver.plan && targets.length > 0) {
-        const calls = yield* driver.plan(fault, targets)
-        yield* run.journal.append({ _tag: "CallsPlanned", fault: fault._tag, faultIds, calls: [...calls] })
-      }
-      return [] as Array<Injection>
-    }
-    // Write-ahead: the lease and an intent carrying revert data that is safe whether or not
-    // the injection lands are on disk before the driver touches the target.
-    const writeAhead = (faultId: string, target: Target) =>
-      Effect.gen(function*() {
-        const prepared = driver.prepare ? yield* Effect.provideService(driver.prepare(fault, target), CurrentFault, { faultId }) : {}
-        const planned: Revert = { driver: driver.name, fault: fault._tag, target, data: prepared }
-        yield* run.ledger.acquire(run.runId, target)
-        yield* run.ledger.intent({
-          runId: run.runId,
-          faultId,
-          driver: driver.name,
-          connection: driver.connection ?? {},
-          fault: fault._tag,
-          target,
-          revert: planned
-        })
-        yield* run.journal.append({ _tag: "FaultInjecting", faultId, fault: fault._tag, spec, target })
-        return { prepared, planned }
-      })
-    if (driver.injectBatch) {
-      const batch = driver.injectBatch
-      const injections = yield* Effect.acquireRelease(
-        Effect.gen(function*() {
-          // Write-ahead for every target first, then one call for the whole batch.
-          const pending: Array<{ faultId: string; target: Target; prepared: Record<string, unknown>; planned: Revert }> = []
-          for (const target of targets) {
-            const faultId = run.nextFaultId()
-            pending.push({ faultId, target, ...(yield* writeAhead(faultId, target)) })
-          }
-          const startedMono = yield* monoMillis
-          const datas = yield* batch(fault, targets).pipe(
-            Effect.tapCause((cause) =>
-              Effect.forEach(pending, (p) =>
-                Effect.gen(function*() {
-                  yield* run.journal.append({ _tag: "FaultInjectFailed", faultId: p.faultId, fault: fault._tag, error: errorText(Cause.squash(cause)) })
-                  if (driver.prepare) {
-                    const undone = yield* Effect.exit(driver.revert(p.planned))
-                    if (undone._tag === "Failure") {
-                      run.cleanupFailed.value = true
-                      yield* run.journal.append({ _tag: "FaultRevertFailed", faultId: p.faultId, attempts: 1, error: errorText(Cause.squash(undone.cause)) })
-                      return
-                    }
-                  }
-                  yield* run.ledger.closed(p.faultId)
-                }), { discard: true })
-            ),
-            Effect.mapError((e) =>
-              new InjectionFailed({ fault: fault._tag, target: targets.map((t) => `${t.kind} ${t.name}`).join(", "), reason: errorText(e) })
-            )
-          )
-          const injs: Array<Injection> = []
-          for (let i = 0; i < pending.length; i++) {
-            const p = pending[i]!
-            const revertData: Revert = { driver: driver.name, fault: fault._tag, target: p.target, data: { ...p.prepared, ...datas[i] } }
-            yield* run.ledger.injected(p.faultId, revertData)
-            yield* run.journal.append({ _tag: "FaultInjected", faultId: p.faultId, fault: fault._tag, startedMono, revert: revertData })
-            const inj: Injection = { faultId: p.faultId, fault: fault._tag, target: p.target, revert: revertData }
-            drivers.set(inj, driver)
-            injs.push(inj)
-          }
-          return injs
-        }),
-        (injs) => Effect.provideService(Effect.forEach([...injs].reverse(), revert, { discard: true }), Run, run)
-      )
-      return injections
-    }
-    const one = (target: Target) => Effect.gen(function*() {
-      const faultId = run.nextFaultId()
-      const injection = yield* Effect.acquireRelease(
-        Effect.gen(function*() {
-          const { prepared } = yield* writeAhead(faultId, target)
-          const startedMono = yield* monoMillis
-          const data = yield* driver.inject(fault, target).pipe(
-            Effect.provideService(CurrentFault, { faultId }),
-            Effect.tapCause((cause) =>
-              Effect.gen(function*() {
-                yield* run.journal.append({
-                  _tag: "FaultInjectFailed",
-                  faultId,
-                  fault: fault._tag,
-                  error: errorText(Cause.squash(cause))
-                })
-                // A driver whose injection fails undoes its own partial effect before failing
-                // (it knows what it did). Reverting the prepared data here would be wrong when
-                // the failure is a refusal of a state someone else caused (pausing a container
-                // that was already paused must not unpause it).
-                yield* run.ledger.closed(faultId)
-              })
-            ),
-            Effect.mapError((e) => new InjectionFailed({ fault: fault._tag, target: `${target.kind} ${target.name}`, reason: errorText(e) }))
-          )
-          const revertData: Revert = { driver: driver.name, fault: fault._tag, target, data: { ...prepared, ...data } }
-          yield* run.ledger.injected(faultId, revertData)
-          yield* run.journal.append({ _tag: "FaultInjected", faultId, fault: fault._tag, startedMono, revert: revertData })
-          const inj: Injection = { faultId, fault: fault._tag, target, revert: revertData }
-          drivers.set(inj, driver)
-          return inj
-        }),
-        (inj) => Effect.provideService(revert(inj), Run, run)
-      )
-      return [injection]
-    })
-    const out = yield* Effect.forEach(targets, one, { concurrency: Math.max(1, options?.concurrency ?? 1) })
+    const ctx: InjectContext<D> = { run, fault, driver, spec: toJSON(fault) }
+    if (run.dryRun) return yield* planDry(ctx, targets)
+    if (driver.injectBatch) return yield* injectAll(ctx, driver.injectBatch, targets)
+    const out = yield* Effect.forEach(targets, (target) => injectOne(ctx, target), { concurrency: Math.max(1, options?.concurrency ?? 1) })
     return out.flat()
   })
