@@ -12,6 +12,8 @@
  *       CPU per GB, latency and bandwidth toxic accuracy)
  *   (g) long runs: heap growth of 10 hypotheses at 10 ms over 4 simulated hours, beside a
  *       5-minute run (child processes with --expose-gc; TestClock drives the time)
+ *   (h) start-up: `faultline --version` and `faultline run` to its first probe, beside a bare node
+ *   (i) breach detection: first failing sample -> every fault reverted, against a manual halt
  *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
  *       (bench/mutation.json) are carried over when present
  *
@@ -30,6 +32,8 @@ import * as Mutation from "./mutation.ts"
 import * as Overhead from "./overhead.ts"
 import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
+import * as Breach from "./breach.ts"
+import * as Startup from "./startup.ts"
 import * as Watchdog from "./watchdog.ts"
 import { type Row, table } from "./stats.ts"
 
@@ -70,6 +74,14 @@ const main = async () => {
 
   log("\n(e) Docker fan-out: docker.pause inject+revert across N = 1, 10, 50 containers, concurrency 10")
   rows.push(...await DockerBench.run({ sizes: [1, 10, 50], trials: (n) => (n === 1 ? 10 : n === 10 ? 5 : 3), concurrency: 10, log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(h) start-up: faultline --version and faultline run to its first probe, each beside a bare node")
+  rows.push(...await Startup.run({ trials: 10, log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(i) breach detection: 500 ms window, probe every 10 ms; first failing sample -> every fault reverted")
+  rows.push(...await Breach.run({ trials: 20, log }))
   log(`  [${elapsed(t0)}]`)
 
   log("\n(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated")

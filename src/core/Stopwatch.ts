@@ -151,7 +151,7 @@ const rtoOf = (
   spec: RtoSpec,
   t0: number,
   resolutionMs: number,
-  cols: { readonly mono: ReturnType<typeof column>; readonly latency: ReturnType<typeof column>; readonly good: ReturnType<typeof column> }
+  cols: Columns
 ): RtoResult & { readonly settledAt: number | null } => {
   const { mono, latency, good } = cols
   const order: Array<number> = []
@@ -181,6 +181,96 @@ const rtoOf = (
   return { measuredMs: null, detectMs: detect - t0, recoverMs: null, resolutionMs, outageObserved: true, settledAt: null }
 }
 
+type Columns = { readonly mono: ReturnType<typeof column>; readonly latency: ReturnType<typeof column>; readonly good: ReturnType<typeof column> }
+
+// What the RTO fold carries from one journal entry to the next.
+interface RtoState {
+  spec: RtoSpec | null
+  tol: Tolerance.Tolerance
+  resolutionMs: number
+  // Samples sent once the injection started are journaled after its FaultInjecting entry.
+  collecting: boolean
+  t0: number | null
+  final: RtoResult | null
+  firstBadMono: number
+  compactAt: number
+  readonly cols: Columns
+}
+
+const keepRows = (cols: Columns, positions: ReadonlyArray<number>) => {
+  cols.mono.keep(positions)
+  cols.latency.keep(positions)
+  cols.good.keep(positions)
+}
+
+const compactRto = (s: RtoState, nowMono: number) => {
+  const horizon = nowMono - RTO_LATENESS_MS
+  if (s.t0 !== null) {
+    const r = rtoOf(s.spec!, s.t0, s.resolutionMs, s.cols)
+    if (r.settledAt !== null && r.settledAt < horizon) {
+      const { settledAt: _, ...answer } = r
+      s.final = answer
+      keepRows(s.cols, [])
+      return
+    }
+  }
+  // A sample that can still arrive is sent after `horizon`: good samples before both it
+  // and the first outage seen so far can never start or end a recovery.
+  const cut = Math.min(horizon, s.firstBadMono)
+  const kept: Array<number> = []
+  for (let i = 0; i < s.cols.mono.length(); i++) {
+    if (s.cols.good.get(i) === 0 || s.cols.mono.get(i) >= cut) kept.push(i)
+  }
+  keepRows(s.cols, kept)
+  s.compactAt = Math.max(4096, kept.length * 2)
+}
+
+const sampleRto = (s: RtoState, e: Entry, ev: Extract<Entry["event"], { readonly _tag: "Sample" }>) => {
+  if (!s.collecting || s.final !== null || s.spec === null || ev.hypothesis !== s.spec.hypothesis || ev.phase === "before") return
+  if (s.t0 !== null && ev.sample.mono < s.t0) return
+  // Later than the bound: never counted, so the answer does not depend on when it is read.
+  if (e.mono - ev.sample.mono > RTO_LATENESS_MS) return
+  const isGood = Tolerance.isGood(s.tol, ev.sample)
+  s.cols.mono.push(ev.sample.mono)
+  s.cols.latency.push(ev.sample.latencyMs)
+  s.cols.good.push(isGood ? 1 : 0)
+  if (!isGood && (s.t0 === null || ev.sample.mono >= s.t0)) s.firstBadMono = Math.min(s.firstBadMono, ev.sample.mono)
+  if (s.cols.mono.length() >= s.compactAt) compactRto(s, e.mono)
+}
+
+const stepRto = (s: RtoState, e: Entry) => {
+  const ev = e.event
+  switch (ev._tag) {
+    case "RunStarted":
+      if (s.spec === null && ev.rto !== null) {
+        s.spec = ev.rto
+        const hyp = ev.hypotheses.find((h) => h.name === ev.rto!.hypothesis)
+        s.resolutionMs = hyp?.everyMs ?? 0
+        s.tol = toleranceOf(hyp?.tolerance)
+      }
+      return
+    case "FaultInjecting":
+      if (s.spec !== null && s.t0 === null && (s.spec.from === null || ev.fault === s.spec.from)) s.collecting = true
+      return
+    case "FaultInjected":
+      if (s.spec !== null && s.t0 === null && (s.spec.from === null || ev.fault === s.spec.from)) {
+        s.t0 = ev.startedMono
+        s.collecting = true
+      }
+      return
+    case "Sample":
+      return sampleRto(s, e, ev)
+  }
+}
+
+const resultRto = (s: RtoState): RtoResult | null => {
+  if (s.spec === null) return null
+  if (s.t0 === null) return { measuredMs: null, detectMs: null, recoverMs: null, resolutionMs: s.resolutionMs, outageObserved: false }
+  if (s.final !== null) return s.final
+  const { settledAt: _, ...r } = rtoOf(s.spec, s.t0, s.resolutionMs, s.cols)
+  return r
+}
+
 /**
  * The RTO as a fold over the journal. It keeps the samples of the RTO hypothesis from the
  * first injection of the timed fault on (three numbers each), and of those only what can
@@ -190,84 +280,18 @@ const rtoOf = (
  * @since 0.1.0
  */
 export const rtoFold = (): Fold<RtoResult | null> => {
-  let spec: RtoSpec | null = null
-  let tol: Tolerance.Tolerance = Tolerance.all()
-  let resolutionMs = 0
-  // Samples sent once the injection started are journaled after its FaultInjecting entry.
-  let collecting = false
-  let t0: number | null = null
-  let final: RtoResult | null = null
-  let firstBadMono = Infinity
-  let compactAt = 4096
-  const cols = { mono: column(), latency: column(), good: column() }
-  const compact = (nowMono: number) => {
-    const horizon = nowMono - RTO_LATENESS_MS
-    if (t0 !== null) {
-      const r = rtoOf(spec!, t0, resolutionMs, cols)
-      if (r.settledAt !== null && r.settledAt < horizon) {
-        const { settledAt: _, ...answer } = r
-        final = answer
-        cols.mono.keep([])
-        cols.latency.keep([])
-        cols.good.keep([])
-        return
-      }
-    }
-    // A sample that can still arrive is sent after `horizon`: good samples before both it
-    // and the first outage seen so far can never start or end a recovery.
-    const cut = Math.min(horizon, firstBadMono)
-    const kept: Array<number> = []
-    for (let i = 0; i < cols.mono.length(); i++) {
-      if (cols.good.get(i) === 0 || cols.mono.get(i) >= cut) kept.push(i)
-    }
-    cols.mono.keep(kept)
-    cols.latency.keep(kept)
-    cols.good.keep(kept)
-    compactAt = Math.max(4096, kept.length * 2)
+  const s: RtoState = {
+    spec: null,
+    tol: Tolerance.all(),
+    resolutionMs: 0,
+    collecting: false,
+    t0: null,
+    final: null,
+    firstBadMono: Infinity,
+    compactAt: 4096,
+    cols: { mono: column(), latency: column(), good: column() }
   }
-  const step = (e: Entry) => {
-    const ev = e.event
-    switch (ev._tag) {
-      case "RunStarted":
-        if (spec === null && ev.rto !== null) {
-          spec = ev.rto
-          const hyp = ev.hypotheses.find((h) => h.name === ev.rto!.hypothesis)
-          resolutionMs = hyp?.everyMs ?? 0
-          tol = toleranceOf(hyp?.tolerance)
-        }
-        return
-      case "FaultInjecting":
-        if (spec !== null && t0 === null && (spec.from === null || ev.fault === spec.from)) collecting = true
-        return
-      case "FaultInjected":
-        if (spec !== null && t0 === null && (spec.from === null || ev.fault === spec.from)) {
-          t0 = ev.startedMono
-          collecting = true
-        }
-        return
-      case "Sample": {
-        if (!collecting || final !== null || spec === null || ev.hypothesis !== spec.hypothesis || ev.phase === "before") return
-        if (t0 !== null && ev.sample.mono < t0) return
-        // Later than the bound: never counted, so the answer does not depend on when it is read.
-        if (e.mono - ev.sample.mono > RTO_LATENESS_MS) return
-        const isGood = Tolerance.isGood(tol, ev.sample)
-        cols.mono.push(ev.sample.mono)
-        cols.latency.push(ev.sample.latencyMs)
-        cols.good.push(isGood ? 1 : 0)
-        if (!isGood && (t0 === null || ev.sample.mono >= t0)) firstBadMono = Math.min(firstBadMono, ev.sample.mono)
-        if (cols.mono.length() >= compactAt) compact(e.mono)
-        return
-      }
-    }
-  }
-  const result = (): RtoResult | null => {
-    if (spec === null) return null
-    if (t0 === null) return { measuredMs: null, detectMs: null, recoverMs: null, resolutionMs, outageObserved: false }
-    if (final !== null) return final
-    const { settledAt: _, ...r } = rtoOf(spec, t0, resolutionMs, cols)
-    return r
-  }
-  return { step, result }
+  return { step: (e) => stepRto(s, e), result: () => resultRto(s) }
 }
 
 /**
