@@ -177,6 +177,165 @@ const watchdogEntry = (): string => {
   return path.join(path.dirname(self), self.endsWith(".ts") ? "watchdog.ts" : "watchdog.js")
 }
 
+// What one file ledger keeps in memory between calls.
+interface LedgerState {
+  readonly dir: string
+  readonly watchdog: boolean
+  readonly runOf: Map<string, string>
+  readonly watchdogs: Map<string, { end: () => void }>
+  // A run's set-up may begin it before the experiment does: one watchdog per run.
+  readonly watchdogPids: Map<string, number | null>
+}
+
+const tryWrite = (operation: string, f: () => void) =>
+  Effect.try({ try: f, catch: (e) => new LedgerError({ operation, detail: (e as Error).message }) })
+
+// The watchdog's stdin is a pipe whose other end only this process holds: when the runner
+// dies, for whatever reason, the watchdog reads EOF. It says `ready` on its stdout once it
+// has loaded and listens; `armed` settles then, or rejects if it exits first.
+const spawnWatchdog = (s: LedgerState, runId: string): { readonly pid: number | null; readonly armed: Promise<void> } => {
+  const child = spawn(process.execPath, [watchdogEntry(), s.dir, runId, String(process.pid)], {
+    detached: true,
+    stdio: ["pipe", "pipe", "ignore"]
+  })
+  child.unref()
+  ;(child.stdin as unknown as { unref?: () => void }).unref?.()
+  child.stdin!.on("error", () => {})
+  const pid = child.pid ?? null
+  s.watchdogs.set(runId, { end: () => child.stdin!.end() })
+  const armed = new Promise<void>((resolve, reject) => {
+    const out = child.stdout!
+    out.on("data", (c: Buffer) => {
+      if (c.toString().includes("ready")) {
+        out.destroy()
+        resolve()
+      }
+    })
+    child.once("error", reject)
+    child.once("exit", (code) => reject(new Error(`the watchdog exited (code ${code}) before it was ready`)))
+  })
+  return { pid, armed }
+}
+
+const awaitArmed = (armed: Promise<void>) =>
+  Effect.tryPromise({ try: () => armed, catch: (e) => new LedgerError({ operation: "beginRun", detail: (e as Error).message }) }).pipe(
+    Effect.timeoutOrElse({
+      duration: "20 seconds",
+      orElse: () => Effect.fail(new LedgerError({ operation: "beginRun", detail: "the watchdog did not get ready within 20 s" }))
+    })
+  )
+
+const beginRun = (s: LedgerState, runId: string, journal: string | null) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    let armed: Promise<void> | null = null
+    yield* tryWrite("beginRun", () => {
+      // A ledger folder another user owns or may write is refused before anything starts.
+      PrivateFiles.ensureDir(s.dir)
+      const bad = LedgerTrust.ledgerProblem(s.dir)
+      if (bad !== null) throw new Error(`not a private ledger: ${bad}`)
+      let watchdogPid: number | null = s.watchdogPids.get(runId) ?? null
+      if (s.watchdog && !s.watchdogPids.has(runId)) {
+        const spawned = spawnWatchdog(s, runId)
+        watchdogPid = spawned.pid
+        armed = spawned.armed
+      }
+      s.watchdogPids.set(runId, watchdogPid)
+      appendLine(s.dir, runId, { type: "run", runId, pid: process.pid, journal: journal === null ? null : path.resolve(journal), at: now, watchdogPid })
+    })
+    // Nothing is touched before the run's watchdog is armed: a runner killed a moment
+    // later must not wait for its watchdog to load before anything is reverted.
+    if (armed !== null) yield* awaitArmed(armed as Promise<void>)
+  })
+
+const endRun = (s: LedgerState, runId: string) =>
+  Effect.sync(() => {
+    appendLine(s.dir, runId, { type: "run-closed", by: "runner" })
+    releaseLeases(s.dir, runId)
+    s.watchdogs.get(runId)?.end()
+    s.watchdogs.delete(runId)
+  })
+
+// Open faults on this target left by a run that is no longer live.
+const orphansOn = (dir: string, runId: string, key: string): OrphanedFaults | null => {
+  for (const run of readRuns(dir)) {
+    if (run.runId === runId || isLive(run)) continue
+    const left = openFaults(run).filter((f) => Target.key(f.target) === key)
+    if (left.length > 0) {
+      return new OrphanedFaults({ target: key, run: run.runId, faults: left.map((f) => `${f.fault} ${f.faultId}`) })
+    }
+  }
+  return null
+}
+
+// One attempt at the lease: done when it is taken or already this run's, failed when it is
+// held or cannot be written, null when a stale lease was removed and another attempt may take it.
+const takeLease = (dir: string, runId: string, key: string, file: string): Effect.Effect<void, LeaseHeld | LedgerError> | null => {
+  try {
+    PrivateFiles.ensureDir(dir)
+    PrivateFiles.ensureDir(path.dirname(file))
+    const fd = PrivateFiles.createExclusive(file)
+    try {
+      fs.writeSync(fd, JSON.stringify({ runId, pid: process.pid, key }))
+    } finally {
+      fs.closeSync(fd)
+    }
+    return Effect.void
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
+      return Effect.fail(new LedgerError({ operation: "acquire", detail: (e as Error).message }))
+    }
+  }
+  let holder: { runId: string; pid: number } | null = null
+  try {
+    holder = JSON.parse(fs.readFileSync(file, "utf8"))
+  } catch {
+    holder = null
+  }
+  if (holder?.runId === runId) return Effect.void
+  const holderRun = holder ? readRun(dir, holder.runId) : null
+  if (holder && pidAlive(holder.pid) && !(holderRun?.closed ?? false)) {
+    return Effect.fail(new LeaseHeld({ target: key, holder: holder.runId, pid: holder.pid }))
+  }
+  // The holder is gone and left nothing open here (checked before): a stale lease.
+  fs.rmSync(file, { force: true })
+  return null
+}
+
+const acquire = (dir: string, runId: string, target: Target.Target) =>
+  Effect.suspend((): Effect.Effect<void, LeaseHeld | OrphanedFaults | LedgerError> => {
+    const key = Target.key(target)
+    // Orphans first.
+    const orphaned = orphansOn(dir, runId, key)
+    if (orphaned !== null) return Effect.fail(orphaned)
+    const file = leaseFile(dir, key)
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const taken = takeLease(dir, runId, key, file)
+      if (taken !== null) return taken
+    }
+    return Effect.fail(new LedgerError({ operation: "acquire", detail: `could not take the lease on ${key}` }))
+  })
+
+const closeFault = (s: LedgerState, faultId: string) => {
+  const runId = s.runOf.get(faultId)
+  if (!runId) return
+  appendLine(s.dir, runId, { type: "closed", faultId, by: "runner" })
+  // The lease lasts while the run has faults open on the target.
+  const run = readRun(s.dir, runId)
+  const record = run?.faults.find((f) => f.faultId === faultId)
+  if (run && record) {
+    const key = Target.key(record.target)
+    if (!openFaults(run).some((f) => Target.key(f.target) === key)) {
+      const file = leaseFile(s.dir, key)
+      try {
+        if ((JSON.parse(fs.readFileSync(file, "utf8")) as { runId: string }).runId === runId) fs.rmSync(file, { force: true })
+      } catch {
+        // no lease file
+      }
+    }
+  }
+}
+
 /**
  * Makes a file ledger. With `watchdog` (the default), `beginRun` spawns the run's watchdog.
  *
@@ -184,166 +343,39 @@ const watchdogEntry = (): string => {
  */
 export const make = (options: { readonly dir?: string; readonly watchdog?: boolean } = {}) =>
   Effect.gen(function*() {
-    const dir = path.resolve(options.dir ?? DEFAULT_DIR)
-    const runOf = new Map<string, string>()
-    const watchdogs = new Map<string, { end: () => void }>()
-    const tryWrite = (operation: string, f: () => void) =>
-      Effect.try({ try: f, catch: (e) => new LedgerError({ operation, detail: (e as Error).message }) })
-
+    const s: LedgerState = {
+      dir: path.resolve(options.dir ?? DEFAULT_DIR),
+      watchdog: options.watchdog !== false,
+      runOf: new Map(),
+      watchdogs: new Map(),
+      watchdogPids: new Map()
+    }
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
-        for (const w of watchdogs.values()) w.end()
+        for (const w of s.watchdogs.values()) w.end()
       })
     )
-
-    // A run's set-up may begin it before the experiment does: one watchdog per run.
-    const watchdogPids = new Map<string, number | null>()
-    const beginRun = (runId: string, journal: string | null) =>
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        let armed: Promise<void> | null = null
-        yield* tryWrite("beginRun", () => {
-          // A ledger folder another user owns or may write is refused before anything starts.
-          PrivateFiles.ensureDir(dir)
-          const bad = LedgerTrust.ledgerProblem(dir)
-          if (bad !== null) throw new Error(`not a private ledger: ${bad}`)
-          let watchdogPid: number | null = watchdogPids.get(runId) ?? null
-          if (options.watchdog !== false && !watchdogPids.has(runId)) {
-            // The watchdog's stdin is a pipe whose other end only this process holds: when the
-            // runner dies, for whatever reason, the watchdog reads EOF. It says `ready` on its
-            // stdout once it has loaded and listens.
-            const child = spawn(process.execPath, [watchdogEntry(), dir, runId, String(process.pid)], {
-              detached: true,
-              stdio: ["pipe", "pipe", "ignore"]
-            })
-            child.unref()
-            ;(child.stdin as unknown as { unref?: () => void }).unref?.()
-            child.stdin!.on("error", () => {})
-            watchdogPid = child.pid ?? null
-            watchdogs.set(runId, { end: () => child.stdin!.end() })
-            armed = new Promise<void>((resolve, reject) => {
-              const out = child.stdout!
-              out.on("data", (c: Buffer) => {
-                if (c.toString().includes("ready")) {
-                  out.destroy()
-                  resolve()
-                }
-              })
-              child.once("error", reject)
-              child.once("exit", (code) => reject(new Error(`the watchdog exited (code ${code}) before it was ready`)))
-            })
-          }
-          watchdogPids.set(runId, watchdogPid)
-          appendLine(dir, runId, { type: "run", runId, pid: process.pid, journal: journal === null ? null : path.resolve(journal), at: now, watchdogPid })
-        })
-        // Nothing is touched before the run's watchdog is armed: a runner killed a moment
-        // later must not wait for its watchdog to load before anything is reverted.
-        if (armed !== null) {
-          const ready = armed as Promise<void>
-          yield* Effect.tryPromise({ try: () => ready, catch: (e) => new LedgerError({ operation: "beginRun", detail: (e as Error).message }) }).pipe(
-            Effect.timeoutOrElse({
-              duration: "20 seconds",
-              orElse: () => Effect.fail(new LedgerError({ operation: "beginRun", detail: "the watchdog did not get ready within 20 s" }))
-            })
-          )
-        }
-      })
-
-    const endRun = (runId: string) =>
-      Effect.sync(() => {
-        appendLine(dir, runId, { type: "run-closed", by: "runner" })
-        releaseLeases(dir, runId)
-        watchdogs.get(runId)?.end()
-        watchdogs.delete(runId)
-      })
-
-    const acquire = (runId: string, target: Target.Target) =>
-      Effect.suspend((): Effect.Effect<void, LeaseHeld | OrphanedFaults | LedgerError> => {
-        const key = Target.key(target)
-        // Orphans first: open faults on this target left by a run that is no longer live.
-        for (const run of readRuns(dir)) {
-          if (run.runId === runId || isLive(run)) continue
-          const left = openFaults(run).filter((f) => Target.key(f.target) === key)
-          if (left.length > 0) {
-            return Effect.fail(new OrphanedFaults({ target: key, run: run.runId, faults: left.map((f) => `${f.fault} ${f.faultId}`) }))
-          }
-        }
-        const file = leaseFile(dir, key)
-        for (let attempt = 0; attempt < 3; attempt++) {
-          try {
-            PrivateFiles.ensureDir(dir)
-            PrivateFiles.ensureDir(path.dirname(file))
-            const fd = PrivateFiles.createExclusive(file)
-            try {
-              fs.writeSync(fd, JSON.stringify({ runId, pid: process.pid, key }))
-            } finally {
-              fs.closeSync(fd)
-            }
-            return Effect.void
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
-              return Effect.fail(new LedgerError({ operation: "acquire", detail: (e as Error).message }))
-            }
-          }
-          let holder: { runId: string; pid: number } | null = null
-          try {
-            holder = JSON.parse(fs.readFileSync(file, "utf8"))
-          } catch {
-            holder = null
-          }
-          if (holder?.runId === runId) return Effect.void
-          const holderRun = holder ? readRun(dir, holder.runId) : null
-          if (holder && pidAlive(holder.pid) && !(holderRun?.closed ?? false)) {
-            return Effect.fail(new LeaseHeld({ target: key, holder: holder.runId, pid: holder.pid }))
-          }
-          // The holder is gone and left nothing open here (checked above): a stale lease.
-          fs.rmSync(file, { force: true })
-        }
-        return Effect.fail(new LedgerError({ operation: "acquire", detail: `could not take the lease on ${key}` }))
-      })
-
-    const setUp = (runId: string, p: SetUpProcess) =>
-      Effect.andThen(
-        watchdogPids.has(runId) ? Effect.void : beginRun(runId, null),
-        tryWrite("setUp", () => appendLine(dir, runId, { type: "setup", ...p }))
-      )
-
     return Ledger.of({
-      beginRun,
-      endRun,
-      acquire,
-      setUp,
+      beginRun: (runId, journal) => beginRun(s, runId, journal),
+      endRun: (runId) => endRun(s, runId),
+      acquire: (runId, target) => acquire(s.dir, runId, target),
+      setUp: (runId, p) =>
+        Effect.andThen(
+          s.watchdogPids.has(runId) ? Effect.void : beginRun(s, runId, null),
+          tryWrite("setUp", () => appendLine(s.dir, runId, { type: "setup", ...p }))
+        ),
       intent: (r) =>
         tryWrite("intent", () => {
-          runOf.set(r.faultId, r.runId)
-          appendLine(dir, r.runId, { type: "intent", ...r })
+          s.runOf.set(r.faultId, r.runId)
+          appendLine(s.dir, r.runId, { type: "intent", ...r })
         }),
       injected: (faultId, revert) =>
         Effect.sync(() => {
-          const runId = runOf.get(faultId)
-          if (runId) appendLine(dir, runId, { type: "injected", faultId, revert })
+          const runId = s.runOf.get(faultId)
+          if (runId) appendLine(s.dir, runId, { type: "injected", faultId, revert })
         }),
-      closed: (faultId) =>
-        Effect.sync(() => {
-          const runId = runOf.get(faultId)
-          if (!runId) return
-          appendLine(dir, runId, { type: "closed", faultId, by: "runner" })
-          // The lease lasts while the run has faults open on the target.
-          const run = readRun(dir, runId)
-          const record = run?.faults.find((f) => f.faultId === faultId)
-          if (run && record) {
-            const key = Target.key(record.target)
-            if (!openFaults(run).some((f) => Target.key(f.target) === key)) {
-              const file = leaseFile(dir, key)
-              try {
-                if ((JSON.parse(fs.readFileSync(file, "utf8")) as { runId: string }).runId === runId) fs.rmSync(file, { force: true })
-              } catch {
-                // no lease file
-              }
-            }
-          }
-        }),
-      open: Effect.sync(() => readRuns(dir).flatMap(openFaults))
+      closed: (faultId) => Effect.sync(() => closeFault(s, faultId)),
+      open: Effect.sync(() => readRuns(s.dir).flatMap(openFaults))
     })
   })
 

@@ -532,6 +532,8 @@ hypothesis:
     every: "20 millis"
     samples: 10
     tolerance: [{ _tag: SuccessRatio, atLeast: 0.5, confidence: 0.9 }]
+    # The pause makes the service unreachable: observed during the method, not judged.
+    during: observe
 method:
 ${method}
 ${extra}`
@@ -548,7 +550,9 @@ ${extra}`
       await s.start(doomed)
       fs.writeFileSync(path.join(dir, "remove.yaml"), yaml(`  - inject: { fault: docker.remove, target: { name: ["${doomed}"] } }`))
       const refused = await cliRun(["run", path.join(dir, "remove.yaml"), "--json", "--out", dir])
-      assert.strictEqual(refused.code, 1, refused.out)
+      // Refused (exit 3), not failed: an irreversible fault the experiment did not acknowledge.
+      assert.strictEqual(refused.code, 3, refused.out)
+      assert.strictEqual(JSON.parse(refused.stdout).status, "refused")
       assert.match(JSON.parse(refused.stdout).method.error, /irreversible/)
       assert.isTrue((await state(doomed)).running)
       fs.writeFileSync(path.join(dir, "remove2.yaml"), yaml(`  - inject: { fault: docker.remove, target: { name: ["${doomed}"] } }`, "irreversible: true"))
