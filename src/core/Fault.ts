@@ -144,8 +144,7 @@ export class InjectionFailed extends Schema.TaggedError<InjectionFailed>()("Inje
   }
 }
 
-const errorText = (e: unknown): string =>
-  e instanceof Error ? e.message : typeof e === "string" ? e : JSON.stringify(e)
+const errorText = (e: unknown): string => e instanceof Error ? e.message : typeof e === "string" ? e : JSON.stringify(e)
 
 /** How often a failing revert is retried before cleanup is declared failed. @since 0.1.0 */
 export const REVERT_ATTEMPTS = 3
@@ -350,9 +349,7 @@ const injectAll = <D>(
       const startedMono = yield* monoMillis
       const datas = yield* batch(fault, targets).pipe(
         Effect.tapCause((cause) => batchFailed(ctx, pending, cause)),
-        Effect.mapError((e) =>
-          new InjectionFailed({ fault: fault._tag, target: targets.map((t) => `${t.kind} ${t.name}`).join(", "), reason: errorText(e) })
-        )
+        Effect.mapError((e) => new InjectionFailed({ fault: fault._tag, target: targets.map((t) => `${t.kind} ${t.name}`).join(", "), reason: errorText(e) }))
       )
       const injs: Array<Injection> = []
       for (let i = 0; i < pending.length; i++) {

@@ -62,7 +62,10 @@ export const parseListen = (addr: string): Listen | string => {
 export const listenRefused = (listen: string, addr: Listen, allowNonLoopback: boolean): ApiError | null =>
   allowNonLoopback || isLoopback(addr.host)
     ? null
-    : new ApiError(403, `listen ${listen}: not a loopback address; this proxy server only opens proxies on 127.0.0.0/8, ::1 or localhost (start it with --allow-non-loopback-proxies to allow others)`)
+    : new ApiError(
+      403,
+      `listen ${listen}: not a loopback address; this proxy server only opens proxies on 127.0.0.0/8, ::1 or localhost (start it with --allow-non-loopback-proxies to allow others)`
+    )
 
 export const formatAddress = (host: string, port: number) => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`)
 
@@ -129,7 +132,13 @@ export class ProxyState {
       })
     })
     if (err !== null) {
-      const what = err.code === "EADDRINUSE" ? "address already in use" : err.code === "EACCES" ? "permission denied" : err.code === "EADDRNOTAVAIL" ? "cannot assign requested address" : err.message
+      const what = err.code === "EADDRINUSE"
+        ? "address already in use"
+        : err.code === "EACCES"
+        ? "permission denied"
+        : err.code === "EADDRNOTAVAIL"
+        ? "cannot assign requested address"
+        : err.message
       return new ApiError(500, `listen tcp ${formatAddress(addr.host, addr.port)}: bind: ${what}`)
     }
     const bound = server.address() as net.AddressInfo

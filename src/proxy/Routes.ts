@@ -215,18 +215,36 @@ const populate = async (api: Api, body: string, res: http.ServerResponse) => {
   if (!parsed.ok) return apiError(res, parsed.error, { proxies: null })
   const list = parsed.value
   if (!Array.isArray(list)) {
-    return apiError(res, new ApiError(400, `bad request body: json: cannot unmarshal ${goKind(list, false)} into Go value of type []struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }`), { proxies: null })
+    return apiError(
+      res,
+      new ApiError(
+        400,
+        `bad request body: json: cannot unmarshal ${goKind(list, false)} into Go value of type []struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }`
+      ),
+      { proxies: null }
+    )
   }
   // Toxiproxy validates every entry before it touches any proxy.
   for (let i = 0; i < list.length; i++) {
     const b = list[i]
     if (typeof b !== "object" || b === null || Array.isArray(b)) {
-      return apiError(res, new ApiError(400, `bad request body: json: cannot unmarshal ${goKind(b, false)} into Go value of type struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }`), { proxies: null })
+      return apiError(
+        res,
+        new ApiError(
+          400,
+          `bad request body: json: cannot unmarshal ${goKind(b, false)} into Go value of type struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }`
+        ),
+        { proxies: null }
+      )
     }
     const bad = proxyFields(b, "Proxy")
     if (bad) return apiError(res, bad, { proxies: null })
-    if (typeof b.name !== "string" || b.name === "") return apiError(res, new ApiError(400, `missing required field: name at proxy ${i + 1}`), { proxies: null })
-    if (typeof b.upstream !== "string" || b.upstream === "") return apiError(res, new ApiError(400, `missing required field: upstream at proxy ${i + 1}`), { proxies: null })
+    if (typeof b.name !== "string" || b.name === "") {
+      return apiError(res, new ApiError(400, `missing required field: name at proxy ${i + 1}`), { proxies: null })
+    }
+    if (typeof b.upstream !== "string" || b.upstream === "") {
+      return apiError(res, new ApiError(400, `missing required field: upstream at proxy ${i + 1}`), { proxies: null })
+    }
     const refused = refusedListen(api, b.listen)
     if (refused !== null) return apiError(res, refused, { proxies: null })
   }

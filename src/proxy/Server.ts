@@ -150,7 +150,10 @@ export class EmbeddedServer {
     const write = req.method !== "GET" && req.method !== "HEAD"
     if (this.token !== null && (write || inPath) && (presented === null || !tokenMatches(presented, this.token))) {
       res.setHeader("WWW-Authenticate", "Bearer")
-      apiError(res, new ApiError(401, `${presented === null ? "missing" : "wrong"} API token: send Authorization: Bearer TOKEN, or use the base URL .../token/TOKEN`))
+      apiError(
+        res,
+        new ApiError(401, `${presented === null ? "missing" : "wrong"} API token: send Authorization: Bearer TOKEN, or use the base URL .../token/TOKEN`)
+      )
       return null
     }
     return rest

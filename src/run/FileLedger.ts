@@ -24,7 +24,14 @@ export const DEFAULT_DIR = path.join("faultline-runs", "ledger")
 
 /** One line of a run's ledger file. @since 0.1.0 */
 export type Line =
-  | { readonly type: "run"; readonly runId: string; readonly pid: number; readonly journal: string | null; readonly at: number; readonly watchdogPid: number | null }
+  | {
+    readonly type: "run"
+    readonly runId: string
+    readonly pid: number
+    readonly journal: string | null
+    readonly at: number
+    readonly watchdogPid: number | null
+  }
   | ({ readonly type: "intent"; readonly seal?: string | null } & Omit<LedgerRecord, "state">)
   | { readonly type: "injected"; readonly faultId: string; readonly revert: Revert; readonly seal?: string | null }
   | { readonly type: "closed"; readonly faultId: string; readonly by: string }
@@ -45,8 +52,7 @@ export interface RunState {
 }
 
 const runFile = (dir: string, runId: string) => path.join(dir, "runs", `${runId.replace(/[^\w.-]/g, "_")}.jsonl`)
-const leaseFile = (dir: string, key: string) =>
-  path.join(dir, "leases", `${createHash("sha1").update(key).digest("hex")}.lease`)
+const leaseFile = (dir: string, key: string) => path.join(dir, "leases", `${createHash("sha1").update(key).digest("hex")}.lease`)
 
 /** Whether a pid is alive (a zombie counts as dead). @since 0.1.0 */
 export { pidAlive }
@@ -187,8 +193,7 @@ interface LedgerState {
   readonly watchdogPids: Map<string, number | null>
 }
 
-const tryWrite = (operation: string, f: () => void) =>
-  Effect.try({ try: f, catch: (e) => new LedgerError({ operation, detail: (e as Error).message }) })
+const tryWrite = (operation: string, f: () => void) => Effect.try({ try: f, catch: (e) => new LedgerError({ operation, detail: (e as Error).message }) })
 
 // The watchdog's stdin is a pipe whose other end only this process holds: when the runner
 // dies, for whatever reason, the watchdog reads EOF. It says `ready` on its stdout once it
@@ -384,5 +389,4 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
  *
  * @since 0.1.0
  */
-export const layer = (options: { readonly dir?: string; readonly watchdog?: boolean } = {}): Layer.Layer<Ledger> =>
-  Layer.effect(Ledger, make(options))
+export const layer = (options: { readonly dir?: string; readonly watchdog?: boolean } = {}): Layer.Layer<Ledger> => Layer.effect(Ledger, make(options))
