@@ -138,7 +138,7 @@ describe("canary: no secret reaches any file faultline writes", () => {
             yield* Effect.sleep("200 millis")
           })
         })
-        return yield* Runner.run(exp as Experiment.Experiment<any>, { out, runId: "canary-run" })
+        return yield* Runner.run(exp as Experiment.Experiment<any>, { out, runId: "canary-run", keepEntries: true })
       }).pipe(Effect.provide(toxiproxy))
     })
     const outcome = await Effect.runPromise(

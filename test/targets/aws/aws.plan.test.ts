@@ -166,7 +166,7 @@ describeWith("dry runs against moto send no mutating call (counted on the wire)"
 
   it("Experiment.run with dryRun: EC2 and RDS faults planned, no mutating call on the wire", async () => {
     const r = await runThroughCounter(true)
-    assert.strictEqual(r.verdict.status, "passed", r.verdict.reason)
+    assert.strictEqual(r.verdict.status, "planned", r.verdict.reason)
     const planned = r.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls.filter((c) => c.mutating).map((c) => c.operation) : [])
     assert.includeMembers(planned, ["StopInstances", "StartInstances", "FailoverDBCluster"])
     const ops = counter.seen.map((s) => s.operation)

@@ -193,7 +193,9 @@ describe("ProcessDriver (real processes)", () => {
         const up = Hypothesis.make("web-5 up", {
           probe: Probe.make("web-5 http", Effect.flatMap(url(), (u) => Probe.request(u, { timeout: "200 millis" }))),
           every: "10 millis",
-          samples: 40
+          samples: 40,
+          // The kill takes web-5 down until the revert: observed during the method, not judged.
+          during: "observe"
         })
         const exp = Experiment.make({
           name: "kill web-5",
