@@ -15,6 +15,7 @@ import * as Guard from "../src/core/Guard.ts"
 import * as Journal from "../src/core/Journal.ts"
 import * as Ledger from "../src/core/Ledger.ts"
 import { Run } from "../src/core/Run.ts"
+import * as Windows from "../src/core/Windows.ts"
 import * as Selector from "../src/core/Selector.ts"
 import * as Docker from "../src/targets/docker/index.ts"
 import { percentile, row, type Row } from "./stats.ts"
@@ -73,7 +74,7 @@ export const run = async (options: DockerBenchOptions): Promise<ReadonlyArray<Ro
       const journal = yield* Journal.make({ runId: sid })
       const ledger = yield* Ledger.makeMemory
       let n = 0
-      return Run.of({ runId: sid, journal, ledger, guards: [Guard.maxTargets(maxN)], dryRun: false, cleanupFailed: { value: false }, nextFaultId: () => `${sid}/f${++n}` })
+      return Run.of({ runId: sid, journal, windows: Windows.make([]), ledger, guards: [Guard.maxTargets(maxN)], dryRun: false, cleanupFailed: { value: false }, nextFaultId: () => `${sid}/f${++n}` })
     }))
     const layer = Layer.merge(Docker.DockerDriver.layer, runLayer)
 

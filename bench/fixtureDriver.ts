@@ -13,8 +13,8 @@ export class FixtureDriver extends Context.Service<FixtureDriver, Driver.Driver<
 
 const make = (fixture: { readonly url: string; readonly pid: number }) => {
   const target = Target.make({ kind: "fixture", id: String(fixture.pid), name: "outage-fixture", labels: { app: "outage-fixture" } })
-  const fail = (operation: string, reason: string, detail: string) =>
-    new Driver.DriverError({ driver: "fixture", operation, target: `${target.name} (pid ${target.id})`, reason, detail })
+  const fail = (operation: string, what: string, detail: string) =>
+    new Driver.DriverError({ driver: "fixture", operation, target: `${target.name} (pid ${target.id})`, reason: "Unavailable", detail: `${what}: ${detail}` })
   return FixtureDriver.of({
     name: "fixture",
     discover: () => Effect.succeed([target]),

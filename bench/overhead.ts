@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Duration, Effect } from "effect"
-import { Experiment, Hypothesis, type Journal, Probe, Tolerance } from "../src/index.ts"
+import { Experiment, FileJournal, Hypothesis, type Journal, Probe, Tolerance } from "../src/index.ts"
 import { percentile, row, type Row } from "./stats.ts"
 
 export interface OverheadOptions {
@@ -81,7 +81,7 @@ const sampled = <R>(label: string, probe: (i: number) => Probe.Probe<R>, toleran
           window = w
         })
       })
-      const result = yield* Experiment.run(exp, { dir })
+      const result = yield* Effect.scoped(Effect.flatMap(FileJournal.open(path.join(dir, "journal.jsonl")), (storage) => Experiment.run(exp, { storage })))
       const bytes = result.journalFile ? fs.statSync(result.journalFile).size : 0
       if (window === undefined) return yield* Effect.fail(new Error(`${label}: method did not run (${result.verdict.reason})`))
       const out: Sampled = { window, samples: samplesIn(result.entries, window), verdict: result.verdict.status, bytes, entries: result.entries.length }

@@ -4,12 +4,17 @@
  *   (a) RTO accuracy against a real process with a precisely recorded outage
  *   (b) abort latency: manual halt -> three SIGSTOPped real processes resumed
  *   (c) CPU overhead and achieved rate of 10 continuous hypotheses at 10 ms
- *   (d) runner death: SIGKILL of the runner to fault reverted by its watchdog
+ *   (d) runner death: SIGKILL of the runner to everything reverted by its watchdog alone, per
+ *       target family (process, network, Docker), with the count that needed `recover`
  *   (e) Docker fan-out: docker.pause injected and reverted across N = 1, 10, 50 containers
  *       with bounded concurrency (a row saying why when no Docker Engine answers)
  *   (f) network proxy: direct vs embedded proxy vs real Toxiproxy (added latency, throughput,
  *       CPU per GB, latency and bandwidth toxic accuracy)
- *   (g) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
+ *   (g) long runs: heap growth of 10 hypotheses at 10 ms over 4 simulated hours, beside a
+ *       5-minute run (child processes with --expose-gc; TestClock drives the time)
+ *   (h) start-up: `faultline --version` and `faultline run` to its first probe, beside a bare node
+ *   (i) breach detection: first failing sample -> every fault reverted, against a manual halt
+ *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
  *       (bench/mutation.json) are carried over when present
  *
  * Prints a table and writes bench/results.json: one object per figure,
@@ -22,10 +27,13 @@ import { startOutageFixture } from "../examples/kv-failover/system.mjs"
 import { Process } from "../src/index.ts"
 import * as Abort from "./abort.ts"
 import * as DockerBench from "./docker.ts"
+import * as LongRun from "./longrun.ts"
 import * as Mutation from "./mutation.ts"
 import * as Overhead from "./overhead.ts"
 import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
+import * as Breach from "./breach.ts"
+import * as Startup from "./startup.ts"
 import * as Watchdog from "./watchdog.ts"
 import { type Row, table } from "./stats.ts"
 
@@ -53,8 +61,8 @@ const main = async () => {
     rows.push(...await Effect.runPromise(Overhead.run({ windowMs: 3000, warmupMs: 1000, repeats: 3, url: fixture.url, log })))
     log(`  [${elapsed(t0)}]`)
 
-    log("\n(d) runner death: runner SIGKILLed after injecting process.pause; watchdog resumes it")
-    rows.push(...await Watchdog.run({ trials: 20, log }))
+    log("\n(d) runner death: runner SIGKILLed between injection and revert; the watchdog alone reverts everything (process, network, Docker)")
+    rows.push(...await Watchdog.run({ trials: 60, log }))
     log(`  [${elapsed(t0)}]`)
 
     log("\n(f) network proxy on loopback: direct vs embedded (faultline proxy) vs real Toxiproxy 2.12")
@@ -66,6 +74,18 @@ const main = async () => {
 
   log("\n(e) Docker fan-out: docker.pause inject+revert across N = 1, 10, 50 containers, concurrency 10")
   rows.push(...await DockerBench.run({ sizes: [1, 10, 50], trials: (n) => (n === 1 ? 10 : n === 10 ? 5 : 3), concurrency: 10, log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(h) start-up: faultline --version and faultline run to its first probe, each beside a bare node")
+  rows.push(...await Startup.run({ trials: 10, log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(i) breach detection: 500 ms window, probe every 10 ms; first failing sample -> every fault reverted")
+  rows.push(...await Breach.run({ trials: 20, log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated")
+  rows.push(...await LongRun.run({ log }))
   log(`  [${elapsed(t0)}]`)
 
   const left = started.filter((pid) => Process.isAlive(pid))

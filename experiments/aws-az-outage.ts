@@ -4,7 +4,9 @@
 // Run against moto (started by this file on 127.0.0.1:5055 unless FAULTLINE_AWS_ENDPOINT is set;
 // needs `python3 -m pip install "moto[server]"`):
 //
-//   npx faultline run experiments/aws-az-outage.ts        # or: npx faultline plan experiments/aws-az-outage.ts
+//   npx faultline run experiments/aws-az-outage.ts
+//   FAULTLINE_AWS_ENDPOINT=http://127.0.0.1:5055 npx faultline plan experiments/aws-az-outage.ts
+//     (plan never runs `setup`: it reads what is already there, and changes nothing)
 //
 // Against real AWS: remove the seeding and the moto start, set AWS_REGION and credentials as usual
 // (the SDK's default chain), and tag the instances faultline:allow=true.
@@ -29,7 +31,14 @@ export const layer = Aws.AwsDriver.layerConfig({ region: "us-east-1", endpoint }
 const AZ = "us-east-1a"
 const CLUSTER = "orders-db"
 
-export default Effect.gen(function*() {
+// The app's port, known once `setup` has started it.
+let appPort = 0
+
+/**
+ * The set-up: starts moto (unless FAULTLINE_AWS_ENDPOINT is set), seeds it, starts the app.
+ * `faultline run` runs it before the experiment; `faultline plan` and `--dry-run` never do.
+ */
+export const setup = Effect.gen(function*() {
   const aws = yield* Aws.AwsDriver
   if (ownMoto) {
     const processes = yield* Process.ProcessDriver
@@ -65,9 +74,13 @@ export default Effect.gen(function*() {
   }
   // The app: serves while it is connected to the cluster's writer; when the writer changes it
   // takes 300 ms to reconnect (503 meanwhile) — the outage the RTO measures.
-  const app = yield* Effect.promise(() => startApp(aws))
+  appPort = yield* Effect.promise(() => startApp(aws))
+})
+
+/** The experiment itself: builds it, touching nothing (what `plan` runs). */
+export default Effect.sync(() => {
   const serves = Hypothesis.make("app serves", {
-    probe: Probe.http(`http://127.0.0.1:${app}/health`, { timeout: "500 millis" }),
+    probe: Probe.http(`http://127.0.0.1:${appPort}/health`, { timeout: "500 millis" }),
     every: "20 millis",
     tolerance: Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 })
   })
@@ -83,7 +96,7 @@ export default Effect.gen(function*() {
     abort: [Abort.maxDuration("1 minute"), Abort.signals()],
     stopwatches: { rto: Stopwatch.rto(serves, { stableFor: 5 }) },
     objectives: { rto: "2 seconds" },
-    guards: Aws.defaultGuards({ cap: 10 })
+    guards: Aws.defaultGuards
   })
 })
 

@@ -1,9 +1,10 @@
 // Pause a KV service for one second and measure how fast it serves again.
-// Run: npx faultline run experiments/pause-kv.ts
+// Run: npx faultline run experiments/pause-kv.ts (`setup` starts the service; plan and --dry-run never run it)
 import { Effect } from "effect"
 import { Abort, Experiment, Fault, Hypothesis, Probe, Process, Selector, Stopwatch, Tolerance } from "faultline"
 
-export default Effect.gen(function*() {
+let port = "0"
+export const setup = Effect.gen(function*() {
   const processes = yield* Process.ProcessDriver
   const kv = yield* processes.start({
     name: "kv",
@@ -11,8 +12,12 @@ export default Effect.gen(function*() {
     args: ["examples/kv-failover/kv.mjs", "--port", "0", "--parent-pid", String(process.pid)],
     ready: "LISTENING (\\d+)"
   })
+  port = kv.readyMatch ?? "0"
+})
+
+export default Effect.sync(() => {
   const serves = Hypothesis.make("kv serves", {
-    probe: Probe.http(`http://127.0.0.1:${kv.readyMatch}/health`, { timeout: "200 millis" }),
+    probe: Probe.http(`http://127.0.0.1:${port}/health`, { timeout: "200 millis" }),
     every: "10 millis",
     tolerance: Tolerance.all(Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 }), Tolerance.latency({ p99: "50 millis" }))
   })

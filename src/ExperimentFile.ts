@@ -5,21 +5,24 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { Duration, Effect, Schema } from "effect"
+import { Duration, Effect, Layer, Schema, SchemaGetter } from "effect"
 import * as YAML from "yaml"
 import * as Abort from "./core/Abort.ts"
 import * as Experiment from "./core/Experiment.ts"
 import * as Fault from "./core/Fault.ts"
 import { Guard } from "./core/Guard.ts"
+import * as GuardModule from "./core/Guard.ts"
 import * as Hypothesis from "./core/Hypothesis.ts"
+import { Run } from "./core/Run.ts"
+import * as Strict from "./core/internal/strict.ts"
 import type * as Probe from "./core/Probe.ts"
 import * as Selector from "./core/Selector.ts"
 import * as Stopwatch from "./core/Stopwatch.ts"
+import * as Target from "./core/Target.ts"
 import * as Tolerance from "./core/Tolerance.ts"
+import * as Integrations from "./integrations.ts"
 import * as Probes from "./probes/index.ts"
-import * as Docker from "./targets/docker/Faults.ts"
 import * as Process from "./targets/process/index.ts"
-import * as Toxiproxy from "./targets/toxiproxy/index.ts"
 
 const DurationText = Schema.String.check(
   Schema.makeFilter((s: string) => {
@@ -33,6 +36,25 @@ const DurationText = Schema.String.check(
   })
 )
 
+// Guards in a file: `changeFreeze: [{ from, to, reason }]`, `allowLabel: { key, value }`,
+// `maxTargets: 3`, `environment: { variable, allowed }`; the tagged form (`_tag: ...`) too.
+const FreezeWindow = Schema.Struct({ from: Schema.String, to: Schema.String, reason: Schema.optionalKey(Schema.String) })
+const FileGuard = Schema.Union([
+  Guard,
+  Schema.Struct({ changeFreeze: Schema.Array(FreezeWindow).check(Schema.isMinLength(1)) }),
+  Schema.Struct({ allowLabel: Schema.Struct({ key: Schema.String, value: Schema.optionalKey(Schema.String) }) }),
+  Schema.Struct({ maxTargets: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)) }),
+  Schema.Struct({ environment: Schema.Struct({ variable: Schema.String, allowed: Schema.Array(Schema.String) }) })
+])
+type FileGuard = typeof FileGuard.Type
+
+const toGuard = (g: FileGuard): Guard =>
+  "_tag" in g ? g
+  : "changeFreeze" in g ? GuardModule.changeFreeze(g.changeFreeze)
+  : "allowLabel" in g ? GuardModule.allowLabel(g.allowLabel.key, g.allowLabel.value ?? "true")
+  : "maxTargets" in g ? GuardModule.maxTargets(g.maxTargets)
+  : GuardModule.environment(g.environment.variable, g.environment.allowed)
+
 const FileSelector = Schema.Struct({
   all: Schema.optionalKey(Schema.Literal(true)),
   id: Schema.optionalKey(Schema.Array(Schema.String)),
@@ -44,7 +66,7 @@ const FileSelector = Schema.Struct({
   random: Schema.optionalKey(Schema.Struct({ n: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), seed: Schema.Int })),
   cap: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
 }).check(Schema.makeFilter((s) => {
-  const kinds = ["all", "id", "name", "label", "regex"].filter((k) => (s as any)[k] !== undefined)
+  const kinds = ["all", "id", "name", "label", "regex"].filter((k) => (s as Record<string, unknown>)[k] !== undefined)
   return kinds.length === 1 || `a target needs exactly one of all, id, name, label, regex (got ${kinds.length === 0 ? "none" : kinds.join(", ")})`
 }))
 type FileSelector = typeof FileSelector.Type
@@ -62,129 +84,48 @@ const toSelector = (s: FileSelector): Selector.Selector => {
   return sel
 }
 
-const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
-// Fields every network (toxic) fault shares in a file.
-const toxicCommon = {
-  target: FileSelector,
-  stream: Schema.optionalKey(Toxiproxy.Stream),
-  toxicity: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
-  name: Schema.optionalKey(Schema.String)
-}
-
-const FileFault = Schema.Union([
-  Schema.Struct({ fault: Schema.Literal("process.kill"), target: FileSelector, signal: Schema.optionalKey(Process.Signal) }),
-  Schema.Struct({ fault: Schema.Literal("process.pause"), target: FileSelector }),
-  Schema.Struct({ fault: Schema.Literal("process.restart"), target: FileSelector }),
-  Schema.Struct({ fault: Schema.Literal("docker.kill"), target: FileSelector, signal: Schema.optionalKey(Docker.Signal) }),
-  Schema.Struct({ fault: Schema.Literal("docker.stop"), target: FileSelector, graceSeconds: Schema.optionalKey(Docker.DockerStop.fields.graceSeconds) }),
-  Schema.Struct({ fault: Schema.Literal("docker.restart"), target: FileSelector, graceSeconds: Schema.optionalKey(Docker.DockerRestart.fields.graceSeconds) }),
-  Schema.Struct({ fault: Schema.Literal("docker.pause"), target: FileSelector }),
-  Schema.Struct({ fault: Schema.Literal("docker.disconnect"), target: FileSelector, network: Schema.String }),
-  Schema.Struct({ fault: Schema.Literal("docker.partition"), target: FileSelector, peers: Docker.DockerPartition.fields.peers }),
-  Schema.Struct({
-    fault: Schema.Literal("docker.bandwidth"),
-    target: FileSelector,
-    rate: Docker.DockerBandwidth.fields.rate,
-    burst: Schema.optionalKey(Docker.DockerBandwidth.fields.burst),
-    latencyMs: Schema.optionalKey(Docker.DockerBandwidth.fields.latencyMs),
-    device: Docker.DockerBandwidth.fields.device
-  }),
-  Schema.Struct({
-    fault: Schema.Literal("docker.netem"),
-    target: FileSelector,
-    delayMs: Docker.DockerNetem.fields.delayMs,
-    jitterMs: Docker.DockerNetem.fields.jitterMs,
-    lossPercent: Docker.DockerNetem.fields.lossPercent,
-    duplicatePercent: Docker.DockerNetem.fields.duplicatePercent,
-    corruptPercent: Docker.DockerNetem.fields.corruptPercent,
-    device: Docker.DockerNetem.fields.device
-  }),
-  Schema.Struct({ fault: Schema.Literal("docker.remove"), target: FileSelector, volumes: Schema.optionalKey(Schema.Boolean) }),
-  Schema.Struct({ fault: Schema.Literal("network.latency"), ...toxicCommon, latency: NonNegativeInt, jitter: Schema.optionalKey(NonNegativeInt) }),
-  Schema.Struct({ fault: Schema.Literal("network.bandwidth"), ...toxicCommon, rate: NonNegativeInt }),
-  Schema.Struct({ fault: Schema.Literal("network.down"), target: FileSelector }),
-  Schema.Struct({ fault: Schema.Literal("network.timeout"), ...toxicCommon, timeout: NonNegativeInt }),
-  Schema.Struct({ fault: Schema.Literal("network.resetPeer"), ...toxicCommon, timeout: Schema.optionalKey(NonNegativeInt) }),
-  Schema.Struct({
-    fault: Schema.Literal("network.slicer"),
-    ...toxicCommon,
-    averageSize: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
-    sizeVariation: Schema.optionalKey(NonNegativeInt),
-    delayMicros: Schema.optionalKey(NonNegativeInt)
-  }),
-  Schema.Struct({ fault: Schema.Literal("network.limitData"), ...toxicCommon, bytes: NonNegativeInt })
-])
-type FileFault = typeof FileFault.Type
-
-const toFault = (f: FileFault): Fault.Fault<any> => {
-  const target = toSelector(f.target)
-  switch (f.fault) {
-    case "process.kill":
-      return Process.kill({ target, signal: f.signal ?? "SIGKILL" })
-    case "process.pause":
-      return Process.pause({ target })
-    case "process.restart":
-      return Process.restart({ target })
-    case "docker.kill":
-      return Docker.kill({ target, ...(f.signal ? { signal: f.signal } : {}) })
-    case "docker.stop":
-      return Docker.stop({ target, ...(f.graceSeconds !== undefined ? { graceSeconds: f.graceSeconds } : {}) })
-    case "docker.restart":
-      return Docker.restart({ target, ...(f.graceSeconds !== undefined ? { graceSeconds: f.graceSeconds } : {}) })
-    case "docker.pause":
-      return Docker.pause({ target })
-    case "docker.disconnect":
-      return Docker.disconnect({ target, network: f.network })
-    case "docker.partition":
-      return Docker.partition({ target, peers: f.peers })
-    case "docker.bandwidth": {
-      const { fault: _f, target: _t, ...rest } = f
-      return Docker.bandwidth({ target, ...rest })
-    }
-    case "docker.netem": {
-      const { fault: _f, target: _t, ...rest } = f
-      return Docker.netem({ target, ...rest })
-    }
-    case "docker.remove":
-      return Docker.remove({ target, volumes: f.volumes ?? false })
-    case "network.down":
-      return Toxiproxy.down({ target })
-  }
-  const common = {
-    target,
-    ...(f.stream ? { stream: f.stream } : {}),
-    ...(f.toxicity !== undefined ? { toxicity: f.toxicity } : {}),
-    ...(f.name ? { name: f.name } : {})
-  }
-  switch (f.fault) {
-    case "network.latency":
-      return Toxiproxy.latency({ ...common, latency: f.latency, ...(f.jitter !== undefined ? { jitter: f.jitter } : {}) })
-    case "network.bandwidth":
-      return Toxiproxy.bandwidth({ ...common, rate: f.rate })
-    case "network.timeout":
-      return Toxiproxy.timeout({ ...common, timeout: f.timeout })
-    case "network.resetPeer":
-      return Toxiproxy.resetPeer({ ...common, ...(f.timeout !== undefined ? { timeout: f.timeout } : {}) })
-    case "network.slicer":
-      return Toxiproxy.slicer({
-        ...common,
-        averageSize: f.averageSize,
-        ...(f.sizeVariation !== undefined ? { sizeVariation: f.sizeVariation } : {}),
-        ...(f.delayMicros !== undefined ? { delayMicros: f.delayMicros } : {})
-      })
-    case "network.limitData":
-      return Toxiproxy.limitData({ ...common, bytes: f.bytes })
-  }
-}
-
 /**
- * Whether a decoded file injects any `docker.*` fault (the CLI then provides the Docker driver).
+ * What an experiment from a file requires: the drivers its faults name, known only once the
+ * file is read, so open here; the CLI provides them from the integration list.
  *
  * @since 0.1.0
  */
-export const usesDocker = (f: ExperimentFile): boolean =>
-  f.method.some((step) => "inject" in step && step.inject.fault.startsWith("docker."))
+export type FileRequirements = unknown
 
+// The decoded shape of a file fault before it becomes its class: the tag, the file selector
+// and the class's own fields.
+interface FileFaultFields {
+  readonly fault: string
+  readonly target: FileSelector
+  readonly [field: string]: unknown
+}
+
+// A fault in a file is its class's fields under `fault: <tag>`, with a file selector for
+// `target`. The union is generated from the integration list and decodes straight into the
+// fault classes, so a new integration's faults are accepted with no change here.
+const fileFault = (tag: string, cls: Fault.FaultClass) => {
+  const { _tag: _t, target: _s, ...fields } = cls.fields
+  return Schema.Struct({ fault: Schema.Literal(tag), target: FileSelector, ...fields }).pipe(
+    Schema.decodeTo(cls as unknown as Schema.Codec<Fault.Fault<unknown>, unknown>, {
+      decode: SchemaGetter.transform(({ fault, target, ...rest }: FileFaultFields) => ({ ...rest, _tag: fault, target: toSelector(target) })),
+      encode: SchemaGetter.forbidden(() => "a fault is not written back to a file")
+    })
+  )
+}
+
+const FileFault = Schema.Union(Integrations.faultClasses.map(({ tag, cls }) => fileFault(tag, cls)))
+
+/**
+ * The integrations whose faults a decoded file injects (the CLI provides their drivers).
+ *
+ * @since 0.1.0
+ */
+export const integrationsOf = (f: ExperimentFile): ReadonlyArray<string> => [
+  ...new Set(f.method.flatMap((step) => "inject" in step ? [Integrations.ofFault(step.inject)?.name ?? ""] : []).filter((n) => n !== ""))
+]
+
+// A probe's URL, host or port may name a process' captured port, `${NAME.port}`: resolved at
+// every sample, so the probe follows a process that a restart moved to another port.
 const FileProbe = Schema.Union([
   Schema.Struct({
     http: Schema.Struct({
@@ -194,18 +135,27 @@ const FileProbe = Schema.Union([
       expect: Schema.optionalKey(Schema.Array(Schema.Int))
     })
   }),
-  Schema.Struct({ tcp: Schema.Struct({ host: Schema.String, port: Schema.Int, timeout: Schema.optionalKey(DurationText) }) }),
+  Schema.Struct({
+    tcp: Schema.Struct({ host: Schema.String, port: Schema.Union([Schema.Int, Schema.String]), timeout: Schema.optionalKey(DurationText) })
+  }),
   Schema.Struct({
     command: Schema.Struct({ command: Schema.String, args: Schema.optionalKey(Schema.Array(Schema.String)), timeout: Schema.optionalKey(DurationText) })
   })
 ])
 type FileProbe = typeof FileProbe.Type
 
-const toProbe = (p: FileProbe): Probe.Probe<any> =>
+const text = (t: string) => Process.isTemplate(t) ? Process.url(t) : t
+const portOf = (p: number | string) =>
+  typeof p === "number" ? p : Probes.dynamic(p, Effect.flatMap(Process.url(p).resolve, (s) => {
+    const n = Number(s)
+    return Number.isInteger(n) && n >= 1 && n <= 65535 ? Effect.succeed(n) : Effect.fail(new Error(`${p} is ${JSON.stringify(s)}, not a port`))
+  }))
+
+const toProbe = (p: FileProbe): Probe.Probe<unknown> =>
   "http" in p
-    ? Probes.http(p.http.url, { ...p.http, timeout: p.http.timeout as Duration.Input | undefined })
+    ? Probes.http(text(p.http.url), { ...p.http, timeout: p.http.timeout as Duration.Input | undefined })
     : "tcp" in p
-    ? Probes.tcp(p.tcp.host, p.tcp.port, { timeout: p.tcp.timeout as Duration.Input | undefined })
+    ? Probes.tcp(text(p.tcp.host), portOf(p.tcp.port), { timeout: p.tcp.timeout as Duration.Input | undefined })
     : Probes.command(p.command.command, p.command.args ?? [], { timeout: p.command.timeout as Duration.Input | undefined })
 
 const FileHypothesis = Schema.Struct({
@@ -213,7 +163,9 @@ const FileHypothesis = Schema.Struct({
   probe: FileProbe,
   every: Schema.optionalKey(DurationText),
   samples: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
-  tolerance: Schema.optionalKey(Schema.Array(Tolerance.ToleranceSpec).check(Schema.isMinLength(1)))
+  tolerance: Schema.optionalKey(Schema.Array(Tolerance.ToleranceSpec).check(Schema.isMinLength(1))),
+  /** During the method: `observe` (reported, not judged) or a relaxed tolerance. */
+  during: Schema.optionalKey(Schema.Union([Schema.Literal("observe"), Schema.Array(Tolerance.ToleranceSpec).check(Schema.isMinLength(1))]))
 })
 
 const FileStep = Schema.Union([
@@ -246,9 +198,11 @@ export const ExperimentFile = Schema.Struct({
     }))
   })),
   objectives: Schema.optionalKey(Schema.Struct({ rto: Schema.optionalKey(DurationText), rpo: Schema.optionalKey(DurationText) })),
-  guards: Schema.optionalKey(Schema.Array(Guard)),
+  guards: Schema.optionalKey(Schema.Array(FileGuard)),
   /** Allow faults that cannot be reverted (`docker.remove`). */
-  irreversible: Schema.optionalKey(Schema.Boolean)
+  irreversible: Schema.optionalKey(Schema.Boolean),
+  /** `guards` replace the faults' default guards (Docker's allow label, AWS's allow tag) instead of adding to them. */
+  replaceDefaultGuards: Schema.optionalKey(Schema.Boolean)
 })
 /** @since 0.1.0 */
 export type ExperimentFile = typeof ExperimentFile.Type
@@ -278,17 +232,71 @@ export const decode = (file: string, text: string): Effect.Effect<ExperimentFile
       try: () => file.endsWith(".json") ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true }),
       catch: (e) => new ExperimentFileInvalid({ file, problem: `not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message}` })
     })
-    const decoded = yield* Schema.decodeUnknownEffect(ExperimentFile)(raw, { errors: "all" }).pipe(
-      Effect.mapError((e) => new ExperimentFileInvalid({ file, problem: e.message }))
+    // Unknown keys first, judged against the format itself: a typo must never run with its
+    // objective, tolerance or abort condition silently gone.
+    const unknown = Strict.unknownKeys(ExperimentFile, raw)
+    if (unknown !== undefined) return yield* new ExperimentFileInvalid({ file, problem: unknown })
+    const decoded = yield* Schema.decodeUnknownEffect(ExperimentFile)(raw, { onExcessProperty: "error" }).pipe(
+      Effect.mapError((e) => new ExperimentFileInvalid({ file, problem: Strict.oneLine(e.issue) }))
     )
     const names = new Set(decoded.hypothesis.map((h) => h.name))
-    const unknown = [
-      ...(decoded.abort ?? []).flatMap((a, i) => "breach" in a && !names.has(a.breach.hypothesis) ? [`["abort"][${i}]["breach"]["hypothesis"]: no hypothesis named ${JSON.stringify(a.breach.hypothesis)}`] : []),
-      ...(decoded.stopwatches?.rto && !names.has(decoded.stopwatches.rto.hypothesis) ? [`["stopwatches"]["rto"]["hypothesis"]: no hypothesis named ${JSON.stringify(decoded.stopwatches.rto.hypothesis)}`] : [])
+    const everyOf = (name: string) => {
+      const h = decoded.hypothesis.find((x) => x.name === name)
+      return Duration.toMillis(Duration.fromInputUnsafe((h?.every ?? "100 millis") as Duration.Input))
+    }
+    const dangling = [
+      ...decoded.hypothesis.flatMap((h, i) => addressProblems(decoded, h.probe, `hypothesis[${i}].probe`)),
+      // A breach window must hold at least two samples, or it cannot tell a blip from a breach.
+      ...(decoded.abort ?? []).flatMap((a, i) => {
+        if (!("breach" in a) || !names.has(a.breach.hypothesis)) return []
+        const overMs = Duration.toMillis(Duration.fromInputUnsafe(a.breach.over as Duration.Input))
+        const everyMs = everyOf(a.breach.hypothesis)
+        return overMs < 2 * everyMs
+          ? [`a breach window of ${overMs} ms cannot be judged with a probe every ${everyMs} ms (needs at least ${2 * everyMs} ms) at abort[${i}].breach.over`]
+          : []
+      }),
+      ...(decoded.abort ?? []).flatMap((a, i) => "breach" in a && !names.has(a.breach.hypothesis) ? [`no hypothesis named ${JSON.stringify(a.breach.hypothesis)} at abort[${i}].breach.hypothesis`] : []),
+      ...(decoded.objectives?.rpo !== undefined
+        ? ["an RPO objective needs a heartbeat writer to measure it, which files cannot declare yet (write the experiment in TypeScript with Stopwatch.heartbeat) at objectives.rpo"]
+        : []),
+      ...(decoded.stopwatches?.rto && !names.has(decoded.stopwatches.rto.hypothesis) ? [`no hypothesis named ${JSON.stringify(decoded.stopwatches.rto.hypothesis)} at stopwatches.rto.hypothesis`] : [])
     ]
-    if (unknown.length > 0) return yield* new ExperimentFileInvalid({ file, problem: unknown.join("; ") })
+    if (dangling.length > 0) return yield* new ExperimentFileInvalid({ file, problem: dangling.join("; ") })
     return decoded
   })
+
+// Whether a process' ready pattern has a capture group: without one, `${NAME.port}` would be
+// the whole ready line.
+const captures = (ready: string) => (new RegExp(`${ready}|`).exec("")?.length ?? 1) > 1
+
+// Every `${NAME.port}` in a probe must name a declared process whose `ready` pattern
+// captures the port; found at load, before anything starts.
+const addressProblems = (f: ExperimentFile, probe: FileProbe, at: string): ReadonlyArray<string> => {
+  const fields: ReadonlyArray<readonly [string, unknown]> = "http" in probe
+    ? [["http.url", probe.http.url]]
+    : "tcp" in probe
+    ? [["tcp.host", probe.tcp.host], ["tcp.port", probe.tcp.port]]
+    : []
+  const declared = f.processes ?? []
+  return fields.flatMap(([field, value]) => {
+    if (typeof value !== "string") return []
+    const path = `${at}.${field}`
+    if (field === "tcp.port" && !/^\$\{[^}]+\.port\}$/.test(value)) {
+      return [`expected a port number or "\${NAME.port}", got ${JSON.stringify(value)} at ${path}`]
+    }
+    return Process.references(value).flatMap(({ name, placeholder }) => {
+      if (name === null) return [`unknown placeholder ${placeholder} at ${path}; expected \${NAME.port}, NAME a process under processes:`]
+      const spec = declared.find((p) => p.name === name)
+      if (spec === undefined) {
+        return [`no process named ${JSON.stringify(name)} at ${path}; processes: ${declared.map((p) => p.name).join(", ") || "none"}`]
+      }
+      if (spec.ready === undefined || !captures(spec.ready)) {
+        return [`${placeholder} at ${path} needs process ${JSON.stringify(name)} to have a ready pattern whose first capture group is the port, e.g. ready: "listening on (\\d+)"`]
+      }
+      return []
+    })
+  })
+}
 
 /**
  * Reads and decodes an experiment file.
@@ -306,24 +314,26 @@ export const load = (file: string): Effect.Effect<ExperimentFile, ExperimentFile
 
 /**
  * Turns a decoded file into an Experiment (its processes are started separately, by
- * `startProcesses`).
+ * `startProcesses`). Which drivers it requires is data (its faults' integrations), so the
+ * type cannot say it: `R` is what the caller provides (the CLI: `Integrations.layerFor`).
  *
  * @since 0.1.0
  */
-export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
+export const toExperiment = <R = never>(f: ExperimentFile): Experiment.Experiment<R> => {
   const hyps = f.hypothesis.map((h) =>
     Hypothesis.make(h.name, {
       probe: toProbe(h.probe),
       ...(h.every ? { every: h.every as Duration.Input } : {}),
       ...(h.samples ? { samples: h.samples } : {}),
-      ...(h.tolerance ? { tolerance: Tolerance.all(...h.tolerance) } : {})
+      ...(h.tolerance ? { tolerance: Tolerance.all(...h.tolerance) } : {}),
+      ...(h.during === undefined ? {} : { during: h.during === "observe" ? "observe" as const : Tolerance.all(...h.during) })
     })
   )
   const byName = (n: string) => hyps.find((h) => h.name === n)!
   const method = Effect.forEach(f.method, (step) =>
-    "inject" in step ? Effect.asVoid(Fault.inject(toFault(step.inject))) : Effect.sleep(step.sleep as Duration.Input), { discard: true })
+    "inject" in step ? Effect.asVoid(Fault.inject(step.inject)) : Effect.sleep(step.sleep as Duration.Input), { discard: true })
   const rto = f.stopwatches?.rto
-  return Experiment.make({
+  const experiment = Experiment.make({
     name: f.name,
     ...(f.description ? { description: f.description } : {}),
     hypothesis: hyps,
@@ -338,9 +348,65 @@ export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
       ...(f.objectives?.rto ? { rto: f.objectives.rto as Duration.Input } : {}),
       ...(f.objectives?.rpo ? { rpo: f.objectives.rpo as Duration.Input } : {})
     },
-    ...(f.guards ? { guards: f.guards } : {}),
-    ...(f.irreversible ? { irreversible: true } : {})
+    ...(f.guards ? { guards: f.guards.map(toGuard) } : {}),
+    ...(f.irreversible ? { irreversible: true } : {}),
+    ...(f.replaceDefaultGuards ? { replaceDefaultGuards: true } : {})
   })
+  // Only the phantom requirement changes: the caller vouches for the drivers it provides.
+  return experiment as Experiment.Experiment<R>
+}
+
+/**
+ * Resolves the targets of every fault the file injects (read-only discovery), so that a
+ * selector that matches nothing is refused before any probe runs or any fault lands.
+ *
+ * @since 0.1.0
+ */
+export const resolveTargets = (f: ExperimentFile): Effect.Effect<void, ResolveFailed, FileRequirements> =>
+  Effect.forEach(f.method, (step, i) =>
+    "inject" in step
+      ? Effect.gen(function*() {
+        const fault = step.inject
+        const driver = yield* fault.driver
+        const candidates = yield* driver.discover(fault)
+        // A selection over the cap is a refusal the run journals, not bad input.
+        yield* Selector.select(fault.target, candidates).pipe(Effect.catchTag("CapExceeded", () => Effect.void))
+      }).pipe(Effect.mapError((e) => new ResolveFailed({ path: `method[${i}].inject.target`, detail: e.message })))
+      : Effect.void, { discard: true })
+
+/**
+ * Plans every fault the file injects — targets resolved, guards checked, each journaled —
+ * before any probe runs: a guard's refusal ends the run `refused` with nothing touched.
+ *
+ * @since 0.1.0
+ */
+export const plan = (f: ExperimentFile): Effect.Effect<void, unknown, FileRequirements> =>
+  Effect.forEach(f.method, (step) => "inject" in step ? Effect.asVoid(Fault.plan(step.inject)) : Effect.void, { discard: true })
+
+/**
+ * Whether a guard that judges only the circumstances (change freeze, environment) refuses
+ * the run: then not even the file's processes are started.
+ *
+ * @since 0.1.0
+ */
+export const refusedUpFront = (f: ExperimentFile): Effect.Effect<boolean> =>
+  Effect.map(
+    Effect.forEach((f.guards ?? []).map(toGuard).filter((g) => !GuardModule.needsTargets(g)), (g) => Effect.result(GuardModule.check(g, []))),
+    (results) => results.some((r) => r._tag === "Failure")
+  )
+
+/**
+ * A fault's targets could not be resolved (none matched, too many, or discovery failed).
+ *
+ * @since 0.1.0
+ */
+export class ResolveFailed extends Schema.TaggedError<ResolveFailed>()("ResolveFailed", {
+  path: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `${this.detail} at ${this.path}`
+  }
 }
 
 /**
@@ -348,8 +414,51 @@ export const toExperiment = (f: ExperimentFile): Experiment.Experiment<any> => {
  *
  * @since 0.1.0
  */
-export const startProcesses = (f: ExperimentFile) =>
+export const startProcesses = <E = never, R = never>(
+  f: ExperimentFile,
+  /** Called as each process has started (the CLI records it in the ledger for the watchdog). */
+  onStarted?: (p: Process.ManagedProcess) => Effect.Effect<void, E, R>
+) =>
   Effect.gen(function*() {
     const driver = yield* Process.ProcessDriver
-    for (const spec of f.processes ?? []) yield* driver.start(spec)
+    for (const spec of f.processes ?? []) {
+      const p = yield* driver.start(spec)
+      if (onStarted) yield* onStarted(p)
+    }
   })
+
+/**
+ * For a dry run: the process driver, plus the file's `processes:` as targets that were
+ * declared but not started (no pid), so process faults resolve without starting anything.
+ *
+ * @since 0.1.0
+ */
+export const declaredProcesses = (f: ExperimentFile): Layer.Layer<Process.ProcessDriver, never, Process.ProcessDriver> =>
+  Layer.effect(
+    Process.ProcessDriver,
+    Effect.gen(function*() {
+      const d = yield* Process.ProcessDriver
+      const declared = (f.processes ?? []).map((spec) =>
+        Target.make({ kind: "process", id: `${spec.name} (not started)`, name: spec.name, labels: { ...spec.labels } })
+      )
+      return Process.ProcessDriver.of({ ...d, discover: (fault) => Effect.map(d.discover(fault), (ts) => [...ts, ...declared]) })
+    })
+  )
+
+/**
+ * For a dry run: journals that the file's processes were not started (its method runs this
+ * first), so the plan says what it did not do.
+ *
+ * @since 0.1.0
+ */
+export const notStarted = (f: ExperimentFile): Effect.Effect<void, never, Run> =>
+  (f.processes ?? []).length === 0
+    ? Effect.void
+    : Effect.gen(function*() {
+      const run = yield* Run
+      yield* run.journal.append({
+        _tag: "Note",
+        message: `dry run: the file's processes (${(f.processes ?? []).map((p) => p.name).join(", ")}) were not started; ` +
+          "their targets are resolved from the declarations (no pid)"
+      })
+    })

@@ -20,9 +20,9 @@ import * as Selector from "../../src/core/Selector.ts"
 import * as Stopwatch from "../../src/core/Stopwatch.ts"
 import * as Tolerance from "../../src/core/Tolerance.ts"
 import * as Probes from "../../src/probes/index.ts"
-import * as Runner from "../../src/report/Runner.ts"
+import * as Runner from "../../src/run/Runner.ts"
 import { summary } from "../../src/cli/Summary.ts"
-import { kvHeartbeat } from "../../src/demo/KvFailover.ts"
+import { kvHeartbeat } from "../kv-failover/demo.ts"
 import * as Docker from "../../src/targets/docker/index.ts"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import type { Entry } from "../core/Journal.ts"
-import type { Report } from "../report/Report.ts"
+import * as Report from "../report/Report.ts"
 
 /**
  * One line for a journal entry worth showing live, or null.
@@ -52,10 +52,10 @@ const table = (rows: ReadonlyArray<readonly [string, string]>): string => {
  *
  * @since 0.1.0
  */
-export const summary = (r: Report, dir: string | null): string => {
+export const summary = (r: Report.Report, dir: string | null): string => {
   const rows: Array<readonly [string, string]> = [
     ["experiment", r.experiment],
-    ["verdict", `${r.status.toUpperCase()} — ${r.reason}`],
+    ["verdict", `${r.dryRun ? "DRY RUN — " : ""}${r.complete === false ? "INCOMPLETE" : r.status.toUpperCase()} — ${r.reason}`],
     ["cleanup", r.cleanup]
   ]
   for (const [name, h] of Object.entries(r.hypothesis)) {
@@ -66,10 +66,20 @@ export const summary = (r: Report, dir: string | null): string => {
     rows.push(["fault", `${f.fault} ${f.target.name}: ${f.planned ? "planned" : f.injectError ? "injection failed" : `injected ${f.injectedAt}, ${f.revertError ? "REVERT FAILED" : `reverted ${f.revertedAt}`}`}`])
   }
   if (r.rto) {
-    rows.push(["RTO", `${r.rto.measuredMs === null ? "not recovered" : `${r.rto.measuredMs} ms`} ±${r.rto.resolutionMs} ms (detect ${r.rto.detectMs ?? "—"} ms, recover ${r.rto.recoverMs ?? "—"} ms); objective ${r.rto.targetMs ?? "—"} ms: ${r.rto.met === null ? "—" : r.rto.met ? "met" : "MISSED"}`])
+    rows.push([
+      "RTO",
+      r.dryRun
+        ? `not measured (dry run); objective ${r.rto.targetMs ?? "—"} ms`
+        : `${Report.rtoText(r.rto)}${r.rto.measuredMs !== null ? ` (detect ${r.rto.detectMs ?? "—"} ms, recover ${r.rto.recoverMs ?? "—"} ms)` : ""}; objective ${r.rto.targetMs ?? "—"} ms: ${r.rto.met === null ? "—" : r.rto.met ? (r.rto.upperBoundMs !== null ? "met (by the upper bound)" : "met") : "MISSED"}`
+    ])
   }
   if (r.rpo) {
-    rows.push(["RPO", `${r.rpo.windowMs} ms, ${r.rpo.lostWrites}/${r.rpo.ackedWrites} acknowledged writes lost; objective ${r.rpo.targetMs ?? "—"} ms: ${r.rpo.met === null ? "—" : r.rpo.met ? "met" : "MISSED"}`])
+    rows.push([
+      "RPO",
+      r.dryRun
+        ? `not measured (dry run); objective ${r.rpo.targetMs ?? "—"} ms`
+        : `${r.rpo.windowMs} ms, ${r.rpo.lostWrites}/${r.rpo.ackedWrites} acknowledged writes lost; objective ${r.rpo.targetMs ?? "—"} ms: ${r.rpo.met === null ? "—" : r.rpo.met ? "met" : "MISSED"}`
+    ])
   }
   if (dir) rows.push(["report", dir])
   return table(rows)

@@ -1,214 +1,57 @@
 /**
- * The `faultline` command line: run, plan, demo, report, recover. Exit codes: 0 passed; 1 deviated,
- * aborted or failed; 2 bad input; 130 interrupted.
+ * The `faultline` command line: run, plan, demo, report, recover, proxy, schema. Exit codes:
+ * 0 passed; 1 deviated, aborted or failed; 2 bad input; 130 interrupted. This module is the
+ * command tree only (names, flags, descriptions): each command's module is imported when that
+ * command runs, so `--help` and `run` do not load the demo, the proxy server or the report
+ * renderer.
  *
  * @since 0.1.0
  */
+import * as fs from "node:fs"
 import * as path from "node:path"
-import { pathToFileURL } from "node:url"
 import { NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Exit, Fiber, Layer, Option, Schema } from "effect"
+import { Cause, Effect, Exit, Fiber } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import * as Experiment from "../core/Experiment.ts"
-import * as Journal from "../core/Journal.ts"
-import * as Verdict from "../core/Verdict.ts"
-import * as Demo from "../demo/KvFailover.ts"
-import * as ExperimentFile from "../ExperimentFile.ts"
-import * as Report from "../report/Report.ts"
-import * as Runner from "../report/Runner.ts"
-import * as FileLedger from "../ledger/FileLedger.ts"
-import * as Recover from "../ledger/Recover.ts"
-import { DockerDriver } from "../targets/docker/DockerDriver.ts"
-import * as EmbeddedProxy from "../proxy/EmbeddedProxy.ts"
-import { ProcessDriver } from "../targets/process/ProcessDriver.ts"
-import { ToxiproxyDriver } from "../targets/toxiproxy/ToxiproxyDriver.ts"
-import { liveLine, summary } from "./Summary.ts"
+import * as FileLedger from "../run/FileLedger.ts"
+import { state } from "./State.ts"
 
-/**
- * Bad input: a malformed file, flag or module. The CLI prints `message` and exits 2.
- *
- * @since 0.1.0
- */
-export class BadInput extends Schema.TaggedError<BadInput>()("BadInput", { message: Schema.String }) {}
-
-let exitCode = 0
+export {
+  /**
+   * Bad input: a malformed file, flag or module. The CLI prints `message` and exits 2.
+   *
+   * @since 0.1.0
+   */
+  BadInput
+} from "./State.ts"
 
 const json = Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("print the report as JSON on stdout"))
-const out = Flag.String("out").pipe(Flag.withDefault("faultline-runs"), Flag.withDescription("directory for run folders"))
+const out = Flag.String("out").pipe(Flag.withDefault("faultline-runs"), Flag.withDescription("directory for run folders (default: faultline-runs)"))
 
-const live = (asJson: boolean) => {
-  let t0: number | null = null
-  return (e: Journal.Entry) => {
-    if (asJson) return
-    t0 ??= e.mono
-    const line = liveLine(e, t0)
-    if (line) process.stderr.write(`${line}\n`)
-  }
-}
-
-const finish = (o: Runner.Outcome, asJson: boolean) =>
-  Effect.sync(() => {
-    if (asJson) process.stdout.write(JSON.stringify(o.report, null, 2) + "\n")
-    else process.stdout.write(`\n${summary(o.report, o.dir)}\n`)
-    exitCode = Verdict.exitCode(o.result.verdict.status)
-  })
-
-const importModule = (file: string) =>
-  Effect.tryPromise({
-    try: () => import(pathToFileURL(path.resolve(file)).href),
-    catch: (e) => new BadInput({ message: `${file}: cannot load module: ${(e as Error).message}` })
-  })
-
-// A module may export `layer`: the services its experiment needs beyond the process driver
-// (e.g. `AwsDriver.layerConfig(...)`), provided to its set-up and its run. This keeps the CLI
-// free of integrations' SDKs.
-const moduleLayer = (file: string, mod: any): Effect.Effect<Layer.Layer<never, unknown>, BadInput> =>
-  mod.layer === undefined
-    ? Effect.succeed(Layer.empty as Layer.Layer<never, unknown>)
-    : Layer.isLayer(mod.layer)
-    ? Effect.succeed(mod.layer)
-    : Effect.fail(new BadInput({ message: `${file}: the export \`layer\` is not a Layer` }))
-
-const loadModule = (file: string, mod: any) =>
-  Effect.gen(function*() {
-    // The default export is an Experiment, or an Effect that sets the system up and yields one.
-    const exp = Effect.isEffect(mod.default)
-      ? yield* (mod.default as Effect.Effect<unknown, unknown, ProcessDriver>).pipe(
-        Effect.mapError((e) => new BadInput({ message: `${file}: setting up the experiment failed: ${e instanceof Error ? e.message : String(e)}` }))
-      )
-      : mod.default
-    if (!Experiment.isExperiment(exp)) {
-      return yield* new BadInput({ message: `${file}: the default export is not an Experiment, nor an Effect yielding one (use Experiment.make)` })
-    }
-    return exp as Experiment.Experiment<any>
-  })
-
-const optionalDocker = DockerDriver.layer.pipe(Layer.catchTag("DockerError", () => Layer.empty)) as unknown as Layer.Layer<DockerDriver>
-
-// Loads a .ts/.js experiment and runs it (or plans it) with its module's layer provided.
-const runModule = (file: string, options: { readonly out: string; readonly dryRun: boolean; readonly json: boolean }) =>
-  Effect.gen(function*() {
-    const mod = yield* importModule(file)
-    const layer = yield* moduleLayer(file, mod)
-    return yield* Effect.gen(function*() {
-      const exp = yield* loadModule(file, mod)
-      return yield* Runner.run(exp as Experiment.Experiment<ProcessDriver | DockerDriver>, { out: options.out, dryRun: options.dryRun, onEntry: live(options.json) }).pipe(
-        Effect.provide(ledgerLayer(options.out)),
-        // A module's experiment may need the Docker driver; its type is not visible here, so
-        // the driver is offered when dockerode loads (it connects to the engine only when used).
-        Effect.provide(optionalDocker)
-      )
-    }).pipe(Effect.provide(layer), Effect.mapError((e: unknown) => e instanceof BadInput ? e : new BadInput({ message: `${file}: ${e instanceof Error ? e.message : String(e)}` })))
-  })
+// A command's module, loaded when the command runs.
+const lazily = <M>(load: () => Promise<M>) => Effect.promise(load)
 
 const run = Command.make("run", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
   json,
   out,
   dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing"))
-}, (args) =>
-  Effect.gen(function*() {
-    const file = args.experiment
-    if (/\.(json|ya?ml)$/.test(file)) {
-      const decoded = yield* ExperimentFile.load(file).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
-      // The processes a file declares are its system under test, started (and owned) by this
-      // run even in a dry run, so that targets resolve; the dry run still injects nothing.
-      yield* ExperimentFile.startProcesses(decoded).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
-      const exp = ExperimentFile.toExperiment(decoded)
-      const o = ExperimentFile.usesDocker(decoded)
-        ? yield* Runner.run(exp, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
-          Effect.provide(ledgerLayer(args.out)),
-          Effect.provide(DockerDriver.layer),
-          Effect.mapError((e) => new BadInput({ message: `${file}: the Docker driver is unavailable: ${e.message}` }))
-        )
-        : yield* Runner.run(exp, { out: args.out, dryRun: args.dryRun, onEntry: live(args.json) }).pipe(
-          Effect.provide(ledgerLayer(args.out))
-        )
-      return yield* finish(o, args.json)
-    }
-    if (!/\.(ts|mts|js|mjs)$/.test(file)) {
-      return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
-    }
-    const o = yield* runModule(file, { out: args.out, dryRun: args.dryRun, json: args.json })
-    return yield* finish(o, args.json)
-  })).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
-
-/**
- * The plan of a dry run, from its journal: per fault, the targets, the guards and every
- * call the driver would make (drivers that can list them, e.g. AWS).
- *
- * @since 0.1.0
- */
-export const planText = (entries: ReadonlyArray<Journal.Entry>): string => {
-  const lines: Array<string> = []
-  for (const { event: ev } of entries) {
-    switch (ev._tag) {
-      case "TargetsResolved":
-        lines.push(`${ev.fault} ${ev.selector}: ${ev.targets.length} targets`)
-        for (const t of ev.targets) lines.push(`  target ${t.kind} ${t.id}${t.name !== t.id ? ` (${t.name})` : ""}`)
-        break
-      case "GuardChecked":
-        lines.push(`  guard ${ev.guard}: ${ev.ok ? "ok" : "REFUSED"} — ${ev.detail}`)
-        break
-      case "CallsPlanned":
-        for (const c of ev.calls) {
-          lines.push(`  ${c.phase.padEnd(7)} ${c.mutating ? "WOULD CALL" : "read     "} ${c.service}.${c.operation} ${JSON.stringify(c.params)}`)
-        }
-        break
-      case "MethodEnded":
-        if (ev.error) lines.push(`method: ${ev.outcome} — ${ev.error}`)
-        break
-    }
-  }
-  return lines.join("\n") + "\n"
-}
+}, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.run(args))).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
 
 const plan = Command.make("plan", {
-  experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment")),
-  json,
-  out
-}, (args) =>
-  Effect.gen(function*() {
-    const file = args.experiment
-    if (!/\.(ts|mts|js|mjs)$/.test(file)) {
-      return yield* new BadInput({ message: `${file}: plan takes a .ts or .js experiment` })
-    }
-    const o = yield* runModule(file, { out: args.out, dryRun: true, json: true })
-    const calls = o.result.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls : [])
-    if (args.json) process.stdout.write(JSON.stringify({ status: o.result.verdict.status, reason: o.result.verdict.reason, calls }, null, 2) + "\n")
-    else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "passed" ? "" : `plan failed: ${o.result.verdict.reason}\n`}`)
-    exitCode = Verdict.exitCode(o.result.verdict.status)
-  })).pipe(Command.withDescription("resolve targets, check guards and print every call the experiment would make; changes nothing"))
+  experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
+  json
+}, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.plan(args))).pipe(Command.withDescription("resolve targets, check guards and print every call the experiment would make; changes nothing"))
 
 const demo = Command.make("demo", {
   json,
   out,
-  lagMs: Flag.Int("lag-ms").pipe(Flag.withDefault(50), Flag.withDescription("replication lag of the primary, ms"))
-}, (args) =>
-  Effect.gen(function*() {
-    if (args.lagMs < 0) return yield* new BadInput({ message: `--lag-ms must be >= 0, got ${args.lagMs}` })
-    if (!args.json) process.stderr.write("starting examples/kv-failover: standby, primary, router on 127.0.0.1\n")
-    const system = yield* Demo.startSystem({ lagMs: args.lagMs }).pipe(
-      Effect.mapError((e) => new BadInput({ message: `could not start the demo system: ${e.message}` }))
-    )
-    // The embedded fault proxy, between the clients and the router, for the life of the demo.
-    const { url } = yield* EmbeddedProxy.start("127.0.0.1:0").pipe(Effect.mapError((e) => new BadInput({ message: `could not start the embedded proxy: ${e.message}` })))
-    return yield* Effect.gen(function*() {
-      const clientUrl = yield* Demo.routeThroughProxy(system.routerUrl).pipe(
-        Effect.mapError((e) => new BadInput({ message: `could not route through the embedded proxy: ${e.message}` }))
-      )
-      if (!args.json) process.stderr.write(`clients reach the router through the embedded fault proxy at ${clientUrl}\n`)
-      const o = yield* Runner.run(Demo.primaryLoss(clientUrl, { lagMs: args.lagMs }), { out: args.out, onEntry: live(args.json) }).pipe(
-        Effect.provide(ledgerLayer(args.out))
-      )
-      return yield* finish(o, args.json)
-    }).pipe(Effect.provide(ToxiproxyDriver.layerConfig({ url })))
-  }).pipe(Effect.scoped)).pipe(Command.withDescription("run the kv-failover demo: add network latency, then kill the primary; measure RTO and RPO (no Docker, no AWS)"))
+  lagMs: Flag.Int("lag-ms").pipe(Flag.withDefault(50), Flag.withDescription("replication lag of the primary, ms (default: 50)"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/demo.ts")), (m) => m.demo(args))).pipe(Command.withDescription("run the kv-failover demo: add network latency, then kill the primary; measure RTO and RPO (no Docker, no AWS)"))
 
 const proxy = Command.make("proxy", {
   listen: Flag.String("listen").pipe(
     Flag.withDefault("127.0.0.1:8474"),
-    Flag.withDescription("host:port for the Toxiproxy-compatible API (port 0: a free one; :PORT means 127.0.0.1:PORT; beyond loopback needs an explicit host, e.g. 0.0.0.0:8474)")
+    Flag.withDescription("host:port for the Toxiproxy-compatible API (default: 127.0.0.1:8474; port 0: a free one; :PORT means 127.0.0.1:PORT; beyond loopback needs an explicit host, e.g. 0.0.0.0:8474)")
   ),
   token: Flag.Boolean("token").pipe(
     Flag.withDefault(true),
@@ -222,118 +65,52 @@ const proxy = Command.make("proxy", {
     Flag.withDefault(false),
     Flag.withDescription("let API clients create proxies listening beyond loopback (e.g. 0.0.0.0:0)")
   )
-}, (args) =>
-  Effect.gen(function*() {
-    const bad = EmbeddedProxy.validateListen(args.listen)
-    if (bad !== null) return yield* new BadInput({ message: `--listen ${JSON.stringify(args.listen)}: ${bad} (expected host:port, e.g. 127.0.0.1:8474)` })
-    // $FAULTLINE_PROXY_TOKEN lets the proxy and the runs that use it share one secret.
-    const fromEnv = process.env.FAULTLINE_PROXY_TOKEN
-    const given = args.token && fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined
-    const { server, token, url } = yield* EmbeddedProxy.start(args.listen, {
-      token: args.token ? given : null,
-      allowNonLoopbackProxies: args.allowNonLoopbackProxies
-    }).pipe(Effect.mapError((e) => new BadInput({ message: `--listen ${JSON.stringify(args.listen)}: ${e.detail}` })))
-    const port = server.address()!.port
-    const say = (line: string) => process.stdout.write(`faultline proxy: ${line}\n`)
-    say(`Toxiproxy-compatible API listening on ${url}`)
-    if (token === null) {
-      say("writes need no token (--no-token): any local process may add faults through this API")
-    } else if (given !== undefined) {
-      say("writes need the token of $FAULTLINE_PROXY_TOKEN: send `Authorization: Bearer $FAULTLINE_PROXY_TOKEN`, or use the base URL " +
-        `${url}/token/$FAULTLINE_PROXY_TOKEN; faultline run and recover read $FAULTLINE_PROXY_TOKEN`)
-    } else {
-      const file = Option.getOrElse(args.tokenFile, () => EmbeddedProxy.defaultTokenFile(port))
-      yield* EmbeddedProxy.writeTokenFile(file, token).pipe(Effect.mapError((e) => new BadInput({ message: `--token-file ${JSON.stringify(file)}: ${e.detail}` })))
-      say(`writes need the API token in ${file} (0600, removed on exit)`)
-      say(`  curl:     -H "Authorization: Bearer $(cat ${file})"`)
-      say(`  faultline run / recover:  export FAULTLINE_PROXY_TOKEN=$(cat ${file})`)
-      say(`  clients that take only a base URL:  ${url}/token/$(cat ${file})`)
-    }
-    return yield* Effect.never
-  }).pipe(Effect.scoped)).pipe(Command.withDescription("run the embedded Toxiproxy-compatible fault proxy on loopback (Ctrl-C stops it); writes need its API token"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/proxy.ts")), (m) => m.proxy(args))).pipe(Command.withDescription("run the embedded Toxiproxy-compatible fault proxy on loopback (Ctrl-C stops it); writes need its API token"))
 
 const report = Command.make("report", {
   journal: Argument.String("journal").pipe(Argument.withDescription("a journal.jsonl file")),
-  json
-}, (args) =>
-  Effect.gen(function*() {
-    const entries = yield* Journal.readFile(args.journal).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
-    const r = Report.fromJournal(entries)
-    if (args.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n")
-    else process.stdout.write(Report.toMarkdown(r))
-    exitCode = r.status === "running" ? 1 : Verdict.exitCode(r.status)
-  })).pipe(Command.withDescription("rebuild the report of a run from its journal (verifies the hash chain)"))
+  json,
+  allowIncomplete: Flag.Boolean("allow-incomplete").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("print the report of a journal that ends without RunEnded (exit 1) instead of refusing it (exit 2)")
+  )
+}, (args) => Effect.flatMap(lazily(() => import("./commands/report.ts")), (m) => m.report(args))).pipe(Command.withDescription(
+    "rebuild the report of a run from its journal (verifies the hash chain, and the last hash recorded by a report.json beside it); " +
+      "a journal without RunEnded exits 2 unless --allow-incomplete"
+  ))
 
 // `recover`: every fault that runs which are gone left open in the ledger (all drivers with an
 // out-of-process reverter); with --docker, also what the Docker driver's marker volumes record
 // (and helper containers), which needs only the engine.
 const recover = Command.make("recover", {
-  ledger: Flag.String("ledger").pipe(Flag.withDefault(FileLedger.DEFAULT_DIR), Flag.withDescription("the ledger directory")),
+  ledger: Flag.String("ledger").pipe(Flag.withDefault(FileLedger.DEFAULT_DIR), Flag.withDescription(`the ledger directory (default: ${FileLedger.DEFAULT_DIR})`)),
   docker: Flag.Boolean("docker").pipe(Flag.withDefault(false), Flag.withDescription("also revert Docker faults and remove helpers left by dead runs, from the engine's marker volumes")),
   runId: Flag.String("run").pipe(Flag.optional, Flag.withDescription("Docker: only this run id (default: every run whose runner is gone)")),
   force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("Docker: also revert faults whose runner process still looks alive on this host")),
   socket: Flag.String("docker-socket").pipe(Flag.optional, Flag.withDescription("the Docker Engine socket (default /var/run/docker.sock)")),
   json
-}, (args) =>
-  Effect.gen(function*() {
-    const { rows, remaining } = yield* Recover.recover(path.resolve(args.ledger))
-    let failed = remaining > 0
-    let docker: unknown = null
-    if (args.docker) {
-      const Docker = yield* Effect.promise(() => import("../targets/docker/index.ts"))
-      const result = yield* Docker.recover({ runId: Option.getOrUndefined(args.runId), force: args.force }).pipe(
-        Effect.provide(Docker.DockerDriver.layerConfig({ socketPath: Option.getOrUndefined(args.socket) })),
-        Effect.map((r) => ({ ok: true as const, r })),
-        // The engine is unreachable (or answered with an error): nothing was recovered; exit 1.
-        Effect.catchTag("DockerError", (e) => Effect.succeed({ ok: false as const, message: e.message }))
-      )
-      if (!result.ok) {
-        process.stderr.write(`faultline: recover --docker: ${result.message}\n`)
-        failed = true
-      } else {
-        docker = result.r
-        failed = failed || result.r.failed.length > 0
-        if (!args.json) {
-          const r = result.r
-          const lines = [
-            ...r.reverted.map((x) => `reverted  ${x}`),
-            ...r.helpersRemoved.map((x) => `removed   helper ${x}`),
-            ...r.skipped.map((x) => `skipped   ${x}`),
-            ...r.failed.map((x) => `FAILED    ${x}`)
-          ]
-          process.stdout.write(`docker: ${lines.length === 0 ? "nothing to recover" : `\n${lines.join("\n")}`}\n`)
-        }
-      }
-    }
-    if (args.json) process.stdout.write(JSON.stringify({ rows, remaining, docker }, null, 2) + "\n")
-    else if (rows.length === 0) process.stdout.write(`nothing open in ${args.ledger}\n`)
-    else {
-      const head = ["run", "fault", "target", "result", "detail"]
-      const table = [head, ...rows.map((r) => [r.run, `${r.fault} ${r.faultId.split("/").at(-1)}`, r.target, r.result, r.detail])]
-      const widths = head.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
-      for (const row of table) process.stdout.write(row.map((c, i) => c.padEnd(widths[i]!)).join("  ") + "\n")
-      process.stdout.write(`${remaining} faults left open by runs that are gone\n`)
-    }
-    exitCode = failed ? 1 : 0
-  })).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger; --docker: also Docker markers); exit 0 when none is left"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/recover.ts")), (m) => m.recover(args))).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger; --docker: also Docker markers); exit 0 when none is left"))
+
+// `schema`: the JSON Schema of experiment files, for editors
+// (`# yaml-language-server: $schema=./faultline.schema.json`).
+const schema = Command.make("schema", {}, () => Effect.flatMap(lazily(() => import("./commands/schema.ts")), (m) => m.schema())).pipe(Command.withDescription("print the JSON Schema of YAML/JSON experiment files (for editors: faultline schema > faultline.schema.json)"))
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, demo, report, recover, proxy])
+  Command.withSubcommands([run, plan, demo, report, recover, proxy, schema])
 )
 
-// The Toxiproxy driver talks to $TOXIPROXY_URL (default 127.0.0.1:8474) only when a
-// network fault is used; building the layer touches nothing.
-const layer = Layer.merge(ProcessDriver.layer, ToxiproxyDriver.layer).pipe(Layer.provideMerge(NodeServices.layer))
+const layer = NodeServices.layer
 
-// Runs started by the CLI keep their ledger next to their run folders, watched by a watchdog.
-const ledgerLayer = (out: string) => FileLedger.layer({ dir: path.join(out, "ledger") })
+// `faultline` alone and `faultline help [CMD]` print help and exit 0.
+const argv = ((a: ReadonlyArray<string>): ReadonlyArray<string> =>
+  a.length === 0 ? ["--help"] : a[0] === "help" ? [...a.slice(1), "--help"] : a)(process.argv.slice(2))
 
-const main = Command.runWith(cli, { version: "0.1.0", renderErrors: false })(process.argv.slice(2)).pipe(
+const main = Command.runWith(cli, { version: "0.1.0", renderErrors: false })(argv).pipe(
   Effect.catchTag("BadInput", (e) =>
     Effect.sync(() => {
       process.stderr.write(`faultline: ${e.message}\n`)
-      exitCode = 2
+      state.exitCode = 2
     })),
   Effect.catchCause((cause) =>
     Effect.sync(() => {
@@ -344,12 +121,12 @@ const main = Command.runWith(cli, { version: "0.1.0", renderErrors: false })(pro
       const text = inner.length > 0 ? inner.map((e) => e.message ?? String(e)).join("; ") : isCli && err.message ? err.message : Cause.pretty(cause)
       process.stderr.write(`faultline: ${text}\n`)
       if (isCli) process.stderr.write("run `faultline --help` for usage\n")
-      exitCode = isCli ? 2 : 1
+      state.exitCode = isCli ? 2 : 1
     })),
   Effect.provide(layer)
 )
 
-const fiber = Effect.runFork(main as Effect.Effect<void>)
+const fiber = Effect.runFork(main)
 // Ctrl-C / SIGTERM interrupt the run: faults are reverted, the report is written, exit 130.
 // When the experiment declares `Abort.signals()`, its own listener turns the first signal
 // into an abort instead; a second signal interrupts.
@@ -364,9 +141,35 @@ const onSignal = (sig: NodeJS.Signals) => {
 }
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
+// `npx faultline run` does not pass SIGTERM on: when the parent goes away the runner is
+// re-parented, and it treats that as SIGTERM (interrupted, every fault reverted).
+const parent = process.ppid
+const orphaned = setInterval(() => {
+  if (process.ppid !== parent) {
+    clearInterval(orphaned)
+    process.kill(process.pid, "SIGTERM")
+  }
+}, 100)
+orphaned.unref()
 fiber.addObserver((exit) => {
   process.removeListener("SIGINT", onSignal)
   process.removeListener("SIGTERM", onSignal)
-  if (Exit.isFailure(exit) && Cause.hasInterrupts(exit.cause)) exitCode = 130
-  process.exit(exitCode)
+  if (Exit.isFailure(exit) && Cause.hasInterrupts(exit.cause)) {
+    state.exitCode = 130
+    // An interrupted run still wrote its report: say where, with the summary.
+    const dir = state.runDir
+    const file = dir === null ? null : path.join(dir, "report.json")
+    if (dir !== null && file !== null && fs.existsSync(file)) {
+      // The summary's renderer is loaded only here: no other path out of the CLI needs it.
+      void import("./Summary.ts").then(({ summary }) => {
+        try {
+          process.stdout.write(`\n${summary(JSON.parse(fs.readFileSync(file, "utf8")), dir)}\n`)
+        } catch {
+          process.stdout.write(`\nreport: ${dir}\n`)
+        }
+      }, () => process.stdout.write(`\nreport: ${dir}\n`)).finally(() => process.exit(state.exitCode))
+      return
+    }
+  }
+  process.exit(state.exitCode)
 })

@@ -10,6 +10,7 @@ import type { Hypothesis } from "./Hypothesis.ts"
 import * as Probe from "./Probe.ts"
 import { Run } from "./Run.ts"
 import * as Tolerance from "./Tolerance.ts"
+import * as Windows from "./Windows.ts"
 
 /**
  * An abort condition: `watch` completes, with a reason, when the run must stop.
@@ -19,6 +20,8 @@ import * as Tolerance from "./Tolerance.ts"
 export interface AbortCondition<R = never> {
   readonly name: string
   readonly watch: Effect.Effect<string, never, R | Run>
+  /** Why the condition cannot be honoured as configured (refused when the experiment loads). */
+  readonly problem?: string | undefined
 }
 
 /**
@@ -32,10 +35,19 @@ export const breach = <R>(
   options: { readonly below: number; readonly over: Duration.Input }
 ): AbortCondition => {
   const overMs = Duration.toMillis(Duration.fromInputUnsafe(options.over))
+  const everyMs = Duration.toMillis(hypothesis.every)
   return {
     name: `breach(${hypothesis.name} < ${options.below} over ${overMs} ms)`,
+    // A window shorter than two probe intervals holds at most one sample: it cannot tell a
+    // blip from a breach.
+    problem: overMs < 2 * everyMs
+      ? `breach of ${hypothesis.name}: a window of ${overMs} ms cannot be judged with a probe every ${everyMs} ms (needs at least ${2 * everyMs} ms)`
+      : undefined,
     watch: Effect.gen(function*() {
       const run = yield* Run
+      // From here on the run keeps this window's samples; any sample the first check
+      // counts is sent after `started`, so none is missed.
+      run.windows.retain(hypothesis.name, overMs)
       const started = yield* Probe.monoMillis
       while (true) {
         yield* Effect.sleep(hypothesis.every)
@@ -43,13 +55,14 @@ export const breach = <R>(
         if (nowMono - started < overMs) continue
         let n = 0
         let good = 0
-        const entries = run.journal.snapshot()
-        for (let i = entries.length - 1; i >= 0; i--) {
-          const e = entries[i]!.event
-          if (e._tag !== "Sample" || e.hypothesis !== hypothesis.name || e.phase !== "during") continue
-          if (e.sample.mono < nowMono - overMs) break
+        const samples = run.windows.recent(hypothesis.name)
+        // By completion time (a timed-out probe at its deadline): a probe slower than the
+        // window still counts in the window it ended in.
+        for (let i = samples.length - 1; i >= 0; i--) {
+          const sample = samples[i]!
+          if (Windows.completedAt(sample) < nowMono - overMs) break
           n++
-          if (Tolerance.isGood(hypothesis.tolerance, e.sample)) good++
+          if (Tolerance.isGood(hypothesis.tolerance, sample)) good++
         }
         if (n > 0 && good / n < options.below) {
           return `${hypothesis.name}: ${good}/${n} good samples over the last ${overMs} ms, below ${options.below}`

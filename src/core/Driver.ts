@@ -62,6 +62,50 @@ export interface PlannedCall {
 }
 
 /**
+ * Why a driver operation failed, the same words for every target (each target maps its own
+ * error's reasons to these at its boundary):
+ * - `NotFound`: the target or an object it needs does not exist
+ * - `Conflict`: the object is in the wrong state for the operation (Docker's HTTP 409, a
+ *   container that is not running)
+ * - `InvalidState`: the service refuses the operation in the resource's current state (AWS)
+ * - `InvalidInput`: the request was malformed or refused as invalid
+ * - `InvalidRecord`: revert data (a ledger record) that cannot be acted on
+ * - `Unavailable`: the system does not answer, or its client library is missing
+ * - `Throttled`: rate-limited after retries
+ * - `AccessDenied`: the credentials may not do this
+ * - `Unsupported`: the system cannot do it here (a kernel module, an adopted process)
+ * - `Irreversible`: refused because it cannot be undone and nobody acknowledged that
+ * - `InjectionIneffective`: accepted, but its effect was not observed
+ * - `SignalFailed`: a signal could not be sent, or did not take effect
+ * - `SpawnFailed`: a process could not be started
+ * - `NotReady`: a process started but never said it was ready
+ * - `CommandFailed`: a command run for the fault (a helper container's iptables, tc) failed
+ * - `Unknown`: anything else the system answered
+ *
+ * @since 0.1.0
+ */
+export const DriverErrorReason = Schema.Literals([
+  "NotFound",
+  "Conflict",
+  "InvalidState",
+  "InvalidInput",
+  "InvalidRecord",
+  "Unavailable",
+  "Throttled",
+  "AccessDenied",
+  "Unsupported",
+  "Irreversible",
+  "InjectionIneffective",
+  "SignalFailed",
+  "SpawnFailed",
+  "NotReady",
+  "CommandFailed",
+  "Unknown"
+])
+/** @since 0.1.0 */
+export type DriverErrorReason = typeof DriverErrorReason.Type
+
+/**
  * An error from a driver, with the driver, the operation and the target named.
  *
  * @since 0.1.0
@@ -70,10 +114,39 @@ export class DriverError extends Schema.TaggedError<DriverError>()("DriverError"
   driver: Schema.String,
   operation: Schema.String,
   target: Schema.String,
-  reason: Schema.String,
+  reason: DriverErrorReason,
   detail: Schema.String
 }) {
   override get message() {
     return `${this.driver}.${this.operation} on ${this.target}: ${this.reason}${this.detail ? ` (${this.detail})` : ""}`
   }
+}
+
+/**
+ * The boundary of one target's error: a total map from the target's own reasons to the
+ * driver reasons (adding a reason to a target's error fails to compile until it is mapped).
+ * A target reason finer than its driver reason (`HelperFailed` -> `CommandFailed`) stays at
+ * the head of the detail, so nothing the target said is lost.
+ *
+ * @example
+ * ```ts
+ * const toDriverError = DriverError.boundary("docker", { NotFound: "NotFound", HelperFailed: "CommandFailed", ... })
+ * toDriverError(e, { operation: "inject", target: "web" })
+ * ```
+ * @since 0.1.0
+ */
+export const boundary = <R extends string>(driver: string, reasons: { readonly [K in R]: DriverErrorReason }) =>
+(
+  e: { readonly reason: R; readonly detail: string },
+  at: { readonly operation: string; readonly target: string; readonly detail?: string | undefined }
+): DriverError => {
+  const reason = reasons[e.reason]
+  const detail = at.detail ?? e.detail
+  return new DriverError({
+    driver,
+    operation: at.operation,
+    target: at.target,
+    reason,
+    detail: (reason as string) === e.reason ? detail : `${e.reason}: ${detail}`
+  })
 }

@@ -10,7 +10,7 @@ import * as Guard from "./Guard.ts"
 import type { Revert } from "./Journal.ts"
 import type { LeaseHeld, LedgerError, OrphanedFaults } from "./Ledger.ts"
 import { monoMillis } from "./Probe.ts"
-import { Run } from "./Run.ts"
+import { CurrentFault, Run } from "./Run.ts"
 import * as Selector from "./Selector.ts"
 import type { Target } from "./Target.ts"
 
@@ -35,6 +35,75 @@ export interface Fault<D = unknown> {
   readonly irreversible?: boolean | undefined
 }
 
+/**
+ * What every fault class shares, beyond its own fields: the driver service that interprets
+ * it, the guards that driver asks for by default, and whether it can be undone.
+ *
+ * @since 0.1.0
+ */
+export interface FaultMembers<D> {
+  readonly driver: Context.Key<D, Driver>
+  readonly defaultGuards: ReadonlyArray<Guard.Guard>
+  readonly irreversible: boolean
+}
+
+/**
+ * The base of every fault class of one driver: a Schema tagged class whose instances carry
+ * the driver service, the driver's default guards and the irreversibility flag, so that
+ * no fault class repeats them.
+ *
+ * @example
+ * ```ts
+ * const DockerFault = Fault.Class(DockerDriver, { defaultGuards })
+ * export class DockerPause extends DockerFault<DockerPause>()("docker.pause", { target: Selector.Selector }) {}
+ * ```
+ * @since 0.1.0
+ */
+export const Class = <D>(
+  driver: Context.Key<D, Driver>,
+  options: { readonly defaultGuards?: ReadonlyArray<Guard.Guard> } = {}
+) =>
+<Self>(classOptions: { readonly irreversible?: boolean } = {}) =>
+<Tag extends string, const Fields extends Schema.Struct.Fields>(
+  tag: Tag,
+  fields: Fields
+): Schema.Class<Self, Schema.TaggedStruct<Tag, Fields>, FaultMembers<D>> => {
+  // The members live on the prototype, so they are neither fields nor serialised.
+  // Erased to a plain constructor: a class cannot extend a base whose instance type is the type parameter `Self`.
+  const Base = Schema.TaggedClass<Self>()(tag, fields) as unknown as new(props: unknown) => object
+  const defaultGuards = options.defaultGuards ?? []
+  const irreversible = classOptions.irreversible === true
+  const key = driver
+  class FaultClass extends Base {
+    get driver() {
+      return key
+    }
+    get defaultGuards() {
+      return defaultGuards
+    }
+    get irreversible() {
+      return irreversible
+    }
+  }
+  return FaultClass as unknown as Schema.Class<Self, Schema.TaggedStruct<Tag, Fields>, FaultMembers<D>>
+}
+
+/**
+ * A fault class, as the integration list and the file format see it: a Schema whose
+ * instances are faults, with its tag and fields.
+ *
+ * @since 0.1.0
+ */
+export interface FaultClass {
+  // `never` parameters: every fault class's constructor fits, whatever its fields.
+  new(...args: ReadonlyArray<never>): Fault<unknown>
+  readonly fields: Schema.Struct.Fields
+  readonly identifier: string
+}
+
+/** The tag (`docker.pause`) of a fault class. @since 0.1.0 */
+export const tagOf = (cls: FaultClass): string => (cls.fields._tag as unknown as { readonly schema: { readonly literal: string } }).schema.literal
+
 /** The driver service a fault requires. @since 0.1.0 */
 export type DriverOf<F> = F extends Fault<infer D> ? D : never
 
@@ -43,8 +112,8 @@ export type DriverOf<F> = F extends Fault<infer D> ? D : never
  *
  * @since 0.1.0
  */
-export const toJSON = (fault: Fault<any>): Record<string, unknown> => {
-  const { driver: _d, ...rest } = { ...fault } as any
+export const toJSON = (fault: Fault<unknown>): Record<string, unknown> => {
+  const { driver: _d, ...rest }: Record<string, unknown> = { ...fault }
   return { ...rest, _tag: fault._tag }
 }
 
@@ -75,8 +144,7 @@ export class InjectionFailed extends Schema.TaggedError<InjectionFailed>()("Inje
   }
 }
 
-const errorText = (e: unknown): string =>
-  e instanceof Error ? e.message : typeof e === "string" ? e : JSON.stringify(e)
+const errorText = (e: unknown): string => e instanceof Error ? e.message : typeof e === "string" ? e : JSON.stringify(e)
 
 /** How often a failing revert is retried before cleanup is declared failed. @since 0.1.0 */
 export const REVERT_ATTEMPTS = 3
@@ -122,15 +190,21 @@ export const revert = (injection: Injection): Effect.Effect<void, never, Run> =>
 const drivers = new WeakMap<Injection, Driver>()
 
 /**
- * The guards that apply to a fault: the run's own, plus each of the fault's default guards
- * whose kind the run does not already have.
+ * The guards that apply to a fault: the run's own plus every default guard of the fault
+ * (declaring a guard of the same kind does not drop a default: both apply). Only an explicit
+ * `replaceDefaultGuards` leaves the defaults out.
  *
  * @since 0.1.0
  */
-export const guardsFor = (runGuards: ReadonlyArray<Guard.Guard>, fault: Fault<any>): ReadonlyArray<Guard.Guard> => [
-  ...runGuards,
-  ...(fault.defaultGuards ?? []).filter((d) => !runGuards.some((g) => g._tag === d._tag))
-]
+export const guardsFor = (
+  runGuards: ReadonlyArray<Guard.Guard>,
+  fault: Pick<Fault, "defaultGuards">,
+  replaceDefaultGuards = false
+): ReadonlyArray<Guard.Guard> => {
+  if (replaceDefaultGuards) return runGuards
+  const seen = new Set(runGuards.map(Guard.describe))
+  return [...runGuards, ...(fault.defaultGuards ?? []).filter((d) => !seen.has(Guard.describe(d)))]
+}
 
 /**
  * Resolves the targets of a fault and checks the run's guards, touching nothing.
@@ -154,13 +228,172 @@ export const plan = <D>(fault: Fault<D>) =>
       selector: Selector.describe(fault.target),
       targets: [...targets]
     })
-    for (const g of guardsFor(run.guards, fault)) {
+    // Dropping a fault's default guards is said where it happens: in the plan and the journal.
+    if (run.replaceDefaultGuards === true && (fault.defaultGuards ?? []).length > 0) {
+      yield* run.journal.append({
+        _tag: "GuardChecked",
+        guard: "replaceDefaultGuards",
+        ok: true,
+        detail: `the experiment replaced the default guards of ${fault._tag}: ${(fault.defaultGuards ?? []).map(Guard.describe).join(", ")} not checked`
+      })
+    }
+    for (const g of guardsFor(run.guards, fault, run.replaceDefaultGuards === true)) {
       const detail = yield* Guard.check(g, targets).pipe(
         Effect.tapError((e) => run.journal.append({ _tag: "GuardChecked", guard: e.guard, ok: false, detail: e.reason }))
       )
       yield* run.journal.append({ _tag: "GuardChecked", guard: Guard.describe(g), ok: true, detail })
     }
     return { driver, targets }
+  })
+
+/** What the steps of `inject` share: the run, the fault, its driver and the fault as journaled. */
+interface InjectContext<D> {
+  readonly run: Context.Service.Shape<typeof Run>
+  readonly fault: Fault<D>
+  readonly driver: Driver
+  readonly spec: Record<string, unknown>
+}
+
+/** One target of a batch whose lease and intent are on disk, waiting for the batch call. */
+interface Pending {
+  readonly faultId: string
+  readonly target: Target
+  readonly prepared: Record<string, unknown>
+  readonly planned: Revert
+}
+
+// A dry run journals the plan and, when the driver can say them, the calls it would make;
+// it makes none that mutate.
+const planDry = <D>(ctx: InjectContext<D>, targets: ReadonlyArray<Target>) =>
+  Effect.gen(function*() {
+    const { driver, fault, run, spec } = ctx
+    const faultIds: Array<string> = []
+    for (const target of targets) {
+      const faultId = run.nextFaultId()
+      faultIds.push(faultId)
+      yield* run.journal.append({ _tag: "FaultPlanned", faultId, fault: fault._tag, spec, target })
+    }
+    if (driver.plan && targets.length > 0) {
+      const calls = yield* driver.plan(fault, targets)
+      yield* run.journal.append({ _tag: "CallsPlanned", fault: fault._tag, faultIds, calls: [...calls] })
+    }
+    return [] as Array<Injection>
+  })
+
+// Write-ahead: the lease and an intent carrying revert data that is safe whether or not
+// the injection lands are on disk before the driver touches the target.
+const writeAhead = <D>(ctx: InjectContext<D>, faultId: string, target: Target) =>
+  Effect.gen(function*() {
+    const { driver, fault, run, spec } = ctx
+    const prepared = driver.prepare ? yield* Effect.provideService(driver.prepare(fault, target), CurrentFault, { faultId }) : {}
+    const planned: Revert = { driver: driver.name, fault: fault._tag, target, data: prepared }
+    yield* run.ledger.acquire(run.runId, target)
+    yield* run.ledger.intent({
+      runId: run.runId,
+      faultId,
+      driver: driver.name,
+      connection: driver.connection ?? {},
+      fault: fault._tag,
+      target,
+      revert: planned
+    })
+    yield* run.journal.append({ _tag: "FaultInjecting", faultId, fault: fault._tag, spec, target })
+    return { prepared, planned }
+  })
+
+// The injection of one target landed: its revert data goes to the ledger and the journal.
+const recordInjected = <D>(ctx: InjectContext<D>, faultId: string, target: Target, data: Record<string, unknown>, startedMono: number) =>
+  Effect.gen(function*() {
+    const { driver, fault, run } = ctx
+    const revertData: Revert = { driver: driver.name, fault: fault._tag, target, data }
+    yield* run.ledger.injected(faultId, revertData)
+    yield* run.journal.append({ _tag: "FaultInjected", faultId, fault: fault._tag, startedMono, revert: revertData })
+    const inj: Injection = { faultId, fault: fault._tag, target, revert: revertData }
+    drivers.set(inj, driver)
+    return inj
+  })
+
+// A failed batch call: every target's intent is closed, after its prepared revert data is
+// applied when the driver prepared some (a batch may have half-landed).
+const batchFailed = <D>(ctx: InjectContext<D>, pending: ReadonlyArray<Pending>, cause: Cause.Cause<unknown>) =>
+  Effect.forEach(pending, (p) =>
+    Effect.gen(function*() {
+      const { driver, fault, run } = ctx
+      yield* run.journal.append({ _tag: "FaultInjectFailed", faultId: p.faultId, fault: fault._tag, error: errorText(Cause.squash(cause)) })
+      if (driver.prepare) {
+        const undone = yield* Effect.exit(driver.revert(p.planned))
+        if (undone._tag === "Failure") {
+          run.cleanupFailed.value = true
+          yield* run.journal.append({ _tag: "FaultRevertFailed", faultId: p.faultId, attempts: 1, error: errorText(Cause.squash(undone.cause)) })
+          return
+        }
+      }
+      yield* run.ledger.closed(p.faultId)
+    }), { discard: true })
+
+// Write-ahead for every target first, then one call for the whole batch; reverts stay per
+// target, in reverse order.
+const injectAll = <D>(
+  ctx: InjectContext<D>,
+  batch: NonNullable<Driver["injectBatch"]>,
+  targets: ReadonlyArray<Target>
+) =>
+  Effect.acquireRelease(
+    Effect.gen(function*() {
+      const { fault, run } = ctx
+      const pending: Array<Pending> = []
+      for (const target of targets) {
+        const faultId = run.nextFaultId()
+        pending.push({ faultId, target, ...(yield* writeAhead(ctx, faultId, target)) })
+      }
+      const startedMono = yield* monoMillis
+      const datas = yield* batch(fault, targets).pipe(
+        Effect.tapCause((cause) => batchFailed(ctx, pending, cause)),
+        Effect.mapError((e) => new InjectionFailed({ fault: fault._tag, target: targets.map((t) => `${t.kind} ${t.name}`).join(", "), reason: errorText(e) }))
+      )
+      const injs: Array<Injection> = []
+      for (let i = 0; i < pending.length; i++) {
+        const p = pending[i]!
+        injs.push(yield* recordInjected(ctx, p.faultId, p.target, { ...p.prepared, ...datas[i] }, startedMono))
+      }
+      return injs
+    }),
+    (injs) => Effect.provideService(Effect.forEach([...injs].reverse(), revert, { discard: true }), Run, ctx.run)
+  )
+
+// One target on its own: write-ahead, the driver's call, and a revert when the scope closes.
+const injectOne = <D>(ctx: InjectContext<D>, target: Target) =>
+  Effect.gen(function*() {
+    const { driver, fault, run } = ctx
+    const faultId = run.nextFaultId()
+    const injection = yield* Effect.acquireRelease(
+      Effect.gen(function*() {
+        const { prepared } = yield* writeAhead(ctx, faultId, target)
+        const startedMono = yield* monoMillis
+        const data = yield* driver.inject(fault, target).pipe(
+          Effect.provideService(CurrentFault, { faultId }),
+          Effect.tapCause((cause) =>
+            Effect.gen(function*() {
+              yield* run.journal.append({
+                _tag: "FaultInjectFailed",
+                faultId,
+                fault: fault._tag,
+                error: errorText(Cause.squash(cause))
+              })
+              // A driver whose injection fails undoes its own partial effect before failing
+              // (it knows what it did). Reverting the prepared data here would be wrong when
+              // the failure is a refusal of a state someone else caused (pausing a container
+              // that was already paused must not unpause it).
+              yield* run.ledger.closed(faultId)
+            })
+          ),
+          Effect.mapError((e) => new InjectionFailed({ fault: fault._tag, target: `${target.kind} ${target.name}`, reason: errorText(e) }))
+        )
+        return yield* recordInjected(ctx, faultId, target, { ...prepared, ...data }, startedMono)
+      }),
+      (inj) => Effect.provideService(revert(inj), Run, run)
+    )
+    return [injection]
   })
 
 /**
@@ -196,122 +429,9 @@ export const inject = <D>(
   Effect.gen(function*() {
     const run = yield* Run
     const { driver, targets } = yield* plan(fault)
-    const spec = toJSON(fault)
-    if (run.dryRun) {
-      const faultIds: Array<string> = []
-      for (const target of targets) {
-        const faultId = run.nextFaultId()
-        faultIds.push(faultId)
-        yield* run.journal.append({ _tag: "FaultPlanned", faultId, fault: fault._tag, spec, target })
-      }
-      // A driver that can say which calls it would make lists them; it makes none that mutate.
-      if (driver.plan && targets.length > 0) {
-        const calls = yield* driver.plan(fault, targets)
-        yield* run.journal.append({ _tag: "CallsPlanned", fault: fault._tag, faultIds, calls: [...calls] })
-      }
-      return [] as Array<Injection>
-    }
-    // Write-ahead: the lease and an intent carrying revert data that is safe whether or not
-    // the injection lands are on disk before the driver touches the target.
-    const writeAhead = (faultId: string, target: Target) =>
-      Effect.gen(function*() {
-        const prepared = driver.prepare ? yield* driver.prepare(fault, target) : {}
-        const planned: Revert = { driver: driver.name, fault: fault._tag, target, data: prepared }
-        yield* run.ledger.acquire(run.runId, target)
-        yield* run.ledger.intent({
-          runId: run.runId,
-          faultId,
-          driver: driver.name,
-          connection: driver.connection ?? {},
-          fault: fault._tag,
-          target,
-          revert: planned
-        })
-        yield* run.journal.append({ _tag: "FaultInjecting", faultId, fault: fault._tag, spec, target })
-        return { prepared, planned }
-      })
-    if (driver.injectBatch) {
-      const batch = driver.injectBatch
-      const injections = yield* Effect.acquireRelease(
-        Effect.gen(function*() {
-          // Write-ahead for every target first, then one call for the whole batch.
-          const pending: Array<{ faultId: string; target: Target; prepared: Record<string, unknown>; planned: Revert }> = []
-          for (const target of targets) {
-            const faultId = run.nextFaultId()
-            pending.push({ faultId, target, ...(yield* writeAhead(faultId, target)) })
-          }
-          const startedMono = yield* monoMillis
-          const datas = yield* batch(fault, targets).pipe(
-            Effect.tapCause((cause) =>
-              Effect.forEach(pending, (p) =>
-                Effect.gen(function*() {
-                  yield* run.journal.append({ _tag: "FaultInjectFailed", faultId: p.faultId, fault: fault._tag, error: errorText(Cause.squash(cause)) })
-                  if (driver.prepare) {
-                    const undone = yield* Effect.exit(driver.revert(p.planned))
-                    if (undone._tag === "Failure") {
-                      run.cleanupFailed.value = true
-                      yield* run.journal.append({ _tag: "FaultRevertFailed", faultId: p.faultId, attempts: 1, error: errorText(Cause.squash(undone.cause)) })
-                      return
-                    }
-                  }
-                  yield* run.ledger.closed(p.faultId)
-                }), { discard: true })
-            ),
-            Effect.mapError((e) =>
-              new InjectionFailed({ fault: fault._tag, target: targets.map((t) => `${t.kind} ${t.name}`).join(", "), reason: errorText(e) })
-            )
-          )
-          const injs: Array<Injection> = []
-          for (let i = 0; i < pending.length; i++) {
-            const p = pending[i]!
-            const revertData: Revert = { driver: driver.name, fault: fault._tag, target: p.target, data: { ...p.prepared, ...datas[i] } }
-            yield* run.ledger.injected(p.faultId, revertData)
-            yield* run.journal.append({ _tag: "FaultInjected", faultId: p.faultId, fault: fault._tag, startedMono, revert: revertData })
-            const inj: Injection = { faultId: p.faultId, fault: fault._tag, target: p.target, revert: revertData }
-            drivers.set(inj, driver)
-            injs.push(inj)
-          }
-          return injs
-        }),
-        (injs) => Effect.provideService(Effect.forEach([...injs].reverse(), revert, { discard: true }), Run, run)
-      )
-      return injections
-    }
-    const one = (target: Target) => Effect.gen(function*() {
-      const faultId = run.nextFaultId()
-      const injection = yield* Effect.acquireRelease(
-        Effect.gen(function*() {
-          const { prepared } = yield* writeAhead(faultId, target)
-          const startedMono = yield* monoMillis
-          const data = yield* driver.inject(fault, target).pipe(
-            Effect.tapCause((cause) =>
-              Effect.gen(function*() {
-                yield* run.journal.append({
-                  _tag: "FaultInjectFailed",
-                  faultId,
-                  fault: fault._tag,
-                  error: errorText(Cause.squash(cause))
-                })
-                // A driver whose injection fails undoes its own partial effect before failing
-                // (it knows what it did). Reverting the prepared data here would be wrong when
-                // the failure is a refusal of a state someone else caused (pausing a container
-                // that was already paused must not unpause it).
-                yield* run.ledger.closed(faultId)
-              })
-            ),
-            Effect.mapError((e) => new InjectionFailed({ fault: fault._tag, target: `${target.kind} ${target.name}`, reason: errorText(e) }))
-          )
-          const revertData: Revert = { driver: driver.name, fault: fault._tag, target, data: { ...prepared, ...data } }
-          yield* run.ledger.injected(faultId, revertData)
-          yield* run.journal.append({ _tag: "FaultInjected", faultId, fault: fault._tag, startedMono, revert: revertData })
-          const inj: Injection = { faultId, fault: fault._tag, target, revert: revertData }
-          drivers.set(inj, driver)
-          return inj
-        }),
-        (inj) => Effect.provideService(revert(inj), Run, run)
-      )
-      return [injection]
-    })
-    const out = yield* Effect.forEach(targets, one, { concurrency: Math.max(1, options?.concurrency ?? 1) })
+    const ctx: InjectContext<D> = { run, fault, driver, spec: toJSON(fault) }
+    if (run.dryRun) return yield* planDry(ctx, targets)
+    if (driver.injectBatch) return yield* injectAll(ctx, driver.injectBatch, targets)
+    const out = yield* Effect.forEach(targets, (target) => injectOne(ctx, target), { concurrency: Math.max(1, options?.concurrency ?? 1) })
     return out.flat()
   })

@@ -48,6 +48,14 @@ export class GuardRejected extends Schema.TaggedError<GuardRejected>()("GuardRej
   }
 }
 
+/**
+ * Whether a guard judges the targets (allow label, cap) or only the run's circumstances
+ * (environment, change freeze): the latter are checked before anything starts.
+ *
+ * @since 0.1.0
+ */
+export const needsTargets = (g: Guard): boolean => g._tag === "AllowLabel" || g._tag === "MaxTargets"
+
 /** A readable name for a guard. @since 0.1.0 */
 export const describe = (g: Guard): string => {
   switch (g._tag) {

@@ -19,6 +19,11 @@ export interface Hypothesis<R = never> {
   readonly tolerance: Tolerance.Tolerance
   /** How many samples the before and after checks take. */
   readonly samples: number
+  /**
+   * How steady state is judged during the method: by `tolerance` (the default), by a relaxed
+   * tolerance of its own, or `"observe"`: sampled and reported, never judged.
+   */
+  readonly during: Tolerance.Tolerance | "observe"
 }
 
 /**
@@ -39,13 +44,22 @@ export const make = <R>(name: string, options: {
   readonly every?: Duration.Input
   readonly tolerance?: Tolerance.Tolerance
   readonly samples?: number
-}): Hypothesis<R> => ({
-  name,
-  probe: options.probe,
-  every: Duration.fromInputUnsafe(options.every ?? "100 millis"),
-  tolerance: options.tolerance ?? Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 }),
-  samples: options.samples ?? 40
-})
+  /**
+   * During the method: a relaxed tolerance (e.g. a lower success ratio while a fault is
+   * on), or `"observe"` to sample without judging; default: `tolerance`.
+   */
+  readonly during?: Tolerance.Tolerance | "observe"
+}): Hypothesis<R> => {
+  const tolerance = options.tolerance ?? Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 })
+  return {
+    name,
+    probe: options.probe,
+    every: Duration.fromInputUnsafe(options.every ?? "100 millis"),
+    tolerance,
+    samples: options.samples ?? 40,
+    during: options.during ?? tolerance
+  }
+}
 
 /** The requirements of a list of hypotheses. @since 0.1.0 */
 export type Services<H> = H extends Hypothesis<infer R> ? R : never
@@ -143,17 +157,18 @@ const ticker = <R>(everyMs: number, hs: ReadonlyArray<Hypothesis<R>>) =>
 export const MAX_IN_FLIGHT = 64
 
 /**
- * Judges the samples journaled for a hypothesis during the method.
+ * Judges the samples journaled for a hypothesis during the method (from the run's
+ * windows, which judged each sample as it was journaled).
  *
  * @since 0.1.0
  */
-export const judgeDuring = <R>(h: Hypothesis<R>): Effect.Effect<Tolerance.Judgement, never, Run> =>
+export const judgeDuring = <R>(
+  h: Hypothesis<R>,
+  judgedBy: "tolerance" | "rto-objective" | "observe" = h.during === "observe" ? "observe" : "tolerance"
+): Effect.Effect<Tolerance.Judgement, never, Run> =>
   Effect.gen(function*() {
     const run = yield* Run
-    const samples = run.journal.snapshot().flatMap((e) =>
-      e.event._tag === "Sample" && e.event.hypothesis === h.name && e.event.phase === "during" ? [e.event.sample] : []
-    )
-    const j = Tolerance.judge(h.tolerance, samples)
+    const j = run.windows.during(h)
     yield* run.journal.append({
       _tag: "HypothesisChecked",
       hypothesis: h.name,
@@ -161,7 +176,8 @@ export const judgeDuring = <R>(h: Hypothesis<R>): Effect.Effect<Tolerance.Judgem
       met: j.met,
       samples: j.samples,
       good: j.good,
-      details: [...j.details]
+      details: [...j.details],
+      judgedBy
     })
     return j
   })
@@ -177,5 +193,6 @@ export const toJSON = <R>(h: Hypothesis<R>) => ({
   spec: h.probe.spec,
   everyMs: Duration.toMillis(h.every),
   samples: h.samples,
-  tolerance: Tolerance.toJSON(h.tolerance)
+  tolerance: Tolerance.toJSON(h.tolerance),
+  during: h.during === "observe" ? "observe" : h.during === h.tolerance ? "tolerance" : Tolerance.toJSON(h.during)
 })

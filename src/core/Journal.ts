@@ -5,10 +5,10 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
-import * as fs from "node:fs"
-import * as path from "node:path"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Schema } from "effect"
+import { Environment } from "./Environment.ts"
 import { Sample } from "./Probe.ts"
+import * as Redact from "./Redact.ts"
 import { Target } from "./Target.ts"
 
 /**
@@ -31,7 +31,7 @@ export const Phase = Schema.Literals(["before", "during", "after"])
 export type Phase = typeof Phase.Type
 
 /** @since 0.1.0 */
-export const Status = Schema.Literals(["passed", "deviated", "aborted", "failed", "interrupted"])
+export const Status = Schema.Literals(["passed", "deviated", "aborted", "failed", "interrupted", "refused", "planned"])
 /** @since 0.1.0 */
 export type Status = typeof Status.Type
 
@@ -41,7 +41,9 @@ const HypothesisConfig = Schema.Struct({
   spec: Schema.Unknown,
   everyMs: Schema.Number,
   samples: Schema.Number,
-  tolerance: Schema.Unknown
+  tolerance: Schema.Unknown,
+  /** How it is judged during the method: `tolerance`, `observe`, or a relaxed tolerance. */
+  during: Schema.optionalKey(Schema.Unknown)
 })
 
 /**
@@ -57,7 +59,15 @@ export const Event = Schema.Union([
     objectives: Schema.Struct({ rtoMs: Schema.NullOr(Schema.Number), rpoMs: Schema.NullOr(Schema.Number) }),
     rto: Schema.NullOr(Schema.Struct({ hypothesis: Schema.String, stableFor: Schema.Number, from: Schema.NullOr(Schema.String) })),
     rpo: Schema.NullOr(Schema.Struct({ everyMs: Schema.Number })),
-    abort: Schema.Array(Schema.String)
+    abort: Schema.Array(Schema.String),
+    // Optional so that journals written before they existed still decode.
+    description: Schema.optionalKey(Schema.String),
+    /**
+     * Who ran it, with what, where: names only, never an environment value. (Not called
+     * `environment`: a field of that name holds environment values, which the journal masks.)
+     */
+    runtime: Schema.optionalKey(Environment),
+    guards: Schema.optionalKey(Schema.Array(Schema.Struct({ name: Schema.String, spec: Schema.Unknown })))
   }),
   Schema.TaggedStruct("Sample", { hypothesis: Schema.String, phase: Phase, sample: Sample }),
   Schema.TaggedStruct("HypothesisChecked", {
@@ -66,7 +76,13 @@ export const Event = Schema.Union([
     met: Schema.Boolean,
     samples: Schema.Number,
     good: Schema.Number,
-    details: Schema.Array(Schema.String)
+    details: Schema.Array(Schema.String),
+    /**
+     * During the method only: what judges this hypothesis there. `tolerance` (its own or
+     * its relaxed `during` tolerance) counts for the verdict; `rto-objective` (an RTO
+     * stopwatch times its outage, the objective judges it) and `observe` (opted out) do not.
+     */
+    judgedBy: Schema.optionalKey(Schema.Literals(["tolerance", "rto-objective", "observe"]))
   }),
   Schema.TaggedStruct("TargetsResolved", {
     fault: Schema.String,
@@ -97,7 +113,7 @@ export const Event = Schema.Union([
   Schema.TaggedStruct("HeartbeatReadBack", { checked: Schema.Number, surviving: Schema.Array(Schema.Number) }),
   Schema.TaggedStruct("Note", { message: Schema.String }),
   Schema.TaggedStruct("MethodEnded", {
-    outcome: Schema.Literals(["completed", "failed", "aborted", "interrupted", "skipped"]),
+    outcome: Schema.Literals(["completed", "failed", "aborted", "interrupted", "skipped", "refused"]),
     error: Schema.NullOr(Schema.String)
   }),
   Schema.TaggedStruct("RunEnded", { status: Status, cleanup: Schema.Literals(["ok", "failed"]), reason: Schema.String })
@@ -128,32 +144,21 @@ export const GENESIS = "0".repeat(64)
 
 // The hash covers the body exactly as serialised into the file, so a reader must verify the
 // raw parsed lines (key order as written), before any decoding reorders keys.
-const hashText = (prev: string, bodyJson: string): string =>
-  createHash("sha256").update(prev).update(bodyJson).digest("hex")
-const hashOf = (prev: string, body: unknown): string => hashText(prev, JSON.stringify(body))
-
-// Secrets never reach the journal: credentials in URLs and secret-looking keys are masked
-// here, at the boundary, whatever a driver or probe put in its data.
-const SECRET_KEY =
-  /^(pass(word|wd|phrase)?|secret|token|authorization|cookie|api[-_]?key|credentials?|private[-_]?key)$|[-_.](pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key)$|[a-z](Password|Passwd|Secret|Token|ApiKey|PrivateKey)$/i
-const redactValue = (v: unknown, key?: string): unknown => {
-  if (key !== undefined && SECRET_KEY.test(key) && v !== null && v !== undefined && typeof v !== "object") {
-    return "<redacted>"
-  }
-  if (typeof v === "string") return v.replace(/(\w+:\/\/)([^/@\s:]*):([^/@\s]+)@/g, "$1$2:<redacted>@")
-  if (Array.isArray(v)) return v.map((x) => redactValue(x))
-  if (v !== null && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactValue(x, k)]))
-  }
-  return v
-}
-
 /**
- * Masks secrets in any JSON-like value: URL credentials and values under secret-looking keys.
+ * The chain hash of a body serialised as `bodyJson`, following `prev`.
  *
  * @since 0.1.0
  */
-export const redact = <A>(value: A): A => redactValue(value) as A
+export const hashText = (prev: string, bodyJson: string): string =>
+  createHash("sha256").update(prev).update(bodyJson).digest("hex")
+const hashOf = (prev: string, body: unknown): string => hashText(prev, JSON.stringify(body))
+
+/**
+ * Masks secrets in any JSON-like value (see `Redact`): the journal writes nothing else.
+ *
+ * @since 0.1.0
+ */
+export const redact = <A>(value: A): A => Redact.redact(value)
 
 /**
  * The journal of the current run.
@@ -163,50 +168,98 @@ export const redact = <A>(value: A): A => redactValue(value) as A
 export class Journal extends Context.Service<Journal, {
   readonly runId: string
   readonly append: (event: Event) => Effect.Effect<Entry>
+  /**
+   * The entries this journal keeps in memory: all of them unless it was made with
+   * `retain: false` (a long run streams its journal to a file and keeps none; read the file).
+   */
   readonly entries: Effect.Effect<ReadonlyArray<Entry>>
-  /** Entries appended so far, read synchronously (for live views). */
+  /** The entries kept in memory, read synchronously (see `entries`). */
   readonly snapshot: () => ReadonlyArray<Entry>
 }>()("faultline/Journal") {}
 
 /**
- * Makes a journal. With `file`, each entry is written as one JSON line and handed to the
- * OS before `append` returns; the file is opened in the scope and closed with it.
+ * A streaming fold over journal entries: `step` sees each entry once, in order; `result`
+ * reads the answer at any point. Reports and stopwatches are folds, so the same figures
+ * come from a live run, an array of entries, or a journal file read one line at a time.
+ *
+ * @since 0.1.0
+ */
+export interface Fold<A> {
+  readonly step: (entry: Entry) => void
+  readonly result: () => A
+}
+
+/**
+ * Runs a fold over entries held in memory.
+ *
+ * @since 0.1.0
+ */
+export const foldAll = <A>(entries: Iterable<Entry>, fold: Fold<A>): A => {
+  for (const e of entries) fold.step(e)
+  return fold.result()
+}
+
+/**
+ * Where a journal's lines go besides memory: `write` receives each line (with its newline)
+ * in chain order and returns once the line is handed to the OS. It is synchronous on
+ * purpose: an append is one indivisible step (no other append can slip between making an
+ * entry and writing it), and a run's timing under `TestClock` does not depend on disk
+ * latency. The file journal (`run/FileJournal`) is one.
+ *
+ * @since 0.1.0
+ */
+export interface Storage {
+  readonly file: string
+  readonly write: (line: string) => void
+}
+
+/**
+ * The line of an entry as written to storage: the body exactly as hashed, then the chain.
+ *
+ * @since 0.1.0
+ */
+export const lineOf = (bodyJson: string, prev: string, hash: string): string =>
+  `${bodyJson.slice(0, -1)},"prev":"${prev}","hash":"${hash}"}\n`
+
+/**
+ * Makes a journal. With `storage`, each entry is written as one JSON line and handed to the
+ * OS before `append` returns. `retain` (default true) keeps every entry in memory as well;
+ * a long run turns it off and keeps only what its sampler windows need.
  *
  * @since 0.1.0
  */
 export const make = (options: {
   readonly runId: string
-  readonly file?: string | undefined
+  readonly storage?: Storage | undefined
+  readonly retain?: boolean | undefined
   readonly onEntry?: ((entry: Entry) => void) | undefined
-}) =>
-  Effect.gen(function*() {
+}): Effect.Effect<Journal["Service"]> =>
+  Effect.sync(() => {
     const entries: Array<Entry> = []
+    const retain = options.retain ?? true
+    let seq = 0
     let prev = GENESIS
-    const fd = options.file === undefined ? undefined : yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        fs.mkdirSync(path.dirname(options.file!), { recursive: true })
-        // "wx": one journal per file; a second run must not append a second chain to it.
-        try {
-          return fs.openSync(options.file!, "wx")
-        } catch (e) {
-          throw new Error(`cannot create journal ${options.file}: ${(e as Error).message} (one run per directory)`)
-        }
-      }),
-      (fd) => Effect.sync(() => fs.closeSync(fd))
-    )
+    const next = (clock: Clock.Clock, event: Event) => {
+      const at = clock.currentTimeMillisUnsafe()
+      const mono = Number(clock.monotonicTimeNanosUnsafe()) / 1e6
+      const body = { seq: seq++, runId: options.runId, at, mono, event: redact(event) }
+      const bodyJson = JSON.stringify(body)
+      const hash = hashText(prev, bodyJson)
+      const entry: Entry = { ...body, prev, hash }
+      prev = hash
+      return { entry, bodyJson }
+    }
+    const commit = (entry: Entry) => {
+      if (retain) entries.push(entry)
+      options.onEntry?.(entry)
+      return entry
+    }
+    const storage = options.storage
     const append = (event: Event) =>
       Effect.clockWith((clock) => {
-        const at = clock.currentTimeMillisUnsafe()
-        const mono = Number(clock.monotonicTimeNanosUnsafe()) / 1e6
-        const body = { seq: entries.length, runId: options.runId, at, mono, event: redact(event) }
-        const bodyJson = JSON.stringify(body)
-        const hash = hashText(prev, bodyJson)
-        const entry: Entry = { ...body, prev, hash }
-        prev = hash
-        entries.push(entry)
-        if (fd !== undefined) fs.writeSync(fd, `${bodyJson.slice(0, -1)},"prev":"${entry.prev}","hash":"${hash}"}\n`)
-        options.onEntry?.(entry)
-        return Effect.succeed(entry)
+        const { entry, bodyJson } = next(clock, event)
+        storage?.write(lineOf(bodyJson, entry.prev, entry.hash))
+        return Effect.succeed(commit(entry))
       })
     return Journal.of({
       runId: options.runId,
@@ -215,48 +268,6 @@ export const make = (options: {
       snapshot: () => entries
     })
   })
-
-/**
- * Continues the hash chain of an existing journal file, for a process other than the one
- * that started it (the watchdog journaling the reverts of a dead runner). A trailing
- * partial line, left by a runner killed mid-write, was never part of the chain and is cut.
- *
- * @since 0.1.0
- */
-export const appendTo = (file: string, event: Event): Effect.Effect<Entry, JournalInvalid> =>
-  Effect.clockWith((clock) =>
-    Effect.try({
-      try: () => {
-        let text = fs.readFileSync(file, "utf8")
-        const cut = text.lastIndexOf("\n", text.endsWith("\n") ? text.length - 2 : text.length - 1)
-        const tail = text.slice(cut + 1).trim()
-        let last: Entry | undefined
-        try {
-          last = tail === "" ? undefined : JSON.parse(tail) as Entry
-        } catch {
-          // A line the dead runner never finished: it was not part of the chain; drop it.
-          text = text.slice(0, cut + 1)
-          fs.writeFileSync(file, text)
-          const before = text.trimEnd().split("\n").at(-1)
-          last = before ? JSON.parse(before) as Entry : undefined
-        }
-        const prev = last?.hash ?? GENESIS
-        const body = {
-          seq: (last?.seq ?? -1) + 1,
-          runId: last?.runId ?? "",
-          at: clock.currentTimeMillisUnsafe(),
-          mono: Number(clock.monotonicTimeNanosUnsafe()) / 1e6,
-          event: redact(event)
-        }
-        const bodyJson = JSON.stringify(body)
-        const hash = hashText(prev, bodyJson)
-        const sep = text.length > 0 && !text.endsWith("\n") ? "\n" : ""
-        fs.appendFileSync(file, `${sep}${bodyJson.slice(0, -1)},"prev":"${prev}","hash":"${hash}"}\n`)
-        return { ...body, prev, hash } as Entry
-      },
-      catch: (e) => new JournalInvalid({ file, line: 0, problem: `cannot append: ${(e as Error).message}` })
-    })
-  )
 
 /**
  * A journal layer kept in memory.
@@ -281,12 +292,13 @@ export class JournalInvalid extends Schema.TaggedError<JournalInvalid>()("Journa
 }
 
 /**
- * Checks the hash chain of a list of entries; returns the index of the first broken one, or -1.
+ * Checks the hash chain of a list of entries (following the hash `after`, by default the
+ * genesis); returns the index of the first broken one, or -1.
  *
  * @since 0.1.0
  */
-export const verifyChain = (entries: ReadonlyArray<Entry>): number => {
-  let prev = GENESIS
+export const verifyChain = (entries: ReadonlyArray<Entry>, after: string = GENESIS): number => {
+  let prev = after
   for (let i = 0; i < entries.length; i++) {
     const { hash, prev: p, ...body } = entries[i]! as Entry
     if (p !== prev || hashOf(prev, body) !== hash) return i
@@ -294,40 +306,3 @@ export const verifyChain = (entries: ReadonlyArray<Entry>): number => {
   }
   return -1
 }
-
-const decodeEntry = Schema.decodeUnknownExit(Entry)
-
-/**
- * Reads a JSON Lines journal file, decoding every line and verifying the hash chain.
- *
- * @since 0.1.0
- */
-export const readFile = (file: string): Effect.Effect<ReadonlyArray<Entry>, JournalInvalid> =>
-  Effect.gen(function*() {
-    const text = yield* Effect.try({
-      try: () => fs.readFileSync(file, "utf8"),
-      catch: (e) => new JournalInvalid({ file, line: 0, problem: `cannot read: ${(e as Error).message}` })
-    })
-    const lines = text.split("\n").filter((l) => l.trim() !== "")
-    const raw: Array<unknown> = []
-    for (let i = 0; i < lines.length; i++) {
-      try {
-        raw.push(JSON.parse(lines[i]!))
-      } catch (e) {
-        return yield* new JournalInvalid({ file, line: i + 1, problem: `not JSON: ${(e as Error).message}` })
-      }
-    }
-    const broken = verifyChain(raw as ReadonlyArray<Entry>)
-    if (broken >= 0) {
-      return yield* new JournalInvalid({ file, line: broken + 1, problem: "hash chain broken (edited, reordered or truncated journal)" })
-    }
-    const entries: Array<Entry> = []
-    for (let i = 0; i < raw.length; i++) {
-      const exit = decodeEntry(raw[i])
-      if (exit._tag === "Failure") {
-        return yield* new JournalInvalid({ file, line: i + 1, problem: `not a journal entry: ${String(exit.cause).slice(0, 300)}` })
-      }
-      entries.push(exit.value)
-    }
-    return entries
-  })

@@ -27,6 +27,22 @@ export interface LedgerRecord {
 }
 
 /**
+ * A process the run's set-up started (an experiment file's `processes:`): the watchdog of a
+ * runner that died stops exactly it — the pid with this start time — and the copies a
+ * restart made, found by its label.
+ *
+ * @since 0.1.0
+ */
+export interface SetUpProcess {
+  readonly name: string
+  readonly pid: number
+  /** Clock ticks since boot (/proc/PID/stat field 22), or null where unknown. */
+  readonly startTime: number | null
+  /** The run label in its environment (`FAULTLINE_PROCESS`), or null. */
+  readonly label: string | null
+}
+
+/**
  * Another live run holds the target.
  *
  * @since 0.1.0
@@ -88,6 +104,11 @@ export class Ledger extends Context.Service<Ledger, {
   readonly intent: (record: Omit<LedgerRecord, "state">) => Effect.Effect<void, LedgerError>
   readonly injected: (faultId: string, revert: Revert) => Effect.Effect<void>
   readonly closed: (faultId: string) => Effect.Effect<void>
+  /**
+   * Records a process the run's set-up started, before the run begins if need be (a file
+   * ledger then starts the run's watchdog here). Absent: nothing outlives the runner.
+   */
+  readonly setUp?: ((runId: string, p: SetUpProcess) => Effect.Effect<void, LedgerError>) | undefined
   /** Every record not yet closed. */
   readonly open: Effect.Effect<ReadonlyArray<LedgerRecord>>
 }>()("faultline/Ledger") {}

@@ -47,6 +47,37 @@ export interface Probe<R = never> {
   readonly timeout: Duration.Duration
 }
 
+/**
+ * A probe parameter resolved at every sample rather than fixed when the probe is made — the
+ * address of a process that may be restarted on another port, say. `text` names it in
+ * journals and reports (e.g. the template `http://127.0.0.1:${backend.port}/health`); a
+ * failure of `resolve` is a bad sample, like any failure of the probe.
+ *
+ * @since 0.1.0
+ */
+export interface Dynamic<A, R = never> {
+  readonly text: string
+  readonly resolve: Effect.Effect<A, unknown, R>
+}
+
+/**
+ * Makes a `Dynamic` parameter.
+ *
+ * @since 0.1.0
+ */
+export const dynamic = <A, R>(text: string, resolve: Effect.Effect<A, unknown, R>): Dynamic<A, R> => ({ text, resolve })
+
+/** A fixed value or a `Dynamic` one, as the text that names it. @since 0.1.0 */
+export const textOf = <A>(p: A | Dynamic<A, any>): string => isDynamic(p) ? p.text : String(p)
+
+/** Whether a parameter is `Dynamic`. @since 0.1.0 */
+export const isDynamic = (u: unknown): u is Dynamic<unknown, unknown> =>
+  typeof u === "object" && u !== null && typeof (u as any).text === "string" && Effect.isEffect((u as any).resolve)
+
+/** The value of a fixed or `Dynamic` parameter, now. @since 0.1.0 */
+export const resolve = <A, R>(p: A | Dynamic<A, R>): Effect.Effect<A, unknown, R> =>
+  isDynamic(p) ? (p as Dynamic<A, R>).resolve : Effect.succeed(p as A)
+
 /** The current monotonic time in milliseconds (fractional), from Clock. @since 0.1.0 */
 export const monoMillis: Effect.Effect<number> = Effect.map(Clock.monotonicTimeNanos, (n) => Number(n) / 1e6)
 

@@ -4,18 +4,23 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, MutableRef } from "effect"
 import * as Guard from "./Guard.ts"
 import * as Journal from "./Journal.ts"
 import * as Ledger from "./Ledger.ts"
+import * as Windows from "./Windows.ts"
 
 /** @since 0.1.0 */
 export class Run extends Context.Service<Run, {
   readonly runId: string
   readonly journal: Context.Service.Shape<typeof Journal.Journal>
+  /** What the run keeps in memory of its journal: sampler windows, live RTO, heartbeats. */
+  readonly windows: Windows.Windows
   readonly ledger: Context.Service.Shape<typeof Ledger.Ledger>
   readonly guards: ReadonlyArray<Guard.Guard>
   readonly dryRun: boolean
+  /** The experiment's guards replace the faults' default guards (see `Fault.guardsFor`). */
+  readonly replaceDefaultGuards?: boolean | undefined
   /** The experiment allows irreversible faults (e.g. `docker.remove`). */
   readonly irreversible?: boolean | undefined
   /** Set when any revert failed: the run's `cleanup` becomes `failed`. */
@@ -25,7 +30,7 @@ export class Run extends Context.Service<Run, {
 
 /**
  * A run context for tests and for calling `Fault.inject` outside an experiment: an
- * in-memory journal and ledger.
+ * in-memory journal and ledger, and windows fed by the journal.
  *
  * @since 0.1.0
  */
@@ -33,22 +38,37 @@ export const layerTest = (options?: {
   readonly guards?: ReadonlyArray<Guard.Guard>
   readonly dryRun?: boolean
   readonly irreversible?: boolean
+  readonly replaceDefaultGuards?: boolean
 }) =>
   Layer.effect(
     Run,
     Effect.gen(function*() {
-      const journal = yield* Journal.make({ runId: "test-run" })
+      const windows = Windows.make([])
+      const journal = yield* Journal.make({ runId: "test-run", onEntry: windows.observe })
       const ledger = yield* Ledger.makeMemory
-      let n = 0
+      const n = MutableRef.make(0)
       return Run.of({
         runId: "test-run",
         journal,
+        windows,
         ledger,
         guards: options?.guards ?? [],
         dryRun: options?.dryRun ?? false,
         irreversible: options?.irreversible ?? false,
+        replaceDefaultGuards: options?.replaceDefaultGuards ?? false,
         cleanupFailed: { value: false },
-        nextFaultId: () => `f${++n}`
+        nextFaultId: () => `f${MutableRef.incrementAndGet(n)}`
       })
     })
   )
+
+/**
+ * The fault being prepared or injected, while its driver runs: a driver derives the names of
+ * what it creates (a marker, a rule's tag) from the fault id, so the revert data written
+ * with the intent, before anything is touched, already names them. Null outside a fault.
+ *
+ * @since 0.1.0
+ */
+export const CurrentFault = Context.Reference<{ readonly faultId: string } | null>("faultline/CurrentFault", {
+  defaultValue: () => null
+})

@@ -179,37 +179,124 @@ export interface Judgement {
 }
 
 /**
+ * A window being judged, one sample at a time: `add` each sample, `judge` at any point.
+ * Memory stays small however long the window: counts, plus the latencies of successful
+ * samples — exact up to `EXACT_LATENCIES` of them, then in buckets 0.1 % wide (a latency
+ * percentile is then reported as its bucket's upper bound, never below the true value).
+ *
+ * @since 0.1.0
+ */
+export interface Accumulator {
+  readonly add: (sample: Sample) => void
+  readonly judge: () => Judgement
+}
+
+/** How many latencies a window keeps exactly before it switches to buckets. @since 0.1.0 */
+export const EXACT_LATENCIES = 65_536
+
+const BUCKET = 1.001
+const LOG_BUCKET = Math.log(BUCKET)
+
+// Latencies of successful samples: an exact list while it is small, buckets beyond.
+const latencyWindow = () => {
+  let exact: Array<number> | null = []
+  const buckets = new Map<number, number>()
+  let n = 0
+  const bucketOf = (v: number) => v <= 0 ? -Infinity : Math.ceil(Math.log(v) / LOG_BUCKET)
+  const toBucket = (v: number) => {
+    const b = bucketOf(v)
+    buckets.set(b, (buckets.get(b) ?? 0) + 1)
+  }
+  return {
+    add: (v: number) => {
+      n++
+      if (exact !== null) {
+        exact.push(v)
+        if (exact.length > EXACT_LATENCIES) {
+          exact.forEach(toBucket)
+          exact = null
+        }
+      } else toBucket(v)
+    },
+    count: () => n,
+    // Nearest rank, as `percentile` computes it on the exact list.
+    percentile: (p: number): { readonly value: number; readonly exact: boolean } => {
+      if (exact !== null) return { value: percentile(exact, p), exact: true }
+      const rank = Math.max(1, Math.ceil((p / 100) * n))
+      let seen = 0
+      for (const b of [...buckets.keys()].sort((x, y) => x - y)) {
+        seen += buckets.get(b)!
+        if (seen >= rank) return { value: b === -Infinity ? 0 : Math.pow(BUCKET, b), exact: false }
+      }
+      return { value: Number.NaN, exact: false }
+    }
+  }
+}
+
+/**
+ * Starts judging a window against a tolerance; `judge(t, samples)` is this fold over an array.
+ *
+ * @since 0.1.0
+ */
+export const accumulate = (t: Tolerance): Accumulator => {
+  let n = 0
+  let good = 0
+  const latencies = hasLatency(t) ? latencyWindow() : null
+  return {
+    add: (s) => {
+      n++
+      if (isGood(t, s)) good++
+      if (s.ok) latencies?.add(s.latencyMs)
+    },
+    judge: () => judgeCounts(t, n, good, latencies)
+  }
+}
+
+const hasLatency = (x: Tolerance): boolean => x._tag === "Latency" || (x._tag === "All" && x.of.some(hasLatency))
+
+/**
  * Judges a window of samples against a tolerance.
  *
  * @since 0.1.0
  */
 export const judge = (t: Tolerance, samples: ReadonlyArray<Sample>): Judgement => {
-  const good = samples.filter((s) => isGood(t, s)).length
+  const acc = accumulate(t)
+  for (const s of samples) acc.add(s)
+  return acc.judge()
+}
+
+const judgeCounts = (
+  t: Tolerance,
+  n: number,
+  good: number,
+  latencies: ReturnType<typeof latencyWindow> | null
+): Judgement => {
   const details: Array<string> = []
   const check = (x: Tolerance): boolean => {
     switch (x._tag) {
       case "All":
         // An empty conjunction judges nothing: it holds only for a window with samples.
-        return x.of.length === 0 ? samples.length > 0 && good === samples.length : x.of.map(check).every(Boolean)
+        return x.of.length === 0 ? n > 0 && good === n : x.of.map(check).every(Boolean)
       case "SuccessRatio": {
-        const lb = wilsonLowerBound(good, samples.length, x.confidence)
-        const ok = samples.length > 0 && lb >= x.atLeast
+        const lb = wilsonLowerBound(good, n, x.confidence)
+        const ok = n > 0 && lb >= x.atLeast
         details.push(
-          `success ${good}/${samples.length}, Wilson lower bound ${lb.toFixed(4)} at ${x.confidence} ${ok ? ">=" : "<"} ${x.atLeast}`
+          `success ${good}/${n}, Wilson lower bound ${lb.toFixed(4)} at ${x.confidence} ${ok ? ">=" : "<"} ${x.atLeast}`
         )
         return ok
       }
       case "Latency": {
-        const lat = samples.filter((s) => s.ok).map((s) => s.latencyMs)
-        const v = percentile(lat, x.percentile)
-        const ok = lat.length > 0 && v <= x.maxMs
-        details.push(`p${x.percentile} latency ${Number.isNaN(v) ? "n/a" : v.toFixed(2)} ms ${ok ? "<=" : ">"} ${x.maxMs} ms`)
+        const count = latencies?.count() ?? 0
+        const { value: v, exact } = count === 0 ? { value: Number.NaN, exact: true } : latencies!.percentile(x.percentile)
+        const ok = count > 0 && v <= x.maxMs
+        const shown = Number.isNaN(v) ? "n/a" : exact ? v.toFixed(2) : `<= ${v.toFixed(2)} (0.1 % buckets)`
+        details.push(`p${x.percentile} latency ${shown} ms ${ok ? "<=" : ">"} ${x.maxMs} ms`)
         return ok
       }
       default: {
         // A sample tolerance alone requires every sample to be good.
-        const ok = samples.length > 0 && good === samples.length
-        details.push(`${describe(x)}: ${good}/${samples.length} samples hold`)
+        const ok = n > 0 && good === n
+        details.push(`${describe(x)}: ${good}/${n} samples hold`)
         return ok
       }
     }
@@ -218,7 +305,7 @@ export const judge = (t: Tolerance, samples: ReadonlyArray<Sample>): Judgement =
   // With a success ratio present, sample tolerances feed its notion of "good" instead of
   // demanding perfection on their own; without one, every sample must be good.
   const met = hasRatio(t) ? checkWindowOnly(t, check) : check(t)
-  return { met, samples: samples.length, good, details }
+  return { met, samples: n, good, details }
 }
 
 const checkWindowOnly = (t: Tolerance, check: (x: Tolerance) => boolean): boolean => {

@@ -58,29 +58,36 @@ export const request = (
  * A probe that GETs `url`; the sample's value is the status code and it is good when the
  * status is in `expect` (default: any 2xx).
  *
+ * `url` may be `Dynamic`: resolved at every sample, so the probe follows an address that
+ * changes during the run. The process target gives one for the port a process' `ready`
+ * pattern captured, which a restart (the revert of `process.kill`) captures anew:
+ *
  * @example
  * ```ts
  * Probe.http("http://127.0.0.1:8080/health", { timeout: "500 millis" })
+ * // follows `backend` to whatever port it bound last (its `ready` pattern captures the port)
+ * Probe.http(Process.url("http://127.0.0.1:${backend.port}/health"), { timeout: "500 millis" })
  * ```
  * @since 0.1.0
  */
-export const http_ = (
-  url: string,
+export const http_ = <R = never>(
+  url: string | Probe.Dynamic<string, R>,
   options?: {
     readonly timeout?: Duration.Input
     readonly method?: string
     readonly expect?: ReadonlyArray<number>
     readonly headers?: Record<string, string | Redacted.Redacted<string>>
   }
-): Probe.Probe =>
+): Probe.Probe<R> =>
   Probe.make(
-    `http ${options?.method ?? "GET"} ${url}`,
+    `http ${options?.method ?? "GET"} ${Probe.textOf(url)}`,
     Effect.flatMap(
-      request(url, {
-        method: options?.method ?? "GET",
-        timeout: options?.timeout ?? "5 seconds",
-        headers: options?.headers ?? {}
-      }),
+      Effect.flatMap(Probe.resolve(url), (u) =>
+        request(u, {
+          method: options?.method ?? "GET",
+          timeout: options?.timeout ?? "5 seconds",
+          headers: options?.headers ?? {}
+        })),
       (res) => {
         const good = options?.expect ? options.expect.includes(res.status) : res.status >= 200 && res.status < 300
         return good ? Effect.succeed(res.status) : Effect.fail(new Error(`HTTP ${res.status}`))
@@ -89,6 +96,9 @@ export const http_ = (
     {
       timeout: options?.timeout ?? "5 seconds",
       // Header values are never journaled: only their names.
-      spec: { kind: "http", params: { url, method: options?.method ?? "GET", expect: options?.expect ?? "2xx", headers: Object.keys(options?.headers ?? {}) } }
+      spec: {
+        kind: "http",
+        params: { url: Probe.textOf(url), method: options?.method ?? "GET", expect: options?.expect ?? "2xx", headers: Object.keys(options?.headers ?? {}) }
+      }
     }
   )

@@ -219,50 +219,12 @@ class Pipe {
         await this.sleepUntil(at + delay, a)
         return next(buf)
       }
-      case "bandwidth": {
-        const rate = attrs.rate ?? 0 // KB/s, i.e. bytes per millisecond
-        if (rate <= 0) return next(buf)
-        // Pieces of at most 100 ms worth, paced on a running schedule so timer lateness
-        // does not accumulate into a lower rate.
-        const piece = Math.max(1, rate * 100)
-        for (let off = 0; off < buf.length; off += piece) {
-          const part = buf.subarray(off, off + piece)
-          // Wait first, then send (as Toxiproxy does). The schedule continues from the
-          // previous piece while data is queued (so a late timer is caught up, not lost),
-          // and restarts at the chunk's arrival when the link was idle.
-          a.state.next = Math.max(a.state.next, at) + part.length / rate
-          await this.sleepUntil(a.state.next, a)
-          await next(part)
-          if (!this.chain.includes(a)) return next(buf.subarray(off + piece))
-        }
-        return
-      }
-      case "slicer": {
-        const avg = attrs.average_size ?? 0
-        if (avg <= 0) return next(buf)
-        const variation = Math.min(attrs.size_variation ?? 0, avg - 1)
-        const delayMs = (attrs.delay ?? 0) / 1000
-        for (let off = 0; off < buf.length;) {
-          const size = Math.max(1, avg + Math.round((Math.random() * 2 - 1) * variation))
-          await next(buf.subarray(off, off + size))
-          off += size
-          if (!this.chain.includes(a)) return next(buf.subarray(off))
-          if (delayMs > 0 && off < buf.length) await this.sleepUntil(performance.now() + delayMs, a)
-        }
-        return
-      }
-      case "limit_data": {
-        const limit = attrs.bytes ?? 0
-        const room = Math.max(0, limit - a.state.sent)
-        if (buf.length < room) {
-          a.state.sent += buf.length
-          return next(buf)
-        }
-        a.state.sent += room
-        await next(buf.subarray(0, room))
-        this.link.close()
-        return
-      }
+      case "bandwidth":
+        return this.bandwidth(a, buf, at, next)
+      case "slicer":
+        return this.slicer(a, buf, next)
+      case "limit_data":
+        return this.limitData(a, buf, next)
       case "timeout": {
         // Hold the data until the toxic is removed (which closes the link) or it fires.
         await this.sleepUntil(Number.POSITIVE_INFINITY, a)
@@ -279,6 +241,51 @@ class Pipe {
       default:
         return next(buf)
     }
+  }
+
+  private async bandwidth(a: Active, buf: Buffer, at: number, next: (b: Buffer) => Promise<void>): Promise<void> {
+    const rate = a.toxic.attributes.rate ?? 0 // KB/s, i.e. bytes per millisecond
+    if (rate <= 0) return next(buf)
+    // Pieces of at most 100 ms worth, paced on a running schedule so timer lateness
+    // does not accumulate into a lower rate.
+    const piece = Math.max(1, rate * 100)
+    for (let off = 0; off < buf.length; off += piece) {
+      const part = buf.subarray(off, off + piece)
+      // Wait first, then send (as Toxiproxy does). The schedule continues from the
+      // previous piece while data is queued (so a late timer is caught up, not lost),
+      // and restarts at the chunk's arrival when the link was idle.
+      a.state.next = Math.max(a.state.next, at) + part.length / rate
+      await this.sleepUntil(a.state.next, a)
+      await next(part)
+      if (!this.chain.includes(a)) return next(buf.subarray(off + piece))
+    }
+  }
+
+  private async slicer(a: Active, buf: Buffer, next: (b: Buffer) => Promise<void>): Promise<void> {
+    const attrs = a.toxic.attributes
+    const avg = attrs.average_size ?? 0
+    if (avg <= 0) return next(buf)
+    const variation = Math.min(attrs.size_variation ?? 0, avg - 1)
+    const delayMs = (attrs.delay ?? 0) / 1000
+    for (let off = 0; off < buf.length;) {
+      const size = Math.max(1, avg + Math.round((Math.random() * 2 - 1) * variation))
+      await next(buf.subarray(off, off + size))
+      off += size
+      if (!this.chain.includes(a)) return next(buf.subarray(off))
+      if (delayMs > 0 && off < buf.length) await this.sleepUntil(performance.now() + delayMs, a)
+    }
+  }
+
+  private async limitData(a: Active, buf: Buffer, next: (b: Buffer) => Promise<void>): Promise<void> {
+    const limit = a.toxic.attributes.bytes ?? 0
+    const room = Math.max(0, limit - a.state.sent)
+    if (buf.length < room) {
+      a.state.sent += buf.length
+      return next(buf)
+    }
+    a.state.sent += room
+    await next(buf.subarray(0, room))
+    this.link.close()
   }
 }
 

@@ -60,7 +60,7 @@ export class MemoryDriver extends Ctx.Service<MemoryDriver, Driver & { readonly 
           Effect.suspend(() => {
             state.calls.push(`inject:${fault._tag}:${target.name}`)
             if (state.failInject.has(target.name)) {
-              return Effect.fail(new DriverError({ driver: "memory", operation: "inject", target: target.name, reason: "Refused", detail: "configured to fail" }))
+              return Effect.fail(new DriverError({ driver: "memory", operation: "inject", target: target.name, reason: "Unknown", detail: "Refused: configured to fail" }))
             }
             state.broken.add(target.name)
             return Effect.succeed({ name: target.name })
@@ -70,7 +70,7 @@ export class MemoryDriver extends Ctx.Service<MemoryDriver, Driver & { readonly 
             const name = String(r.data.name)
             state.calls.push(`revert:${r.fault}:${name}`)
             if (state.failRevert.has(name)) {
-              return Effect.fail(new DriverError({ driver: "memory", operation: "revert", target: name, reason: "Refused", detail: "configured to fail" }))
+              return Effect.fail(new DriverError({ driver: "memory", operation: "revert", target: name, reason: "Unknown", detail: "Refused: configured to fail" }))
             }
             state.broken.delete(name)
             return Effect.void

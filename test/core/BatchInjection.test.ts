@@ -21,7 +21,7 @@ const batching = (options: { readonly failBatch?: boolean; readonly failRevert?:
           Effect.suspend(() => {
             d.state.calls.push(`batch:${fault._tag}:${ts.map((t) => t.name).join(",")}`)
             if (options.failBatch) {
-              return Effect.fail(new Driver.DriverError({ driver: "memory", operation: "injectBatch", target: "*", reason: "Refused", detail: "quota" }))
+              return Effect.fail(new Driver.DriverError({ driver: "memory", operation: "injectBatch", target: "*", reason: "AccessDenied", detail: "quota" }))
             }
             for (const t of ts) d.state.broken.add(t.name)
             return Effect.succeed(ts.map((t) => ({ name: t.name, batch: t.name.toUpperCase() })))

@@ -6,11 +6,15 @@ import { breakTargets, healthy, MemoryDriver } from "../../src/testing/index.ts"
 
 const targets = [{ name: "a" }, { name: "b" }, { name: "c" }]
 
+// The faults here break what the probe sees; these tests are about reverts and the before
+// and after checks, so the hypothesis only observes during the method (the during rule has
+// its own tests in DuringRule.test.ts).
 const serves = Hypothesis.make("healthy", {
   probe: healthy(),
   every: "10 millis",
   samples: 40,
-  tolerance: Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 })
+  tolerance: Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 }),
+  during: "observe"
 })
 
 const runWith = <R>(exp: Experiment.Experiment<R>, advance: Duration.Input = "30 seconds") =>
@@ -377,7 +381,7 @@ describe("Guards and selectors in a run", () => {
       const r = yield* runWith(exp)
       const d = yield* MemoryDriver
       assert.deepStrictEqual(d.state.calls, [])
-      assert.strictEqual(r.verdict.status, "failed")
+      assert.strictEqual(r.verdict.status, "refused")
       assert.include(r.verdict.reason, "lacks label faultline.allow=true")
     }).pipe(Effect.provide(MemoryDriver.layer({ targets: [{ name: "a", labels: { "faultline.allow": "true" } }, { name: "b" }] }))))
 

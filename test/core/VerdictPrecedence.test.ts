@@ -1,11 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
+import { exitCodeOf } from "../../src/cli/ExitCode.ts"
 import { Verdict } from "../../src/index.ts"
 
 const healthy: Verdict.Observed = {
   interrupted: false,
+  dryRun: false,
   beforeMet: true,
   method: { outcome: "completed", detail: "" },
   afterMet: true,
+  duringMissed: [],
   objectivesMissed: [],
   cleanupFailed: false
 }
@@ -15,7 +18,7 @@ describe("Verdict.decide", () => {
     assert.deepStrictEqual(Verdict.decide(healthy), {
       status: "passed",
       cleanup: "ok",
-      reason: "steady state held before and after; objectives met"
+      reason: "steady state held before, during and after; objectives met"
     })
   })
 
@@ -73,9 +76,9 @@ describe("Verdict.decide", () => {
   })
 })
 
-describe("Verdict.exitCode", () => {
-  it("0 passed, 130 interrupted, 1 for every other status", () => {
-    const codes = (["passed", "deviated", "aborted", "failed", "interrupted"] as const).map(Verdict.exitCode)
-    assert.deepStrictEqual(codes, [0, 1, 1, 1, 130])
+describe("the CLI's exit code of a verdict", () => {
+  it("0 passed or planned, 3 refused, 130 interrupted, 1 for every other status", () => {
+    const codes = (["passed", "planned", "refused", "deviated", "aborted", "failed", "interrupted"] as const).map(exitCodeOf)
+    assert.deepStrictEqual(codes, [0, 0, 3, 1, 1, 1, 130])
   })
 })

@@ -13,7 +13,7 @@ import { TestClock } from "effect/testing"
 import type { Driver } from "../../src/core/Driver.ts"
 import * as Ledger from "../../src/core/Ledger.ts"
 import { Experiment, Fault, Hypothesis, Probe, Selector, Target, Tolerance } from "../../src/index.ts"
-import * as FileLedger from "../../src/ledger/FileLedger.ts"
+import * as FileLedger from "../../src/run/FileLedger.ts"
 
 /** What the ledger held, as the test driver saw it when it was asked to inject. */
 interface Seen {

@@ -16,7 +16,8 @@ import * as Guard from "../../src/core/Guard.ts"
 import * as Journal from "../../src/core/Journal.ts"
 import * as Ledger from "../../src/core/Ledger.ts"
 import * as Probe from "../../src/core/Probe.ts"
-import { Run } from "../../src/core/Run.ts"
+import { CurrentFault, Run } from "../../src/core/Run.ts"
+import * as Windows from "../../src/core/Windows.ts"
 import * as Selector from "../../src/core/Selector.ts"
 import * as Target from "../../src/core/Target.ts"
 import * as Docker from "../../src/targets/docker/index.ts"
@@ -57,6 +58,7 @@ const runLayer = (runId: string, options: { guards?: ReadonlyArray<Guard.Guard>;
       return Run.of({
         runId,
         journal,
+        windows: Windows.make([]),
         ledger,
         guards: options.guards ?? [],
         dryRun: options.dryRun ?? false,
@@ -150,7 +152,7 @@ describeWith("Docker Engine", missing, () => {
     assert.strictEqual((await markers()).length, 0)
   })
 
-  it("the default target cap applies unless the experiment has its own maxTargets guard", async () => {
+  it("the default target cap applies, and an experiment's own maxTargets adds to it", async () => {
     assert.deepStrictEqual(Fault.guardsFor([], Docker.pause({ target: Selector.all })), Docker.defaultGuards)
     const sel = Selector.label("faultline.allow", "true")
     const exit = await runExit(Effect.scoped(Fault.inject(Docker.pause({ target: sel }))), { guards: [Guard.maxTargets(2)] })
@@ -314,13 +316,13 @@ describeWith("Docker Engine", missing, () => {
     await s.docker.getContainer(name).pause()
     assert.isTrue((await state(name)).paused)
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-ledger-"))
-    const FileLedger = await import("../../src/ledger/FileLedger.ts")
-    const Recover = await import("../../src/ledger/Recover.ts")
+    const FileLedger = await import("../../src/run/FileLedger.ts")
+    const Recover = await import("../../src/run/Recover.ts")
     const target = Target.make({ kind: "docker", id: info.Id, name })
     const revert = { driver: "docker", fault: "docker.pause", target, data: { container: info.Id, name } }
     // A run whose runner is gone (pid 2^22 + 1 is above Linux's pid_max default) left the
     // intent open; the connection is the one the real driver records.
-    const connection = { socketPath: null, reverter: Docker.REVERTER_MODULE }
+    const connection = { socketPath: null }
     FileLedger.appendLine(dir, "dead-docker", { type: "run", runId: "dead-docker", pid: 4194305, journal: null, at: 0, watchdogPid: null })
     FileLedger.appendLine(dir, "dead-docker", { type: "intent", runId: "dead-docker", faultId: "dead-docker/f1", driver: "docker", connection, fault: "docker.pause", target, revert })
     const { rows, remaining } = await Effect.runPromise(Recover.recover(dir))
@@ -441,6 +443,39 @@ describeWith("Docker Engine", missing, () => {
     }
   })
 
+  it("recover acts only on containers carrying faultline.allow=true: a marker naming another container is refused", async () => {
+    const victim = `${s.id}-unlabelled`
+    const run = `${s.id}-forged`
+    const info = await state(victim)
+    await s.docker.getContainer(victim).pause()
+    const volume = `faultline-marker-${run}`
+    try {
+      // A marker is data anyone with access to the engine can write.
+      await (s.docker.createVolume as (o: unknown) => Promise<unknown>)({
+        Name: volume,
+        Labels: {
+          "faultline.run": run, "faultline.owner": "nohost:1", "faultline.marker": "true", "faultline.fault": "docker.pause",
+          "faultline.target": info.id, "faultline.paused-by": run, "faultline.revert": JSON.stringify({ container: info.id, name: victim })
+        }
+      })
+      const r = await rt.runPromise(Docker.recover({ runId: run, force: true }))
+      assert.strictEqual(r.reverted.length, 0)
+      assert.strictEqual(r.failed.length, 1)
+      assert.include(r.failed[0], "lacks the label faultline.allow=true")
+      assert.isTrue((await state(victim)).paused, "recover unpaused a container that does not allow faults")
+    } finally {
+      await s.docker.getContainer(victim).unpause().catch(() => undefined)
+      await s.docker.getVolume(volume).remove().catch(() => undefined)
+    }
+  })
+
+  it("helpers run, and revert data records, the helper image by its id (sha256:...), not its mutable tag", async () => {
+    const web = `${s.id}-web`
+    const id = (await s.docker.getImage(s.images.nettools).inspect()).Id
+    const [inj] = await withFault(Docker.bandwidth({ target: Selector.name(web), rate: "1mbit" }), async () => {})
+    assert.strictEqual(inj!.revert.data.helperImage, id)
+  })
+
   it("the CLI: faultline recover --docker --run <id> reverts a dead run's faults", async () => {
     const dead = `${s.id}-cli`
     const web = `${s.id}-web`
@@ -455,11 +490,18 @@ describeWith("Docker Engine", missing, () => {
     ))
     assert.isTrue((await state(web)).paused)
     const cli = cliRun
-    // Without --docker, recover reads only the ledger (here an empty one): nothing to do.
+    // Plain recover (no --docker) runs the Docker scan too: it sees the run's marker, and
+    // leaves it alone while its owner (this test process) lives.
     const emptyLedger = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-ledger-"))
-    const ledgerOnly = await cli(["recover", "--ledger", emptyLedger])
-    assert.strictEqual(ledgerOnly.code, 0, ledgerOnly.out)
-    assert.match(ledgerOnly.out, /nothing open/)
+    const plain = await cli(["recover", "--ledger", emptyLedger, "--run", dead])
+    assert.strictEqual(plain.code, 0, plain.out)
+    assert.match(plain.out, /nothing open/)
+    assert.match(plain.out, /docker: \n?skipped .*docker\.pause/)
+    // An engine that does not answer: skipped without --docker (the ledger names no Docker
+    // fault), an error with it.
+    const unasked = await cli(["recover", "--ledger", emptyLedger, "--run", dead, "--docker-socket", "/nonexistent/docker.sock"])
+    assert.strictEqual(unasked.code, 0, unasked.out)
+    assert.match(unasked.out, /docker: skipped/)
     const down = await cli(["recover", "--ledger", emptyLedger, "--docker", "--docker-socket", "/nonexistent/docker.sock"])
     assert.strictEqual(down.code, 1, down.out)
     assert.match(down.out, /Unavailable/)
@@ -490,6 +532,8 @@ hypothesis:
     every: "20 millis"
     samples: 10
     tolerance: [{ _tag: SuccessRatio, atLeast: 0.5, confidence: 0.9 }]
+    # The pause makes the service unreachable: observed during the method, not judged.
+    during: observe
 method:
 ${method}
 ${extra}`
@@ -506,7 +550,9 @@ ${extra}`
       await s.start(doomed)
       fs.writeFileSync(path.join(dir, "remove.yaml"), yaml(`  - inject: { fault: docker.remove, target: { name: ["${doomed}"] } }`))
       const refused = await cliRun(["run", path.join(dir, "remove.yaml"), "--json", "--out", dir])
-      assert.strictEqual(refused.code, 1, refused.out)
+      // Refused (exit 3), not failed: an irreversible fault the experiment did not acknowledge.
+      assert.strictEqual(refused.code, 3, refused.out)
+      assert.strictEqual(JSON.parse(refused.stdout).status, "refused")
       assert.match(JSON.parse(refused.stdout).method.error, /irreversible/)
       assert.isTrue((await state(doomed)).running)
       fs.writeFileSync(path.join(dir, "remove2.yaml"), yaml(`  - inject: { fault: docker.remove, target: { name: ["${doomed}"] } }`, "irreversible: true"))
@@ -517,6 +563,39 @@ ${extra}`
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  it("the intent's revert data alone undoes what landed (the runner died before recording the injection)", async () => {
+    const web = `${s.id}-web`
+    const client = `${s.id}-client`
+    const faults: ReadonlyArray<[Fault.Fault<any>, string]> = [
+      [Docker.partition({ target: Selector.all, peers: [web] }), client],
+      [Docker.bandwidth({ target: Selector.all, rate: "2mbit" }), client],
+      [Docker.pause({ target: Selector.all }), web]
+    ]
+    let i = 0
+    for (const [fault, name] of faults) {
+      const faultId = `${s.id}/intent-${++i}`
+      // What the ledger's intent holds is `prepare`'s data, written before the driver acts;
+      // the injection then lands and its own data is thrown away, as a SIGKILL would.
+      const prepared = await run(withDriver((d) =>
+        Effect.gen(function*() {
+          const [t] = (yield* d.discover(fault)).filter((t) => t.name === name)
+          const data = yield* d.prepare!(fault, t!)
+          yield* d.inject(fault, t!)
+          return { target: t!, data }
+        }).pipe(Effect.provideService(CurrentFault, { faultId }))
+      ))
+      assert.lengthOf(await markers(), 1, `${fault._tag}: the injection's marker exists`)
+      await run(withDriver((d) => d.revert({ driver: "docker", fault: fault._tag, target: prepared.target, data: prepared.data })))
+      assert.deepStrictEqual(await markers(), [], `${fault._tag}: the marker named in the intent is gone`)
+    }
+    assert.notMatch((await helper(client, "/usr/sbin/iptables -S")).output, /faultline-/)
+    assert.notMatch((await helper(client, "/usr/sbin/tc qdisc show")).output, /qdisc tbf f1:/)
+    assert.isFalse((await state(web)).paused)
+    // A revert whose data names no container and no target fails: it never closes unchecked.
+    const empty = await runExit(withDriver((d) => d.revert({ driver: "docker", fault: "docker.partition", target: Target.make({ kind: "process", id: "1", name: "x" }), data: {} })))
+    assert.isTrue(Exit.isFailure(empty))
   })
 
   it("a failed injection leaves no marker behind", async () => {

@@ -7,13 +7,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { Experiment, Fault, Hypothesis, Selector, Target } from "../../src/index.ts"
-import * as FileLedger from "../../src/ledger/FileLedger.ts"
-import * as Recover from "../../src/ledger/Recover.ts"
+import * as FileLedger from "../../src/run/FileLedger.ts"
+import * as Recover from "../../src/run/Recover.ts"
 import { breakTargets, healthy, MemoryDriver } from "../../src/testing/index.ts"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "faultline-ledger-"))
-const h = Hypothesis.make("healthy", { probe: healthy(["x"]), every: "10 millis" })
+// These tests are about the ledger: the fault breaks what the probe sees, which is observed, not judged.
+const h = Hypothesis.make("healthy", { probe: healthy(["x"]), every: "10 millis", during: "observe" })
 const longBreak = (name: string, ms: number) =>
   Experiment.make({
     name: `break ${name}`,

@@ -56,7 +56,6 @@ stopwatches:
     stableFor: 4
 objectives:
   rto: 5 seconds
-  rpo: 250 millis
 guards:
   - _tag: MaxTargets
     n: 2
@@ -135,7 +134,8 @@ describe("ExperimentFile.decode: valid files", () => {
       assert.strictEqual(queue!.samples, 40)
       assert.strictEqual(Duration.toMillis(queue!.every), 100)
       assert.strictEqual(Duration.toMillis(exp.objectives.rto!), 5000)
-      assert.strictEqual(Duration.toMillis(exp.objectives.rpo!), 250)
+      // An RPO objective is refused in files (nothing there can measure it): see below.
+      assert.isUndefined(exp.objectives.rpo)
       assert.strictEqual(exp.stopwatches.rto?.hypothesis.name, "api answers")
       assert.strictEqual(exp.stopwatches.rto?.stableFor, 4)
       assert.strictEqual(exp.abort.length, 2)
@@ -195,6 +195,14 @@ describe("ExperimentFile.decode: valid files", () => {
       const p = yield* problemOf("exp.json", yamlText)
       assert.include(p, "not valid JSON")
     }))
+
+  it.effect("replaceDefaultGuards: the file says so explicitly, and only then are the defaults dropped", () =>
+    Effect.gen(function*() {
+      assert.isFalse(ExperimentFile.toExperiment(yield* decodeOk("exp.yaml", yamlText)).replaceDefaultGuards)
+      const replaced = yield* decodeOk("exp.yaml", `${yamlText.trimEnd()}\nreplaceDefaultGuards: true\n`)
+      assert.isTrue(ExperimentFile.toExperiment(replaced).replaceDefaultGuards)
+      assert.include(yield* problemOf("exp.yaml", `${yamlText.trimEnd()}\nreplaceDefaultGuard: true\n`), "replaceDefaultGuards")
+    }))
 })
 
 describe("ExperimentFile.decode: malformed files name the bad field", () => {
@@ -211,59 +219,66 @@ method:
   it.effect("an unknown signal", () =>
     Effect.gen(function*() {
       const p = yield* problemOf("bad.yaml", base + "      signal: SIGBOGUS\n")
-      assert.include(p, `["method"][0]["inject"]["signal"]`)
+      assert.include(p, `method[0].inject.signal`)
       assert.include(p, "SIGKILL")
     }))
 
   it.effect("a duration that is not a duration", () =>
     Effect.gen(function*() {
       const every = yield* problemOf("bad.yaml", base.replace(`health" }\n`, `health" }\n    every: 5 secs\n`))
-      assert.include(every, `["hypothesis"][0]["every"]`)
+      assert.include(every, `hypothesis[0].every`)
       assert.include(every, `"5 secs"`)
       const sleep = yield* problemOf("bad.yaml", base + "  - sleep: 5 secs\n")
-      assert.include(sleep, `["method"][1]["sleep"]`)
+      assert.include(sleep, `method[1].sleep`)
       const rto = yield* problemOf("bad.yaml", base + "objectives:\n  rto: 2s\n")
-      assert.include(rto, `["objectives"]["rto"]`)
+      assert.include(rto, `objectives.rto`)
       const timeout = yield* problemOf("bad.yaml", base.replace(`health" }`, `health", timeout: "fast" }`))
-      assert.include(timeout, `["hypothesis"][0]["probe"]["http"]["timeout"]`)
+      assert.include(timeout, `hypothesis[0].probe.http.timeout`)
     }))
 
   it.effect("a target with two selector kinds, or none", () =>
     Effect.gen(function*() {
       const two = yield* problemOf("bad.yaml", base.replace("target: { name: [a] }", "target: { name: [a], label: { key: k, value: v } }"))
-      assert.include(two, `["method"][0]["inject"]["target"]`)
+      assert.include(two, `method[0].inject.target`)
       assert.include(two, "exactly one")
       const none = yield* problemOf("bad.yaml", base.replace("target: { name: [a] }", "target: { count: 1 }"))
-      assert.include(none, `["method"][0]["inject"]["target"]`)
+      assert.include(none, `method[0].inject.target`)
     }))
 
   it.effect("a missing name", () =>
     Effect.gen(function*() {
       const p = yield* problemOf("bad.yaml", base.replace("name: x\n", ""))
-      assert.include(p, `["name"]`)
+      assert.include(p, `at name`)
       assert.include(p.toLowerCase(), "missing")
     }))
 
   it.effect("an empty hypothesis list", () =>
     Effect.gen(function*() {
       const p = yield* problemOf("bad.yaml", "name: x\nhypothesis: []\nmethod: []\n")
-      assert.include(p, `["hypothesis"]`)
+      assert.include(p, `at hypothesis`)
+    }))
+
+  it.effect("an RPO objective, which no file can measure, is refused at load", () =>
+    Effect.gen(function*() {
+      const p = yield* problemOf("rpo.yaml", yamlText.replace("  rto: 5 seconds\n", "  rto: 5 seconds\n  rpo: 250 millis\n"))
+      assert.include(p, "at objectives.rpo")
+      assert.include(p, "heartbeat writer")
     }))
 
   it.effect("an abort breach or RTO stopwatch naming an unknown hypothesis", () =>
     Effect.gen(function*() {
       const breach = yield* problemOf("bad.yaml", base + "abort:\n  - maxDuration: 1 minute\n  - breach: { hypothesis: nope, below: 0.5, over: 1 second }\n")
-      assert.include(breach, `["abort"][1]["breach"]["hypothesis"]`)
+      assert.include(breach, `abort[1].breach.hypothesis`)
       assert.include(breach, "nope")
       const rto = yield* problemOf("bad.yaml", base + "stopwatches:\n  rto: { hypothesis: ghost }\n")
-      assert.include(rto, `["stopwatches"]["rto"]["hypothesis"]`)
+      assert.include(rto, `stopwatches.rto.hypothesis`)
       assert.include(rto, "ghost")
     }))
 
   it.effect("an unknown fault kind", () =>
     Effect.gen(function*() {
       const p = yield* problemOf("bad.yaml", base.replace("process.kill", "process.vaporise"))
-      assert.include(p, `["method"][0]["inject"]`)
+      assert.include(p, `method[0].inject`)
       assert.include(p, "process.restart")
     }))
 
@@ -297,13 +312,13 @@ method:
   it.effect("an invalid regular expression in a tolerance", () =>
     Effect.gen(function*() {
       const p = yield* problemOf("bad.yaml", base.replace(`health" }\n`, `health" }\n    tolerance:\n      - { _tag: Regex, pattern: "(unclosed" }\n`))
-      assert.include(p, `["pattern"]`)
+      assert.include(p, `tolerance[0].pattern`)
     }))
 
   it.effect("an invalid regular expression in a target selector", () =>
     Effect.gen(function*() {
       const p = yield* problemOf("bad.yaml", base.replace("target: { name: [a] }", `target: { regex: "([a-" }`))
-      assert.include(p, `["target"]`)
+      assert.include(p, `inject.target.regex`)
     }))
 
   // `tolerance: []` makes the hypothesis vacuous: Tolerance.all() of nothing is met by any
@@ -354,5 +369,48 @@ method:
       assert.include(e2.problem, "stream")
       const e3 = yield* Effect.flip(ExperimentFile.decode("net.yaml", file("{ fault: network.bandwidth, target: { name: [db] } }")))
       assert.include(e3.problem, "rate")
+    }))
+})
+
+describe("ExperimentFile.decode: ${NAME.port} in a probe names a declared process that captures its port", () => {
+  const file = (probe: string, ready = `"listening on (\\\\d+)"`) => `name: x
+processes:
+  - name: svc
+    command: node
+    args: ["server.js"]
+    ready: ${ready}
+hypothesis:
+  - name: h
+    probe:
+${probe}
+method: []
+`
+  it.effect("a declared process with a capturing ready pattern decodes, in an http URL and a tcp host/port", () =>
+    Effect.gen(function*() {
+      const http = yield* ExperimentFile.decode("ok.yaml", file(`      http: { url: "http://127.0.0.1:\${svc.port}/health" }`))
+      assert.strictEqual(ExperimentFile.toExperiment(http).hypotheses[0]!.probe.name, "http GET http://127.0.0.1:${svc.port}/health")
+      const tcp = yield* ExperimentFile.decode("ok.yaml", file(`      tcp: { host: 127.0.0.1, port: "\${svc.port}" }`))
+      assert.strictEqual(ExperimentFile.toExperiment(tcp).hypotheses[0]!.probe.name, "tcp 127.0.0.1:${svc.port}")
+    }))
+
+  it.effect("a process that is not declared", () =>
+    Effect.gen(function*() {
+      const p = yield* problemOf("bad.yaml", file(`      http: { url: "http://127.0.0.1:\${backend.port}/health" }`))
+      assert.include(p, `no process named "backend" at hypothesis[0].probe.http.url`)
+      assert.include(p, "processes: svc")
+    }))
+
+  it.effect("a ready pattern without a capture group, or no ready pattern", () =>
+    Effect.gen(function*() {
+      const p = yield* problemOf("bad.yaml", file(`      http: { url: "http://127.0.0.1:\${svc.port}/" }`, "listening"))
+      assert.include(p, "first capture group is the port")
+    }))
+
+  it.effect("a placeholder other than NAME.port, and a tcp port that is neither a number nor a placeholder", () =>
+    Effect.gen(function*() {
+      const p = yield* problemOf("bad.yaml", file(`      http: { url: "http://\${svc.host}:80/" }`))
+      assert.include(p, "unknown placeholder ${svc.host} at hypothesis[0].probe.http.url")
+      const q = yield* problemOf("bad.yaml", file(`      tcp: { host: 127.0.0.1, port: "80a" }`))
+      assert.include(q, `got "80a" at hypothesis[0].probe.tcp.port`)
     }))
 })

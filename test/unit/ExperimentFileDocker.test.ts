@@ -12,7 +12,7 @@ ${method}
 ${extra}`
 
 describe("ExperimentFile: docker faults", () => {
-  it.effect("decodes every docker fault; usesDocker and irreversible carry over", () =>
+  it.effect("decodes every docker fault; the docker integration is named and irreversible carries over", () =>
     Effect.gen(function*() {
       const f = yield* ExperimentFile.decode("x.yaml", file([
         `  - inject: { fault: docker.kill, target: { label: { key: app, value: api } }, signal: SIGTERM }`,
@@ -25,7 +25,7 @@ describe("ExperimentFile: docker faults", () => {
         `  - inject: { fault: docker.netem, target: { name: [a] }, delayMs: 100, lossPercent: 5 }`,
         `  - inject: { fault: docker.remove, target: { name: [a] } }`
       ].join("\n"), "irreversible: true"))
-      assert.isTrue(ExperimentFile.usesDocker(f))
+      assert.deepStrictEqual(ExperimentFile.integrationsOf(f), ["docker"])
       const exp = ExperimentFile.toExperiment(f)
       assert.isTrue(exp.irreversible)
       assert.strictEqual(f.method.length, 9)
@@ -41,7 +41,7 @@ describe("ExperimentFile: docker faults", () => {
   it.effect("a file without docker faults does not use docker; irreversible defaults to false", () =>
     Effect.gen(function*() {
       const f = yield* ExperimentFile.decode("x.yaml", file(`  - sleep: "1 second"`))
-      assert.isFalse(ExperimentFile.usesDocker(f))
+      assert.deepStrictEqual(ExperimentFile.integrationsOf(f), [])
       assert.isFalse(ExperimentFile.toExperiment(f).irreversible)
     }))
 })

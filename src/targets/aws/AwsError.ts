@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import * as Driver from "../../core/Driver.ts"
 
 /** Why an AWS call (or a refusal before any call) failed. @since 0.1.0 */
 export const AwsErrorReason = Schema.Literals([
@@ -70,3 +71,19 @@ export const fromSdk = (e: unknown, operation: string, target: string): AwsError
   }
   return new AwsError({ reason, target, operation, detail: `${code}: ${err?.message ?? String(e)}`.slice(0, 500) })
 }
+
+/**
+ * The AWS boundary of `DriverError`: every AWS reason is a driver reason of the same name.
+ *
+ * @since 0.1.0
+ */
+export const toDriverError = Driver.boundary<AwsErrorReason>("aws", {
+  NotFound: "NotFound",
+  Throttled: "Throttled",
+  AccessDenied: "AccessDenied",
+  InvalidState: "InvalidState",
+  InvalidInput: "InvalidInput",
+  Irreversible: "Irreversible",
+  Unavailable: "Unavailable",
+  Unknown: "Unknown"
+})

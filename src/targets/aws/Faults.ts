@@ -5,13 +5,25 @@
  *
  * @since 0.1.0
  */
-import type { Context } from "effect"
 import { Schema } from "effect"
-import type { Driver } from "../../core/Driver.ts"
+import * as Fault from "../../core/Fault.ts"
+import * as Guard from "../../core/Guard.ts"
 import * as Selector from "../../core/Selector.ts"
 import { AwsDriver } from "./AwsDriver.ts"
 
-const driver = AwsDriver as unknown as Context.Key<AwsDriver, Driver>
+/** The tag every AWS target must carry by default: `faultline:allow=true`. @since 0.1.0 */
+export const ALLOW_TAG = "faultline:allow"
+
+/**
+ * The guards every AWS fault brings, as every Docker fault does: each target carries
+ * `faultline:allow=true`, and at most 10 targets per fault.
+ *
+ * @since 0.1.0
+ */
+export const defaultGuards: ReadonlyArray<Guard.Guard> = [Guard.allowLabel(ALLOW_TAG, "true"), Guard.maxTargets(10)]
+
+/** The base of every AWS fault (driver: AwsDriver; default guards above). @since 0.1.0 */
+export const AwsFaultClass = Fault.Class(AwsDriver, { defaultGuards })
 
 /** An EC2 `Filters` entry, sent as is to DescribeInstances. @since 0.1.0 */
 export const Ec2Filter = Schema.Struct({ name: Schema.String, values: Schema.Array(Schema.String) })
@@ -32,41 +44,29 @@ const ec2Targeting = {
  *
  * @since 0.1.0
  */
-export class Ec2Stop extends Schema.TaggedClass<Ec2Stop>()("aws.ec2.stop", {
+export class Ec2Stop extends AwsFaultClass<Ec2Stop>()("aws.ec2.stop", {
   ...ec2Targeting,
   /** Hibernate instead of stop (where the instance supports it). */
   hibernate: Schema.optionalKey(Schema.Boolean)
-}) {
-  get driver() {
-    return driver
-  }
-}
+}) {}
 
 /**
  * `aws.ec2.reboot`: reboot the selected instances. Nothing to revert: a reboot ends by itself.
  *
  * @since 0.1.0
  */
-export class Ec2Reboot extends Schema.TaggedClass<Ec2Reboot>()("aws.ec2.reboot", ec2Targeting) {
-  get driver() {
-    return driver
-  }
-}
+export class Ec2Reboot extends AwsFaultClass<Ec2Reboot>()("aws.ec2.reboot", ec2Targeting) {}
 
 /**
- * `aws.ec2.terminate`: terminate the selected instances. Irreversible: refused (an
- * `AwsError { reason: "Irreversible" }`, before any call) unless `irreversible: true`.
+ * `aws.ec2.terminate`: terminate the selected instances. Irreversible, like `docker.remove`:
+ * planning refuses it (status `refused`, before any call) unless the experiment says
+ * `irreversible: true`.
  *
  * @since 0.1.0
  */
-export class Ec2Terminate extends Schema.TaggedClass<Ec2Terminate>()("aws.ec2.terminate", {
-  ...ec2Targeting,
-  irreversible: Schema.Boolean
-}) {
-  get driver() {
-    return driver
-  }
-}
+export class Ec2Terminate extends AwsFaultClass<Ec2Terminate>({ irreversible: true })("aws.ec2.terminate", {
+  ...ec2Targeting
+}) {}
 
 /**
  * `aws.rds.failoverCluster`: FailoverDBCluster, optionally to a given instance. The failover
@@ -74,28 +74,20 @@ export class Ec2Terminate extends Schema.TaggedClass<Ec2Terminate>()("aws.ec2.te
  *
  * @since 0.1.0
  */
-export class RdsFailoverCluster extends Schema.TaggedClass<RdsFailoverCluster>()("aws.rds.failoverCluster", {
+export class RdsFailoverCluster extends AwsFaultClass<RdsFailoverCluster>()("aws.rds.failoverCluster", {
   target: Selector.Selector,
   targetInstance: Schema.optionalKey(Schema.String),
   failBack: Schema.optionalKey(Schema.Boolean)
-}) {
-  get driver() {
-    return driver
-  }
-}
+}) {}
 
 /**
  * `aws.rds.rebootWithFailover`: RebootDBInstance with ForceFailover (Multi-AZ). Nothing to revert.
  *
  * @since 0.1.0
  */
-export class RdsRebootWithFailover extends Schema.TaggedClass<RdsRebootWithFailover>()("aws.rds.rebootWithFailover", {
+export class RdsRebootWithFailover extends AwsFaultClass<RdsRebootWithFailover>()("aws.rds.rebootWithFailover", {
   target: Selector.Selector
-}) {
-  get driver() {
-    return driver
-  }
-}
+}) {}
 
 /**
  * `aws.route53.setWeight`: UPSERT a weighted record with a new weight. The previous record
@@ -103,17 +95,13 @@ export class RdsRebootWithFailover extends Schema.TaggedClass<RdsRebootWithFailo
  *
  * @since 0.1.0
  */
-export class Route53SetWeight extends Schema.TaggedClass<Route53SetWeight>()("aws.route53.setWeight", {
+export class Route53SetWeight extends AwsFaultClass<Route53SetWeight>()("aws.route53.setWeight", {
   target: Selector.Selector,
   hostedZoneId: Schema.String,
   recordName: Schema.String,
   recordType: Schema.String,
   weight: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 255 }))
-}) {
-  get driver() {
-    return driver
-  }
-}
+}) {}
 
 /**
  * `aws.route53.invertHealthCheck`: UpdateHealthCheck Inverted=true; reverting restores the
@@ -121,13 +109,9 @@ export class Route53SetWeight extends Schema.TaggedClass<Route53SetWeight>()("aw
  *
  * @since 0.1.0
  */
-export class Route53InvertHealthCheck extends Schema.TaggedClass<Route53InvertHealthCheck>()("aws.route53.invertHealthCheck", {
+export class Route53InvertHealthCheck extends AwsFaultClass<Route53InvertHealthCheck>()("aws.route53.invertHealthCheck", {
   target: Selector.Selector
-}) {
-  get driver() {
-    return driver
-  }
-}
+}) {}
 
 /** Every AWS fault. @since 0.1.0 */
 export const AwsFault = Schema.Union([
@@ -154,8 +138,8 @@ export const ec2 = {
   stop: (o: Ec2Options & { readonly hibernate?: boolean }): Ec2Stop => new Ec2Stop(o),
   /** `aws.ec2.reboot`. */
   reboot: (o: Ec2Options): Ec2Reboot => new Ec2Reboot(o),
-  /** `aws.ec2.terminate`; the type demands the acknowledgement `irreversible: true`. */
-  terminate: (o: Ec2Options & { readonly irreversible: true }): Ec2Terminate => new Ec2Terminate(o)
+  /** `aws.ec2.terminate` (irreversible: the experiment must say `irreversible: true`). */
+  terminate: (o: Ec2Options): Ec2Terminate => new Ec2Terminate(o)
 }
 
 /** RDS faults. @since 0.1.0 */

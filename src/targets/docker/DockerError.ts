@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import * as Driver from "../../core/Driver.ts"
 
 /**
  * Why a Docker operation failed:
@@ -63,3 +64,20 @@ export const fromSdk = (operation: string, target: string) => (e: unknown): Dock
     : "EngineError"
   return new DockerError({ reason, target, operation, detail })
 }
+
+/**
+ * The Docker boundary of `DriverError`: each Docker reason as a driver reason (a helper's
+ * failure is a `CommandFailed`, any other engine error `Unknown`; the Docker reason stays
+ * at the head of the detail).
+ *
+ * @since 0.1.0
+ */
+export const toDriverError = Driver.boundary<DockerErrorReason>("docker", {
+  NotFound: "NotFound",
+  Conflict: "Conflict",
+  Unavailable: "Unavailable",
+  Unsupported: "Unsupported",
+  InjectionIneffective: "InjectionIneffective",
+  HelperFailed: "CommandFailed",
+  EngineError: "Unknown"
+})

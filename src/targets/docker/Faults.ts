@@ -5,14 +5,12 @@
  *
  * @since 0.1.0
  */
-import type { Context } from "effect"
-import { Schema } from "effect"
-import type { Driver } from "../../core/Driver.ts"
+import { Effect, Schema } from "effect"
+import * as Fault from "../../core/Fault.ts"
 import * as Guard from "../../core/Guard.ts"
 import * as Selector from "../../core/Selector.ts"
 import { DockerDriver } from "./DockerDriver.ts"
 
-const driver = DockerDriver as unknown as Context.Key<DockerDriver, Driver>
 
 /** The label every Docker target must carry by default. @since 0.1.0 */
 export const ALLOW_LABEL = "faultline.allow"
@@ -25,6 +23,9 @@ export const ALLOW_LABEL = "faultline.allow"
  */
 export const defaultGuards: ReadonlyArray<Guard.Guard> = [Guard.allowLabel(ALLOW_LABEL, "true"), Guard.maxTargets(10)]
 
+/** The base of every Docker fault (driver: DockerDriver; default guards above). @since 0.1.0 */
+export const DockerFaultClass = Fault.Class(DockerDriver, { defaultGuards })
+
 /** @since 0.1.0 */
 export const Signal = Schema.Literals([
   "SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGABRT"
@@ -32,73 +33,47 @@ export const Signal = Schema.Literals([
 /** @since 0.1.0 */
 export type Signal = typeof Signal.Type
 
+const GraceSeconds = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(10)))
+
 /**
  * `docker.kill`: send a signal (default SIGKILL). Reverting starts the container again if it
  * is not running (a restart policy may have done so already).
  *
  * @since 0.1.0
  */
-export class DockerKill extends Schema.TaggedClass<DockerKill>()("docker.kill", {
+export class DockerKill extends DockerFaultClass<DockerKill>()("docker.kill", {
   target: Selector.Selector,
-  signal: Signal
-}) {
-  get driver() {
-    return driver
-  }
-  get defaultGuards() {
-    return defaultGuards
-  }
-}
+  signal: Signal.pipe(Schema.withDecodingDefaultKey(Effect.succeed("SIGKILL" as const)))
+}) {}
 
 /**
  * `docker.stop`: SIGTERM, then SIGKILL after `graceSeconds`. Reverting starts it again.
  *
  * @since 0.1.0
  */
-export class DockerStop extends Schema.TaggedClass<DockerStop>()("docker.stop", {
+export class DockerStop extends DockerFaultClass<DockerStop>()("docker.stop", {
   target: Selector.Selector,
-  graceSeconds: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
-}) {
-  get driver() {
-    return driver
-  }
-  get defaultGuards() {
-    return defaultGuards
-  }
-}
+  graceSeconds: GraceSeconds
+}) {}
 
 /**
  * `docker.restart`: stop (with `graceSeconds`) and start. Reverting makes sure it runs.
  *
  * @since 0.1.0
  */
-export class DockerRestart extends Schema.TaggedClass<DockerRestart>()("docker.restart", {
+export class DockerRestart extends DockerFaultClass<DockerRestart>()("docker.restart", {
   target: Selector.Selector,
-  graceSeconds: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
-}) {
-  get driver() {
-    return driver
-  }
-  get defaultGuards() {
-    return defaultGuards
-  }
-}
+  graceSeconds: GraceSeconds
+}) {}
 
 /**
  * `docker.pause`: freeze every process of the container (cgroup freezer). Reverting unpauses.
  *
  * @since 0.1.0
  */
-export class DockerPause extends Schema.TaggedClass<DockerPause>()("docker.pause", {
+export class DockerPause extends DockerFaultClass<DockerPause>()("docker.pause", {
   target: Selector.Selector
-}) {
-  get driver() {
-    return driver
-  }
-  get defaultGuards() {
-    return defaultGuards
-  }
-}
+}) {}
 
 /**
  * `docker.disconnect`: detach the container from `network`. Reverting reconnects it with the
@@ -106,17 +81,10 @@ export class DockerPause extends Schema.TaggedClass<DockerPause>()("docker.pause
  *
  * @since 0.1.0
  */
-export class DockerDisconnect extends Schema.TaggedClass<DockerDisconnect>()("docker.disconnect", {
+export class DockerDisconnect extends DockerFaultClass<DockerDisconnect>()("docker.disconnect", {
   target: Selector.Selector,
   network: Schema.String
-}) {
-  get driver() {
-    return driver
-  }
-  get defaultGuards() {
-    return defaultGuards
-  }
-}
+}) {}
 
 /**
  * `docker.partition`: drop all traffic between the container and the named peer containers
@@ -125,17 +93,10 @@ export class DockerDisconnect extends Schema.TaggedClass<DockerDisconnect>()("do
  *
  * @since 0.1.0
  */
-export class DockerPartition extends Schema.TaggedClass<DockerPartition>()("docker.partition", {
+export class DockerPartition extends DockerFaultClass<DockerPartition>()("docker.partition", {
   target: Selector.Selector,
   peers: Schema.Array(Schema.String).check(Schema.isMinLength(1))
-}) {
-  get driver() {
-    return driver
-  }
-  get defaultGuards() {
-    return defaultGuards
-  }
-}
+}) {}
 
 /**
  * `docker.bandwidth`: limit egress of `device` (default: the default route's interface) with a tbf qdisc. Reverting
@@ -143,22 +104,17 @@ export class DockerPartition extends Schema.TaggedClass<DockerPartition>()("dock
  *
  * @since 0.1.0
  */
-export class DockerBandwidth extends Schema.TaggedClass<DockerBandwidth>()("docker.bandwidth", {
+export class DockerBandwidth extends DockerFaultClass<DockerBandwidth>()("docker.bandwidth", {
   target: Selector.Selector,
   /** tc rate, e.g. "1mbit", "256kbit". */
   rate: Schema.String.check(Schema.isPattern(/^\d+(\.\d+)?(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/)),
-  burst: Schema.String.check(Schema.isPattern(/^\d+(\.\d+)?(b|kb|k|mb|m|kbit|mbit)?$/)),
-  latencyMs: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  burst: Schema.String.check(Schema.isPattern(/^\d+(\.\d+)?(b|kb|k|mb|m|kbit|mbit)?$/)).pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed("32kbit"))
+  ),
+  latencyMs: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).pipe(Schema.withDecodingDefaultKey(Effect.succeed(400))),
   /** Default: the interface of the default route. */
   device: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_.-]{1,15}$/)))
-}) {
-  get driver() {
-    return driver
-  }
-  get defaultGuards() {
-    return defaultGuards
-  }
-}
+}) {}
 
 /**
  * `docker.netem`: delay, loss, duplication, corruption on `device` (default: the default route's interface) with a netem
@@ -167,7 +123,7 @@ export class DockerBandwidth extends Schema.TaggedClass<DockerBandwidth>()("dock
  *
  * @since 0.1.0
  */
-export class DockerNetem extends Schema.TaggedClass<DockerNetem>()("docker.netem", {
+export class DockerNetem extends DockerFaultClass<DockerNetem>()("docker.netem", {
   target: Selector.Selector,
   delayMs: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
   jitterMs: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
@@ -176,14 +132,7 @@ export class DockerNetem extends Schema.TaggedClass<DockerNetem>()("docker.netem
   corruptPercent: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 100 }))),
   /** Default: the interface of the default route. */
   device: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_.-]{1,15}$/)))
-}) {
-  get driver() {
-    return driver
-  }
-  get defaultGuards() {
-    return defaultGuards
-  }
-}
+}) {}
 
 /**
  * `docker.remove`: force-remove the container. Irreversible: planning refuses it unless the
@@ -191,20 +140,10 @@ export class DockerNetem extends Schema.TaggedClass<DockerNetem>()("docker.netem
  *
  * @since 0.1.0
  */
-export class DockerRemove extends Schema.TaggedClass<DockerRemove>()("docker.remove", {
+export class DockerRemove extends DockerFaultClass<DockerRemove>({ irreversible: true })("docker.remove", {
   target: Selector.Selector,
-  volumes: Schema.Boolean
-}) {
-  get driver() {
-    return driver
-  }
-  get defaultGuards() {
-    return defaultGuards
-  }
-  get irreversible() {
-    return true
-  }
-}
+  volumes: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(false)))
+}) {}
 
 /** Every Docker fault. @since 0.1.0 */
 export const DockerFault = Schema.Union([

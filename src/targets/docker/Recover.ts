@@ -8,7 +8,9 @@
  */
 import * as os from "node:os"
 import { Effect } from "effect"
+import { pidAlive } from "../../core/Os.ts"
 import { DockerDriver, Labels } from "./DockerDriver.ts"
+import { ALLOW_LABEL } from "./Faults.ts"
 import type { DockerError } from "./DockerError.ts"
 import { fromSdk } from "./DockerError.ts"
 
@@ -24,23 +26,24 @@ export interface RecoverReport {
   readonly failed: ReadonlyArray<string>
 }
 
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
 // A marker's owner is `<hostname>:<pid>`: alive when that process still runs on this host.
 const ownerAlive = (owner: string | undefined) => {
   if (owner === undefined) return false
   const i = owner.lastIndexOf(":")
   const host = owner.slice(0, i)
   const pid = Number(owner.slice(i + 1))
-  return host === os.hostname() && Number.isInteger(pid) && pid !== process.pid && isAlive(pid)
+  return host === os.hostname() && Number.isInteger(pid) && pid !== process.pid && pidAlive(pid)
 }
+
+// Why recover may not act on a marker's container (null: it carries the allow label, or it
+// is gone, when a revert is a no-op).
+const notAllowed = (driver: DockerDriver["Service"], container: string | undefined) =>
+  container === undefined
+    ? Effect.succeed("the marker names no container")
+    : driver.inspect(container).pipe(
+      Effect.map((c) => c.labels[ALLOW_LABEL] === "true" ? null : `container ${c.name} lacks the label ${ALLOW_LABEL}=true`),
+      Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeed(null))
+    )
 
 /**
  * Reverts the Docker faults of dead runs (or of one run) and removes their helpers.
@@ -81,6 +84,13 @@ export const recover = (options: { readonly runId?: string | undefined; readonly
         data = { ...JSON.parse(labels[Labels.revert] ?? "{}"), marker: v.Name }
       } catch {
         failed.push(`${what}: unreadable revert data on ${v.Name}`)
+        continue
+      }
+      // A marker is data anyone with access to the engine can write: act only on a container
+      // that allows faults (the default guard's label), as the run itself had to.
+      const refused = yield* notAllowed(driver, labels[Labels.target])
+      if (refused !== null) {
+        failed.push(`${what}: refused: ${refused}`)
         continue
       }
       const r = yield* Effect.exit(driver.revertData(String(labels[Labels.fault]), data))

@@ -3,9 +3,8 @@
  *
  * @since 0.1.0
  */
-import type { Context } from "effect"
-import { Schema } from "effect"
-import type { Driver } from "../../core/Driver.ts"
+import { Effect, Schema } from "effect"
+import * as Fault from "../../core/Fault.ts"
 import * as Selector from "../../core/Selector.ts"
 import { ProcessDriver } from "./ProcessDriver.ts"
 
@@ -16,7 +15,8 @@ export const Signal = Schema.Literals([
 /** @since 0.1.0 */
 export type Signal = typeof Signal.Type
 
-const driver = ProcessDriver as unknown as Context.Key<ProcessDriver, Driver>
+/** The base of every process fault (driver: ProcessDriver; no default guards). @since 0.1.0 */
+export const ProcessFaultClass = Fault.Class(ProcessDriver)
 
 /**
  * `process.kill`: send a signal (default SIGKILL). Reverting restarts a process the driver
@@ -24,43 +24,33 @@ const driver = ProcessDriver as unknown as Context.Key<ProcessDriver, Driver>
  *
  * @since 0.1.0
  */
-export class ProcessKill extends Schema.TaggedClass<ProcessKill>()("process.kill", {
+export class ProcessKill extends ProcessFaultClass<ProcessKill>()("process.kill", {
   target: Selector.Selector,
-  signal: Signal
-}) {
-  get driver() {
-    return driver
-  }
-}
+  signal: Signal.pipe(Schema.withDecodingDefaultKey(Effect.succeed("SIGKILL" as const)))
+}) {}
 
 /**
  * `process.pause`: SIGSTOP; reverting sends SIGCONT.
  *
  * @since 0.1.0
  */
-export class ProcessPause extends Schema.TaggedClass<ProcessPause>()("process.pause", {
+export class ProcessPause extends ProcessFaultClass<ProcessPause>()("process.pause", {
   target: Selector.Selector
-}) {
-  get driver() {
-    return driver
-  }
-}
+}) {}
 
 /**
  * `process.restart`: stop and start again; reverting makes sure it runs.
  *
  * @since 0.1.0
  */
-export class ProcessRestart extends Schema.TaggedClass<ProcessRestart>()("process.restart", {
+export class ProcessRestart extends ProcessFaultClass<ProcessRestart>()("process.restart", {
   target: Selector.Selector
-}) {
-  get driver() {
-    return driver
-  }
-}
+}) {}
 
 /** Every process fault. @since 0.1.0 */
 export const ProcessFault = Schema.Union([ProcessKill, ProcessPause, ProcessRestart])
+/** @since 0.1.0 */
+export type ProcessFault = typeof ProcessFault.Type
 
 /** `process.kill`. @since 0.1.0 */
 export const kill = (options: { readonly target: Selector.Selector; readonly signal?: Signal }): ProcessKill =>

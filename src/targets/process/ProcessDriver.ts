@@ -4,14 +4,19 @@
  *
  * @since 0.1.0
  */
-import * as fs from "node:fs"
+import { randomBytes } from "node:crypto"
 import { Context, Deferred, Duration, Effect, Exit, Layer, Schema, Scope, Stream } from "effect"
 import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import type { Driver } from "../../core/Driver.ts"
-import { DriverError } from "../../core/Driver.ts"
-import type { Revert } from "../../core/Journal.ts"
+import * as Handler from "../../core/Handler.ts"
 import * as Target from "../../core/Target.ts"
-import { ProcessError } from "./ProcessError.ts"
+import { ValidRegex } from "../../core/Tolerance.ts"
+import { type Managed, type ProcessContext, processFaults } from "./Handlers.ts"
+import { LABEL_ENV, pidAlive, signallable } from "../../core/Os.ts"
+import { ProcessError, toDriverError } from "./ProcessError.ts"
+
+/** Whether a pid is alive (a zombie counts as dead). @since 0.1.0 */
+export { isStopped, pidAlive as isAlive } from "../../core/Os.ts"
 
 /**
  * How to start a process. `ready` is a regular expression a stdout line must match before
@@ -26,7 +31,7 @@ export const ProcessSpec = Schema.Struct({
   cwd: Schema.optionalKey(Schema.String),
   env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
   labels: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
-  ready: Schema.optionalKey(Schema.String),
+  ready: Schema.optionalKey(ValidRegex),
   readyTimeoutMs: Schema.optionalKey(Schema.Number)
 })
 /** @since 0.1.0 */
@@ -40,33 +45,10 @@ export interface ManagedProcess {
   /** The first capture group of the `ready` pattern, if any. */
   readonly readyMatch: string | null
   readonly labels: Record<string, string>
+  /** The run label in its environment (`FAULTLINE_PROCESS`), when the driver started it. */
+  readonly label: string | null
   /** Recent stdout and stderr lines, for diagnostics. */
   readonly output: ReadonlyArray<string>
-}
-
-/** Whether a pid is alive (a zombie counts as dead). @since 0.1.0 */
-export const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-  // A zombie still answers kill(0); on Linux ask /proc.
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
-    return !/\) Z /.test(stat)
-  } catch {
-    return true
-  }
-}
-
-/** Whether a pid is stopped (SIGSTOP), per /proc on Linux; null where unknown. @since 0.1.0 */
-export const isStopped = (pid: number): boolean | null => {
-  try {
-    return /\) [Tt] /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"))
-  } catch {
-    return null
-  }
 }
 
 /**
@@ -96,6 +78,7 @@ interface Entry {
   spec: ProcessSpec | null
   readyMatch: string | null
   labels: Record<string, string>
+  label: string | null
   output: Array<string>
   scope: Scope.Closeable | null
   ownsGroup: boolean
@@ -107,40 +90,14 @@ const snapshot = (e: Entry): ManagedProcess => ({
   spec: e.spec,
   readyMatch: e.readyMatch,
   labels: e.labels,
+  label: e.label,
   output: e.output.slice()
 })
 
-const make = Effect.gen(function*() {
-  const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-  const layerScope = yield* Effect.scope
-  const procs = new Map<string, Entry>()
-
-  const notFound = (name: string, operation: string) =>
-    new ProcessError({ reason: "NotFound", target: name, operation, detail: "no such managed process" })
-
-  const start = Effect.fn("ProcessDriver.start")(function*(spec: ProcessSpec) {
-    const scope = yield* Scope.fork(layerScope, "sequential")
-    const cmd = ChildProcess.make(spec.command, spec.args, {
-      cwd: spec.cwd,
-      env: spec.env,
-      extendEnv: true,
-      forceKillAfter: "2 seconds"
-    })
-    const handle = yield* cmd.pipe(
-      Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner),
-      Scope.provide(scope),
-      Effect.mapError((e) => new ProcessError({ reason: "SpawnFailed", target: spec.name, operation: "start", detail: e.message }))
-    )
-    const entry: Entry = {
-      name: spec.name,
-      pid: handle.pid,
-      spec,
-      readyMatch: null,
-      labels: spec.labels ?? {},
-      output: [],
-      scope,
-      ownsGroup: true
-    }
+// Keeps the last lines of the process's output (for diagnostics) and resolves `ready` with
+// the ready pattern's capture; without a pattern, it is ready at once.
+const watchOutput = (entry: Entry, handle: ChildProcessSpawner.ChildProcessHandle, spec: ProcessSpec, scope: Scope.Scope) =>
+  Effect.gen(function*() {
     const ready = yield* Deferred.make<string | null, string>()
     const pattern = spec.ready === undefined ? null : new RegExp(spec.ready)
     const keep = (line: string) => {
@@ -172,19 +129,82 @@ const make = Effect.gen(function*() {
         scope
       )
     }
-    const timeout = Duration.millis(spec.readyTimeoutMs ?? 10_000)
-    const match = yield* Deferred.await(ready).pipe(
-      Effect.timeoutOption(timeout),
-      Effect.mapError((detail) => String(detail)),
-      Effect.flatMap((o) => o._tag === "Some" ? Effect.succeed(o.value) : Effect.fail(`no line matching /${spec.ready}/ within ${Duration.format(timeout)}`)),
-      Effect.catch((detail: string) =>
-        Effect.andThen(
-          Scope.close(scope, Exit.void),
-          Effect.fail(new ProcessError({ reason: "NotReady", target: spec.name, operation: "start", detail: `${detail}; output: ${entry.output.slice(-5).join(" | ")}` }))
-        )
+    return ready
+  })
+
+// Waits for the ready line; when none comes, closes the process's scope (stopping it) and
+// fails `NotReady` with its last output.
+const awaitReady = (ready: Deferred.Deferred<string | null, string>, entry: Entry, spec: ProcessSpec, scope: Scope.Closeable) => {
+  const timeout = Duration.millis(spec.readyTimeoutMs ?? 10_000)
+  return Deferred.await(ready).pipe(
+    Effect.timeoutOption(timeout),
+    Effect.mapError((detail) => String(detail)),
+    Effect.flatMap((o) => o._tag === "Some" ? Effect.succeed(o.value) : Effect.fail(`no line matching /${spec.ready}/ within ${Duration.format(timeout)}`)),
+    Effect.catch((detail: string) =>
+      Effect.andThen(
+        Scope.close(scope, Exit.void),
+        Effect.fail(new ProcessError({ reason: "NotReady", target: spec.name, operation: "start", detail: `${detail}; output: ${entry.output.slice(-5).join(" | ")}` }))
       )
     )
-    entry.readyMatch = match
+  )
+}
+
+// Spawns `spec` in a scope of its own, forked from the layer's, and waits until it is ready.
+// The process carries `label` in its environment, so a revert in another process (the
+// watchdog) finds it, or the copy a restart made, by label instead of by pid.
+const launch = (spawner: ChildProcessSpawner.ChildProcessSpawner["Service"], layerScope: Scope.Scope, spec: ProcessSpec, label: string) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.fork(layerScope, "sequential")
+    const cmd = ChildProcess.make(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: { ...spec.env, [LABEL_ENV]: label },
+      extendEnv: true,
+      forceKillAfter: "2 seconds"
+    })
+    const handle = yield* cmd.pipe(
+      Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner),
+      Scope.provide(scope),
+      Effect.mapError((e) => new ProcessError({ reason: "SpawnFailed", target: spec.name, operation: "start", detail: e.message }))
+    )
+    const entry: Entry = { name: spec.name, pid: handle.pid, spec, readyMatch: null, labels: spec.labels ?? {}, label, output: [], scope, ownsGroup: true }
+    const ready = yield* watchOutput(entry, handle, spec, scope)
+    entry.readyMatch = yield* awaitReady(ready, entry, spec, scope)
+    return entry
+  })
+
+const adopted = (p: { readonly name: string; readonly pid: number; readonly labels?: Record<string, string> }): Entry => ({
+  name: p.name,
+  pid: p.pid,
+  spec: null,
+  readyMatch: null,
+  labels: p.labels ?? {},
+  label: null,
+  output: [],
+  scope: null,
+  ownsGroup: false
+})
+
+const signalPid = (e: Managed, signal: NodeJS.Signals, operation: string) =>
+  !signallable(e.pid)
+    ? Effect.fail(new ProcessError({ reason: "SignalFailed", target: e.name, operation, detail: `refusing to signal pid ${e.pid}` }))
+    : Effect.try({
+      try: () => process.kill(e.ownsGroup ? -e.pid : e.pid, signal),
+      catch: (err) => new ProcessError({ reason: "SignalFailed", target: e.name, operation, detail: (err as Error).message })
+    })
+
+const toTarget = (e: Entry) => Target.make({ kind: "process", id: String(e.pid), name: e.name, labels: e.labels })
+
+const make = Effect.gen(function*() {
+  const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
+  const layerScope = yield* Effect.scope
+  const procs = new Map<string, Entry>()
+  // One token per driver: a process's label is `<token>.<name>`, the same for every copy a
+  // restart makes, and unlike any other driver's.
+  const token = randomBytes(9).toString("base64url")
+  const labelOf = (name: string) => `${token}.${name.replace(/[^\w.-]/g, "_")}`
+
+  const start = Effect.fn("ProcessDriver.start")(function*(spec: ProcessSpec) {
+    const entry = yield* launch(spawner, layerScope, spec, labelOf(spec.name))
     const previous = procs.get(spec.name)
     if (previous?.scope) yield* Scope.close(previous.scope, Exit.void)
     procs.set(spec.name, entry)
@@ -194,16 +214,7 @@ const make = Effect.gen(function*() {
   const get = (name: string) =>
     Effect.suspend(() => {
       const e = procs.get(name)
-      return e ? Effect.succeed(e) : Effect.fail(notFound(name, "get"))
-    })
-
-  const signalPid = (e: Entry, signal: NodeJS.Signals, operation: string) =>
-    !Number.isInteger(e.pid) || e.pid <= 1
-      ? Effect.fail(new ProcessError({ reason: "SignalFailed", target: e.name, operation, detail: `refusing to signal pid ${e.pid}` }))
-      : Effect.try({
-      try: () => process.kill(e.ownsGroup ? -e.pid : e.pid, signal),
-      catch: (err) =>
-        new ProcessError({ reason: "SignalFailed", target: e.name, operation, detail: (err as Error).message })
+      return e ? Effect.succeed(e) : Effect.fail(new ProcessError({ reason: "NotFound", target: name, operation: "get", detail: "no such managed process" }))
     })
 
   const signal = Effect.fn("ProcessDriver.signal")(function*(name: string, sig: NodeJS.Signals) {
@@ -214,129 +225,30 @@ const make = Effect.gen(function*() {
   const stop = Effect.fn("ProcessDriver.stop")(function*(name: string) {
     const e = yield* get(name)
     if (e.scope) yield* Scope.close(e.scope, Exit.void)
-    else if (isAlive(e.pid)) yield* signalPid(e, "SIGTERM", "stop")
+    else if (pidAlive(e.pid)) yield* signalPid(e, "SIGTERM", "stop")
   })
 
-  // Waits (on the Clock) until the pid is gone or the limit passes.
-  const awaitDeath = (pid: number, limit: Duration.Input) =>
-    Effect.gen(function*() {
-      const deadline = Duration.toMillis(Duration.fromInputUnsafe(limit))
-      for (let waited = 0; waited < deadline; waited += 5) {
-        if (!isAlive(pid)) return true
-        yield* Effect.sleep("5 millis")
-      }
-      return !isAlive(pid)
-    })
-
-  const driverError = (operation: string, target: Target.Target) => (e: ProcessError) =>
-    new DriverError({ driver: "process", operation, target: `${target.name} (pid ${target.id})`, reason: e.reason, detail: e.detail })
-
-  const toTarget = (e: Entry) => Target.make({ kind: "process", id: String(e.pid), name: e.name, labels: e.labels })
-
-  const inject = (fault: any, target: Target.Target) =>
-    Effect.gen(function*() {
-      const e = yield* get(target.name)
-      switch (fault._tag) {
-        case "process.kill": {
-          yield* signalPid(e, fault.signal, "kill")
-          const died = fault.signal === "SIGKILL" || fault.signal === "SIGTERM" || fault.signal === "SIGINT"
-            ? yield* awaitDeath(e.pid, "2 seconds")
-            : false
-          return { name: e.name, pid: e.pid, signal: fault.signal, died, spec: e.spec }
-        }
-        case "process.pause": {
-          yield* signalPid(e, "SIGSTOP", "pause")
-          // Signals are delivered asynchronously: confirm the stop took effect.
-          for (let waited = 0; isStopped(e.pid) === false; waited += 2) {
-            if (waited >= 1000) {
-              // Undo our own half-landed signal before failing.
-              yield* Effect.ignore(signalPid(e, "SIGCONT", "pause"))
-              return yield* new ProcessError({ reason: "SignalFailed", target: e.name, operation: "pause", detail: "InjectionIneffective: still running 1 s after SIGSTOP" })
-            }
-            yield* Effect.sleep("2 millis")
-          }
-          return { name: e.name, pid: e.pid, group: e.ownsGroup }
-        }
-        case "process.restart": {
-          yield* stop(e.name)
-          if (e.spec === null) {
-            return yield* new ProcessError({ reason: "Unsupported", target: e.name, operation: "restart", detail: "adopted process: the driver does not know how to start it" })
-          }
-          const p = yield* start(e.spec)
-          return { name: e.name, pid: p.pid, spec: e.spec }
-        }
-        default:
-          return yield* new ProcessError({ reason: "Unsupported", target: e.name, operation: "inject", detail: `unknown fault ${fault._tag}` })
-      }
-    }).pipe(Effect.mapError(driverError("inject", target)))
-
-  const revert = (r: Revert) =>
-    Effect.gen(function*() {
-      const data = r.data as { name: string; pid: number; group?: boolean; spec?: ProcessSpec | null; died?: boolean }
-      switch (r.fault) {
-        case "process.pause": {
-          // SIGCONT to a running or vanished process is harmless: idempotent by nature.
-          yield* Effect.sync(() => {
-            if (!Number.isInteger(data.pid) || data.pid <= 1) return
-            try {
-              process.kill(data.group ? -data.pid : data.pid, "SIGCONT")
-            } catch {
-              // ESRCH: the process is gone; nothing left to resume.
-            }
-          })
-          for (let waited = 0; isStopped(data.pid) === true; waited += 2) {
-            if (waited >= 1000) {
-              return yield* new ProcessError({ reason: "SignalFailed", target: data.name, operation: "resume", detail: "still stopped 1 s after SIGCONT" })
-            }
-            yield* Effect.sleep("2 millis")
-          }
-          return
-        }
-        case "process.kill":
-        case "process.restart": {
-          const current = procs.get(data.name)
-          if (current && isAlive(current.pid)) return
-          if (!data.spec) return
-          yield* start(data.spec)
-          return
-        }
-      }
-    }).pipe(Effect.mapError(driverError("revert", r.target)))
+  const context: ProcessContext = {
+    targets: Effect.sync(() => [...procs.values()].filter((e) => pidAlive(e.pid)).map(toTarget)),
+    managed: (name) => get(name),
+    signal: (p, sig, operation) => signalPid(p, sig, operation),
+    stop,
+    start: (spec) => start(spec),
+    running: (data) => {
+      const current = procs.get(data.name)
+      return current !== undefined && pidAlive(current.pid)
+    }
+  }
 
   yield* Effect.addFinalizer(() => Effect.sync(() => procs.clear()))
-
-  // Revert data known before the fault lands: resuming (SIGCONT) or restarting from the spec
-  // is safe whether or not the injection happened.
-  const prepare = (fault: any, target: Target.Target) =>
-    Effect.map(Effect.mapError(get(target.name), driverError("prepare", target)), (e) => ({
-      name: e.name,
-      pid: e.pid,
-      group: e.ownsGroup,
-      spec: e.spec,
-      ...(fault._tag === "process.kill" ? { signal: fault.signal } : {})
-    }))
 
   return ProcessDriver.of({
     name: "process",
     connection: {},
-    prepare,
-    discover: () => Effect.sync(() => [...procs.values()].filter((e) => isAlive(e.pid)).map(toTarget)),
-    inject,
-    revert,
+    ...Handler.bind(processFaults, context, (e, at) =>
+      toDriverError(e, { operation: at.operation, target: at.target ? `${at.target.name} (pid ${at.target.id})` : at.fault })),
     start,
-    adopt: (p) =>
-      Effect.sync(() =>
-        void procs.set(p.name, {
-          name: p.name,
-          pid: p.pid,
-          spec: null,
-          readyMatch: null,
-          labels: p.labels ?? {},
-          output: [],
-          scope: null,
-          ownsGroup: false
-        })
-      ),
+    adopt: (p) => Effect.sync(() => void procs.set(p.name, adopted(p))),
     get: (name) => Effect.map(get(name), snapshot),
     list: Effect.sync(() => [...procs.values()].map(snapshot)),
     signal,

@@ -6,3 +6,4 @@
 export * from "./Faults.ts"
 export * from "./ProcessDriver.ts"
 export * from "./ProcessError.ts"
+export * from "./Address.ts"

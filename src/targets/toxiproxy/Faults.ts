@@ -3,13 +3,13 @@
  *
  * @since 0.1.0
  */
-import type { Context } from "effect"
-import { Schema } from "effect"
-import type { Driver } from "../../core/Driver.ts"
+import { Effect, Schema } from "effect"
+import * as Fault from "../../core/Fault.ts"
 import * as Selector from "../../core/Selector.ts"
 import { ToxiproxyDriver } from "./ToxiproxyDriver.ts"
 
-const driver = ToxiproxyDriver as unknown as Context.Key<ToxiproxyDriver, Driver>
+/** The base of every network fault (driver: ToxiproxyDriver). @since 0.1.0 */
+export const NetworkFaultClass = Fault.Class(ToxiproxyDriver)
 
 /** Which way a toxic acts: `downstream` (server to client, the default) or `upstream`. @since 0.1.0 */
 export const Stream = Schema.Literals(["upstream", "downstream"])
@@ -17,14 +17,15 @@ export const Stream = Schema.Literals(["upstream", "downstream"])
 export type Stream = typeof Stream.Type
 
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const ZeroDefault = NonNegativeInt.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0)))
 const Toxicity = Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
 
 // Fields every toxic fault shares. `name` overrides the toxic's name (default
 // `faultline_<type>_<stream>`), e.g. to stack two toxics of a type on one proxy.
 const common = {
   target: Selector.Selector,
-  stream: Stream,
-  toxicity: Toxicity,
+  stream: Stream.pipe(Schema.withDecodingDefaultKey(Effect.succeed("downstream" as const))),
+  toxicity: Toxicity.pipe(Schema.withDecodingDefaultKey(Effect.succeed(1))),
   name: Schema.optionalKey(Schema.String)
 }
 
@@ -33,76 +34,48 @@ const common = {
  *
  * @since 0.1.0
  */
-export class NetworkLatency extends Schema.TaggedClass<NetworkLatency>()("network.latency", {
+export class NetworkLatency extends NetworkFaultClass<NetworkLatency>()("network.latency", {
   ...common,
   latency: NonNegativeInt,
-  jitter: NonNegativeInt
-}) {
-  get driver() {
-    return driver
-  }
-}
+  jitter: ZeroDefault
+}) {}
 
 /** `network.bandwidth`: limits throughput to `rate` KB/s. @since 0.1.0 */
-export class NetworkBandwidth extends Schema.TaggedClass<NetworkBandwidth>()("network.bandwidth", {
+export class NetworkBandwidth extends NetworkFaultClass<NetworkBandwidth>()("network.bandwidth", {
   ...common,
   rate: NonNegativeInt
-}) {
-  get driver() {
-    return driver
-  }
-}
+}) {}
 
 /** `network.down`: disables the proxy (its connections close, new ones are refused); reverting enables it. @since 0.1.0 */
-export class NetworkDown extends Schema.TaggedClass<NetworkDown>()("network.down", {
+export class NetworkDown extends NetworkFaultClass<NetworkDown>()("network.down", {
   target: Selector.Selector
-}) {
-  get driver() {
-    return driver
-  }
-}
+}) {}
 
 /** `network.timeout`: stops all data; closes connections after `timeout` ms (0: holds them until reverted). @since 0.1.0 */
-export class NetworkTimeout extends Schema.TaggedClass<NetworkTimeout>()("network.timeout", {
+export class NetworkTimeout extends NetworkFaultClass<NetworkTimeout>()("network.timeout", {
   ...common,
   timeout: NonNegativeInt
-}) {
-  get driver() {
-    return driver
-  }
-}
+}) {}
 
 /** `network.resetPeer`: resets connections (TCP RST) `timeout` ms after data arrives. @since 0.1.0 */
-export class NetworkResetPeer extends Schema.TaggedClass<NetworkResetPeer>()("network.resetPeer", {
+export class NetworkResetPeer extends NetworkFaultClass<NetworkResetPeer>()("network.resetPeer", {
   ...common,
-  timeout: NonNegativeInt
-}) {
-  get driver() {
-    return driver
-  }
-}
+  timeout: ZeroDefault
+}) {}
 
 /** `network.slicer`: slices data into `averageSize` ± `sizeVariation` byte pieces, `delayMicros` apart. @since 0.1.0 */
-export class NetworkSlicer extends Schema.TaggedClass<NetworkSlicer>()("network.slicer", {
+export class NetworkSlicer extends NetworkFaultClass<NetworkSlicer>()("network.slicer", {
   ...common,
   averageSize: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
-  sizeVariation: NonNegativeInt,
-  delayMicros: NonNegativeInt
-}) {
-  get driver() {
-    return driver
-  }
-}
+  sizeVariation: ZeroDefault,
+  delayMicros: ZeroDefault
+}) {}
 
 /** `network.limitData`: closes connections once `bytes` bytes have passed. @since 0.1.0 */
-export class NetworkLimitData extends Schema.TaggedClass<NetworkLimitData>()("network.limitData", {
+export class NetworkLimitData extends NetworkFaultClass<NetworkLimitData>()("network.limitData", {
   ...common,
   bytes: NonNegativeInt
-}) {
-  get driver() {
-    return driver
-  }
-}
+}) {}
 
 /** Every network fault. @since 0.1.0 */
 export const NetworkFault = Schema.Union([NetworkLatency, NetworkBandwidth, NetworkDown, NetworkTimeout, NetworkResetPeer, NetworkSlicer, NetworkLimitData])

@@ -6,13 +6,12 @@
  */
 import { Context, Effect, Layer, Schema } from "effect"
 import type { Driver } from "../../core/Driver.ts"
-import { DriverError } from "../../core/Driver.ts"
-import type { Revert } from "../../core/Journal.ts"
+import * as Handler from "../../core/Handler.ts"
 import * as Target from "../../core/Target.ts"
 import { localToken } from "../../proxy/Server.ts"
 import { ProxyJson, request, ToxicJson } from "./Api.ts"
-import { toToxic } from "./Toxic.ts"
-import { ToxiproxyError } from "./ToxiproxyError.ts"
+import { networkFaults, type ToxiproxyContext } from "./Handlers.ts"
+import { toDriverError, type ToxiproxyError } from "./ToxiproxyError.ts"
 
 /**
  * The Toxiproxy driver service: the generic Driver plus the API operations tests, probes
@@ -62,11 +61,6 @@ export class ToxiproxyDriver extends Context.Service<ToxiproxyDriver, Driver & {
     ToxiproxyDriver.layerConfig({ url: process.env.TOXIPROXY_URL ?? "http://127.0.0.1:8474" })
   )
 }
-
-const RevertData = Schema.Union([
-  Schema.Struct({ kind: Schema.Literal("toxic"), proxy: Schema.String, toxic: Schema.String }),
-  Schema.Struct({ kind: Schema.Literal("down"), proxy: Schema.String, wasEnabled: Schema.Boolean })
-])
 
 /**
  * Splits a base URL into the API URL and the token of a `.../token/TOKEN` suffix, if any.
@@ -123,59 +117,18 @@ export const make = (baseUrl: string, token?: string) => {
     ))
   const reset = Effect.suspend(() => request(url, "POST", "/reset", at("reset", url))).pipe(Effect.asVoid, Effect.withSpan("ToxiproxyDriver.reset"))
 
-  const driverError = (operation: string, target: string) => (e: ToxiproxyError) =>
-    new DriverError({ driver: "toxiproxy", operation, target, reason: e.reason, detail: e.detail })
-
   const toTarget = (p: ProxyJson) =>
     Target.make({ kind: "toxiproxy", id: p.name, name: p.name, labels: { listen: p.listen, upstream: p.upstream, enabled: String(p.enabled) } })
 
-  const inject = (fault: any, target: Target.Target) =>
-    Effect.gen(function*() {
-      if (fault._tag === "network.down") {
-        const before = yield* proxy(target.name)
-        if (before.enabled) yield* setEnabled(target.name, false)
-        return { kind: "down", proxy: target.name, wasEnabled: before.enabled }
-      }
-      if (typeof fault._tag !== "string" || !fault._tag.startsWith("network.")) {
-        return yield* new ToxiproxyError({ reason: "Unsupported", target: target.name, operation: "inject", detail: `unknown fault ${fault._tag}` })
-      }
-      const toxic = toToxic(fault)
-      yield* addToxic(target.name, toxic)
-      return { kind: "toxic", proxy: target.name, toxic: toxic.name }
-    }).pipe(Effect.mapError(driverError("inject", target.name)))
-
-  const revert = (r: Revert) =>
-    Effect.gen(function*() {
-      const data = yield* Schema.decodeUnknownEffect(RevertData)(r.data).pipe(
-        Effect.mapError((e) => new ToxiproxyError({ reason: "BadResponse", target: r.target.name, operation: "revert", detail: `revert data: ${e.message}` }))
-      )
-      if (data.kind === "toxic") return yield* removeToxic(data.proxy, data.toxic)
-      if (!data.wasEnabled) return
-      // Re-enabling an enabled proxy is a no-op; a deleted proxy has nothing to revert.
-      yield* setEnabled(data.proxy, true).pipe(Effect.catchIf((e) => e.reason === "NotFound", () => Effect.void))
-    }).pipe(Effect.mapError(driverError("revert", r.target.name)))
-
-  // Revert data known before anything is touched, so an intent whose injection may or may
-  // not have landed reverts safely: the toxic's name is fixed by the fault; for `down`, the
-  // proxy's state now.
-  const prepare = (fault: any, target: Target.Target) =>
-    Effect.gen(function*() {
-      if (fault._tag === "network.down") {
-        const before = yield* proxy(target.name)
-        return { kind: "down", proxy: target.name, wasEnabled: before.enabled }
-      }
-      return { kind: "toxic", proxy: target.name, toxic: toToxic(fault).name }
-    }).pipe(Effect.mapError(driverError("prepare", target.name)))
+  const context: ToxiproxyContext = { proxies, proxy, setEnabled, addToxic, removeToxic, toTarget }
 
   return ToxiproxyDriver.of({
     name: "toxiproxy",
     url,
     // How the watchdog or `faultline recover` reaches the same server later.
     connection: { url },
-    prepare,
-    discover: () => Effect.map(proxies, (ps) => ps.map(toTarget)).pipe(Effect.mapError(driverError("discover", url))),
-    inject,
-    revert,
+    ...Handler.bind(networkFaults, context, (e, at) =>
+      toDriverError(e, { operation: at.operation, target: at.operation === "discover" ? url : at.target?.name ?? at.fault })),
     proxies,
     proxy,
     createProxy,

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import * as Driver from "../../core/Driver.ts"
 
 /**
  * A Toxiproxy API call failed: `NotFound` (404), `Conflict` (409), `BadRequest` (400),
@@ -23,3 +24,19 @@ export class ToxiproxyError extends Schema.TaggedError<ToxiproxyError>()("Toxipr
     return `toxiproxy ${this.operation} on ${this.target}: ${this.reason}${this.detail ? ` (${this.detail})` : ""}`
   }
 }
+
+/**
+ * The Toxiproxy boundary of `DriverError` (a 400 is `InvalidInput`; a 5xx or an answer that
+ * does not decode is `Unknown`, with the Toxiproxy reason at the head of the detail).
+ *
+ * @since 0.1.0
+ */
+export const toDriverError = Driver.boundary<ToxiproxyError["reason"]>("toxiproxy", {
+  NotFound: "NotFound",
+  Conflict: "Conflict",
+  BadRequest: "InvalidInput",
+  ServerError: "Unknown",
+  Forbidden: "AccessDenied", Unavailable: "Unavailable",
+  BadResponse: "Unknown",
+  Unsupported: "Unsupported"
+})

@@ -67,13 +67,13 @@ describeWith("faultline plan/run on AWS (moto)", motoMissing(), () => {
   })
 
   it("faultline plan prints every call (operation + parameters) and changes nothing", async () => {
-    const r = await cli(["plan", "test/fixtures/aws-experiment.ts", "--out", path.join(out, "plan")])
+    const r = await cli(["plan", "test/fixtures/aws-experiment.ts"])
     assert.strictEqual(r.code, 0, r.stderr)
     assert.match(r.stdout, /WOULD CALL ec2\.StopInstances \{"InstanceIds":\[/)
     assert.match(r.stdout, /revert\s+WOULD CALL ec2\.StartInstances/)
     for (const id of ids) assert.include(r.stdout, id)
     assert.deepStrictEqual(await states(), ["running", "running"])
-    const json = await cli(["plan", "test/fixtures/aws-experiment.ts", "--json", "--out", path.join(out, "plan")])
+    const json = await cli(["plan", "test/fixtures/aws-experiment.ts", "--json"])
     const plan = JSON.parse(json.stdout)
     assert.deepStrictEqual(plan.calls.filter((c: any) => c.mutating).map((c: any) => `${c.phase} ${c.operation}`), [
       "inject StopInstances", "revert StartInstances", "revert StartInstances"
@@ -88,7 +88,10 @@ describeWith("faultline plan/run on AWS (moto)", motoMissing(), () => {
     assert.deepStrictEqual(await states(), ["running", "running"])
     const files: Array<string> = []
     const walk = (d: string) => {
-      for (const e of fs.readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.join(d, e.name))
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(d, e.name))
+        else files.push(path.join(d, e.name))
+      }
     }
     walk(dir)
     assert.isTrue(files.some((f) => f.endsWith("journal.jsonl")) && files.some((f) => f.includes(`${path.sep}ledger${path.sep}`)))
@@ -130,6 +133,7 @@ describeWith("faultline plan/run on AWS (moto)", motoMissing(), () => {
       const mod = await import("../../../experiments/aws-az-outage.ts")
       const r = await Effect.runPromise(
         Effect.scoped(Effect.gen(function*() {
+          yield* mod.setup
           const exp = yield* mod.default
           return yield* Experiment.run(exp)
         })).pipe(Effect.provide(Layer.mergeAll(mod.layer, ProcessDriver.layer.pipe(Layer.provideMerge(NodeServices.layer))))) as Effect.Effect<Experiment.RunResult>

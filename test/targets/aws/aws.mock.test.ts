@@ -5,11 +5,12 @@ import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { afterEach, assert, describe, it } from "vitest"
 import * as Fault from "../../../src/core/Fault.ts"
+import * as Guard from "../../../src/core/Guard.ts"
 import * as Probe from "../../../src/core/Probe.ts"
 import { layerTest } from "../../../src/core/Run.ts"
 import * as Selector from "../../../src/core/Selector.ts"
 import * as Aws from "../../../src/targets/aws/index.ts"
-import { make } from "../../../src/targets/aws/AwsDriver.ts"
+import { make } from "../../../src/targets/aws/AwsLive.ts"
 
 describe("AWS driver (aws-sdk-client-mock)", () => {
   const ec2 = mockClient(EC2Client)
@@ -37,7 +38,7 @@ describe("AWS driver (aws-sdk-client-mock)", () => {
       const injs = yield* Fault.inject(Aws.ec2.stop({ target: sel }))
       assert.strictEqual(injs.length, 2500)
       // leave the scope without reverting for real: the mock answers DescribeInstances "running"
-    })).pipe(Effect.provide(Layer.merge(driverLayer(), layerTest({ guards: Aws.defaultGuards({ cap: 5000 }) })))))
+    })).pipe(Effect.provide(Layer.merge(driverLayer(), layerTest({ guards: [Guard.allowLabel(Aws.ALLOW_TAG, "true"), Guard.maxTargets(5000)], replaceDefaultGuards: true })))))
     const sizes = ec2.commandCalls(StopInstancesCommand).map((c) => c.args[0].input.InstanceIds!.length)
     assert.deepStrictEqual(sizes, [1000, 1000, 500])
   })
@@ -88,7 +89,7 @@ describe("AWS driver (aws-sdk-client-mock)", () => {
     ec2.on(DescribeInstancesCommand).resolves(instances(2))
     ec2.on(StopInstancesCommand).rejects(Object.assign(new Error("bad state"), { name: "IncorrectInstanceState", $metadata: { httpStatusCode: 400 } }))
     const exit = await Effect.runPromise(Effect.exit(Effect.scoped(Fault.inject(Aws.ec2.stop({ target: Selector.all })))).pipe(
-      Effect.provide(Layer.merge(driverLayer(), layerTest({ guards: Aws.defaultGuards() })))
+      Effect.provide(Layer.merge(driverLayer(), layerTest({ guards: Aws.defaultGuards })))
     ))
     assert.strictEqual(exit._tag, "Failure")
     assert.match(String((exit as any).cause), /InjectionFailed[\s\S]*InvalidState/)

@@ -58,6 +58,31 @@ describe("ProcessDriver (real processes)", () => {
         assert.isFalse(Process.isAlive(p.pid))
       }))
 
+    it.effect("Process.url and Process.port follow a process restarted on another port", () =>
+      Effect.gen(function*() {
+        const d = yield* Process.ProcessDriver
+        const first = yield* d.start(server("moving"))
+        const http = Probe.http(Process.url("http://127.0.0.1:${moving.port}/"), { timeout: "1 second" })
+        const tcp = Probe.tcp("127.0.0.1", Process.port("moving"), { timeout: "1 second" })
+        assert.strictEqual(http.spec.params.url, "http://127.0.0.1:${moving.port}/")
+        assert.isTrue((yield* Probe.sample(http)).ok)
+        assert.isTrue((yield* Probe.sample(tcp)).ok)
+        // Started again (what the revert of process.kill does): the OS picks another port.
+        yield* d.stop("moving")
+        const second = yield* d.start(server("moving"))
+        assert.notStrictEqual(second.readyMatch, first.readyMatch)
+        // A probe fixed to the old port now fails; the ones that name the process follow it.
+        assert.isFalse((yield* Probe.sample(Probe.http(`http://127.0.0.1:${first.readyMatch}/`, { timeout: "1 second" }))).ok)
+        const after = yield* Probe.sample(http)
+        assert.isTrue(after.ok, after.error)
+        assert.isTrue((yield* Probe.sample(tcp)).ok)
+        yield* d.stop("moving")
+        // A process the driver does not know is a bad sample, not a failure.
+        const unknown = yield* Probe.sample(Probe.http(Process.url("http://127.0.0.1:${nobody.port}/")))
+        assert.isFalse(unknown.ok)
+        assert.include(unknown.error, "nobody")
+      }))
+
     it.effect("start fails with NotReady when the process exits before it is ready", () =>
       Effect.gen(function*() {
         const d = yield* Process.ProcessDriver
@@ -168,7 +193,9 @@ describe("ProcessDriver (real processes)", () => {
         const up = Hypothesis.make("web-5 up", {
           probe: Probe.make("web-5 http", Effect.flatMap(url(), (u) => Probe.request(u, { timeout: "200 millis" }))),
           every: "10 millis",
-          samples: 40
+          samples: 40,
+          // The kill takes web-5 down until the revert: observed during the method, not judged.
+          during: "observe"
         })
         const exp = Experiment.make({
           name: "kill web-5",
