@@ -153,13 +153,14 @@ const reverted = new WeakMap<Injection, boolean>()
 
 /**
  * Reverts an injection now (before its scope closes). Idempotent: the second call, and the
- * scope's own release afterwards, do nothing.
+ * scope's own release afterwards, do nothing. `undefined` (what a dry run's `inject`, which
+ * injects nothing, leaves in `const [x] = yield* Fault.inject(...)`) is a no-op too.
  *
  * @since 0.1.0
  */
-export const revert = (injection: Injection): Effect.Effect<void, never, Run> =>
+export const revert = (injection: Injection | undefined): Effect.Effect<void, never, Run> =>
   Effect.gen(function*() {
-    if (reverted.get(injection)) return
+    if (injection === undefined || reverted.get(injection)) return
     reverted.set(injection, true)
     const run = yield* Run
     const driver = drivers.get(injection)
@@ -221,7 +222,17 @@ export const plan = <D>(fault: Fault<D>) =>
     }
     const driver = yield* fault.driver
     const candidates = yield* driver.discover(fault)
-    const targets = yield* Selector.select(fault.target, candidates)
+    const targets = yield* Selector.select(fault.target, candidates).pipe(
+      // A dry run runs no set-up: a target the set-up would create does not exist yet. The
+      // plan says so and lists no target for the fault, rather than failing.
+      Effect.catchTag("NoTargets", (e) =>
+        run.dryRun
+          ? Effect.as(
+            run.journal.append({ _tag: "Note", message: `${fault._tag}: ${e.message} now; a dry run runs no set-up, which may create it` }),
+            [] as ReadonlyArray<Target>
+          )
+          : Effect.fail(e))
+    )
     yield* run.journal.append({
       _tag: "TargetsResolved",
       fault: fault._tag,

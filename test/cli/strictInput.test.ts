@@ -148,6 +148,14 @@ describe("CLI conventions", () => {
     assert.match(r.stdout, /faultline run/)
     assert.match(r.stdout, /--out.*\(default: faultline-runs\)/)
   })
+  it("`faultline plan experiments/pause-kv.ts` — the README's example — plans without running its set-up", () => {
+    const r = cli("plan", path.join(root, "experiments/pause-kv.ts"))
+    assert.strictEqual(r.code, 0, r.stderr + r.stdout)
+    assert.match(r.stdout, /process\.pause name\(kv\): 0 targets/)
+    assert.match(r.stdout, /a dry run runs no set-up/)
+    assert.notMatch(r.stdout + r.stderr, /weak map key|plan failed/)
+  })
+
   it("plan has no --out (it keeps nothing) and accepts YAML", () => {
     assert.notMatch(cli("help", "plan").stdout, /--out/)
     const r = cli("plan", file("plan.yaml", base({ processes: "processes:\n  - { name: p, command: node, args: [\"-e\", \"console.log('READY'); setInterval(() => {}, 1000)\"], ready: READY }", method: "  - inject: { fault: process.pause, target: { name: [p] } }" })))

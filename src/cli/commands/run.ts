@@ -254,6 +254,9 @@ export const planText = (entries: ReadonlyArray<Journal.Entry>): string => {
           lines.push(`  ${c.phase.padEnd(7)} ${c.mutating ? "WOULD CALL" : "read     "} ${c.service}.${c.operation} ${JSON.stringify(c.params)}`)
         }
         break
+      case "Note":
+        lines.push(`  note: ${ev.message}`)
+        break
       case "MethodEnded":
         if (ev.error) lines.push(`method: ${ev.outcome} — ${ev.error}`)
         break
