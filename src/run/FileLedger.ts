@@ -191,8 +191,6 @@ interface LedgerState {
   readonly watchdogs: Map<string, { end: () => void }>
   // A run's set-up may begin it before the experiment does: one watchdog per run.
   readonly watchdogPids: Map<string, number | null>
-  // Runs whose watchdog is still loading: what `acquire` waits for before a target is touched.
-  readonly arming: Map<string, Promise<void>>
 }
 
 const tryWrite = (operation: string, f: () => void) => Effect.try({ try: f, catch: (e) => new LedgerError({ operation, detail: (e as Error).message }) })
@@ -250,21 +248,10 @@ const beginRun = (s: LedgerState, runId: string, journal: string | null) =>
       s.watchdogPids.set(runId, watchdogPid)
       appendLine(s.dir, runId, { type: "run", runId, pid: process.pid, journal: journal === null ? null : path.resolve(journal), at: now, watchdogPid })
     })
-    // No target is touched before the run's watchdog is armed (`acquire` waits for it): a
-    // runner killed a moment later must not wait for its watchdog to load before anything is
-    // reverted. Probes run meanwhile: they touch nothing, and the first one is not delayed.
-    if (armed !== null) {
-      const ready = armed as Promise<void>
-      ready.catch(() => {})
-      s.arming.set(runId, ready)
-    }
+    // Nothing is touched before the run's watchdog is armed: a runner killed a moment
+    // later must not wait for its watchdog to load before anything is reverted.
+    if (armed !== null) yield* awaitArmed(armed as Promise<void>)
   })
-
-// Waits, once per run, until the run's watchdog has said it is ready.
-const armedFor = (s: LedgerState, runId: string): Effect.Effect<void, LedgerError> => {
-  const ready = s.arming.get(runId)
-  return ready === undefined ? Effect.void : Effect.tap(awaitArmed(ready), () => Effect.sync(() => s.arming.delete(runId)))
-}
 
 const endRun = (s: LedgerState, runId: string) =>
   Effect.sync(() => {
@@ -366,8 +353,7 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
       watchdog: options.watchdog !== false,
       runOf: new Map(),
       watchdogs: new Map(),
-      watchdogPids: new Map(),
-      arming: new Map()
+      watchdogPids: new Map()
     }
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
@@ -377,7 +363,7 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
     return Ledger.of({
       beginRun: (runId, journal) => beginRun(s, runId, journal),
       endRun: (runId) => endRun(s, runId),
-      acquire: (runId, target) => Effect.andThen(armedFor(s, runId), acquire(s.dir, runId, target)),
+      acquire: (runId, target) => acquire(s.dir, runId, target),
       setUp: (runId, p) =>
         Effect.andThen(
           s.watchdogPids.has(runId) ? Effect.void : beginRun(s, runId, null),
