@@ -84,12 +84,12 @@ const report = Command.make("report", {
 // (and helper containers), which needs only the engine.
 const recover = Command.make("recover", {
   ledger: Flag.String("ledger").pipe(Flag.withDefault(FileLedger.DEFAULT_DIR), Flag.withDescription(`the ledger directory (default: ${FileLedger.DEFAULT_DIR})`)),
-  docker: Flag.Boolean("docker").pipe(Flag.withDefault(false), Flag.withDescription("also revert Docker faults and remove helpers left by dead runs, from the engine's marker volumes")),
+  docker: Flag.Boolean("docker").pipe(Flag.withDefault(false), Flag.withDescription("require the Docker scan (it runs anyway when the engine answers): an engine that does not answer is then an error")),
   runId: Flag.String("run").pipe(Flag.optional, Flag.withDescription("Docker: only this run id (default: every run whose runner is gone)")),
   force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("Docker: also revert faults whose runner process still looks alive on this host")),
   socket: Flag.String("docker-socket").pipe(Flag.optional, Flag.withDescription("the Docker Engine socket (default /var/run/docker.sock)")),
   json
-}, (args) => Effect.flatMap(lazily(() => import("./commands/recover.ts")), (m) => m.recover(args))).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger; --docker: also Docker markers); exit 0 when none is left"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/recover.ts")), (m) => m.recover(args))).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger, and every target's own leftovers such as Docker markers and helpers); exit 0 when none is left"))
 
 // `schema`: the JSON Schema of experiment files, for editors
 // (`# yaml-language-server: $schema=./faultline.schema.json`).

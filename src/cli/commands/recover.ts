@@ -6,13 +6,13 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect, Option } from "effect"
-import * as Integrations from "../../integrations.ts"
 import * as Recover from "../../run/Recover.ts"
 import { ensurePrivateLedger } from "../Ledger.ts"
 import { BadInput, state } from "../State.ts"
 
 /**
- * Every fault open in the ledger (and, with `--docker`, the engine's markers), reverted and printed.
+ * Every fault open in the ledger, and every target's own leftovers (Docker's markers and
+ * helpers), reverted and printed.
  *
  * @since 0.1.0
  */
@@ -33,36 +33,37 @@ export const recover = (args: {
     yield* ensurePrivateLedger(args.ledger)
     const { rows, remaining } = yield* Recover.recover(path.resolve(args.ledger))
     let failed = remaining > 0
-    let docker: unknown = null
-    if (args.docker) {
-      // Leftovers only the engine can show (marker volumes, helper containers).
-      const scan = Integrations.byName("docker")?.leftovers
-      const result = scan === undefined
-        ? { ok: false as const, message: "no docker integration" }
-        : yield* scan({ runId: Option.getOrUndefined(args.runId), force: args.force, endpoint: Option.getOrUndefined(args.socket) }).pipe(
-          Effect.map((r) => ({ ok: true as const, r })),
-          // The engine is unreachable (or answered with an error): nothing was recovered; exit 1.
-          Effect.catch((e) => Effect.succeed({ ok: false as const, message: e.message }))
-        )
-      if (!result.ok) {
-        process.stderr.write(`faultline: recover --docker: ${result.message}\n`)
-        failed = true
-      } else {
-        docker = result.r
-        failed = failed || result.r.failed.length > 0
-        if (!args.json) {
-          const r = result.r
-          const lines = [
-            ...r.reverted.map((x) => `reverted  ${x}`),
-            ...r.removed.map((x) => `removed   ${x}`),
-            ...r.skipped.map((x) => `skipped   ${x}`),
-            ...r.failed.map((x) => `FAILED    ${x}`)
-          ]
-          process.stdout.write(`docker: ${lines.length === 0 ? "nothing to recover" : `\n${lines.join("\n")}`}\n`)
-        }
+    // Leftovers only a target system can show (Docker's marker volumes and helper
+    // containers), from every integration that has a scan. A system that does not answer is
+    // skipped, unless the ledger names its faults (or `--docker` asked for it by name).
+    const needed = new Set(Recover.namedIntegrations(path.resolve(args.ledger)))
+    if (args.docker) needed.add("docker")
+    const scans = yield* Recover.scanLeftovers({
+      runId: Option.getOrUndefined(args.runId),
+      force: args.force,
+      endpoint: Option.getOrUndefined(args.socket),
+      needed
+    })
+    for (const scan of scans) {
+      if (scan.failed) failed = true
+      if (args.json) continue
+      if (scan.result === null) {
+        if (scan.failed) process.stderr.write(`faultline: recover: ${scan.integration}: ${scan.skipped}\n`)
+        else process.stdout.write(`${scan.integration}: skipped (${scan.skipped})\n`)
+        continue
       }
+      const r = scan.result
+      const lines = [
+        ...r.reverted.map((x) => `reverted  ${x}`),
+        ...r.removed.map((x) => `removed   ${x}`),
+        ...r.skipped.map((x) => `skipped   ${x}`),
+        ...r.failed.map((x) => `FAILED    ${x}`)
+      ]
+      process.stdout.write(`${scan.integration}: ${lines.length === 0 ? "nothing to recover" : `\n${lines.join("\n")}`}\n`)
     }
-    if (args.json) process.stdout.write(JSON.stringify({ rows, remaining, docker }, null, 2) + "\n")
+    // `docker` stays in the JSON for scripts written against `--docker`.
+    const docker = scans.find((x) => x.integration === "docker")?.result ?? null
+    if (args.json) process.stdout.write(JSON.stringify({ rows, remaining, docker, leftovers: scans }, null, 2) + "\n")
     else if (rows.length === 0) process.stdout.write(`nothing open in ${args.ledger}\n`)
     else {
       const head = ["run", "fault", "target", "result", "detail"]
