@@ -9,8 +9,11 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Exit, Fiber } from "effect"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import { Argument, Command, Flag } from "effect/cli"
 import * as FileLedger from "../run/FileLedger.ts"
 import { state } from "./State.ts"

@@ -5,7 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Deferred, Duration, Effect } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import type { Hypothesis } from "./Hypothesis.ts"
 import * as Probe from "./Probe.ts"
 import { Run } from "./Run.ts"

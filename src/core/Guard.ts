@@ -3,7 +3,9 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect, Schema } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { Target } from "./Target.ts"
 
 /** @since 0.1.0 */
