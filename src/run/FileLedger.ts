@@ -199,7 +199,7 @@ const tryWrite = (operation: string, f: () => void) => Effect.try({ try: f, catc
 
 // The watchdog's stdin is a pipe whose other end only this process holds: when the runner
 // dies, for whatever reason, the watchdog reads EOF. It says `ready` on its stdout once it
-// has loaded and listens; `armed` settles then, or rejects if it exits first.
+// listens (before loading the rest); `armed` settles then, or rejects if it exits first.
 const spawnWatchdog = (s: LedgerState, runId: string): { readonly pid: number | null; readonly armed: Promise<void> } => {
   const child = spawn(process.execPath, [watchdogEntry(), s.dir, runId, String(process.pid)], {
     detached: true,
@@ -250,8 +250,9 @@ const beginRun = (s: LedgerState, runId: string, journal: string | null) =>
       s.watchdogPids.set(runId, watchdogPid)
       appendLine(s.dir, runId, { type: "run", runId, pid: process.pid, journal: journal === null ? null : path.resolve(journal), at: now, watchdogPid })
     })
-    // Nothing is touched before the run's watchdog is armed: a runner killed a moment
-    // later must not wait for its watchdog to load before anything is reverted.
+    // Nothing is touched before the run's watchdog is armed: it listens on the runner's
+    // pipe (its entry says so before loading the rest), so a runner killed a moment later
+    // is seen; its reverts wait at most for that load to finish.
     if (armed !== null) yield* awaitArmed(armed as Promise<void>)
   })
 
