@@ -59,6 +59,13 @@ const toGuard = (g: FileGuard): Guard =>
   : "maxTargets" in g ? GuardModule.maxTargets(g.maxTargets)
   : GuardModule.environment(g.environment.variable, g.environment.allowed)
 
+/**
+ * The guards a file declares, as guards.
+ *
+ * @since 0.1.0
+ */
+export const guardsOf = (f: { readonly guards?: ReadonlyArray<FileGuard> | undefined }): ReadonlyArray<Guard> => (f.guards ?? []).map(toGuard)
+
 const FileSelector = Schema.Struct({
   all: Schema.optionalKey(Schema.Literal(true)),
   id: Schema.optionalKey(Schema.Array(Schema.String)),

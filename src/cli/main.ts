@@ -14,6 +14,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import { Argument, Command, Flag } from "effect/cli"
 import * as FileLedger from "../run/FileLedger.ts"
 import { state } from "./State.ts"
@@ -98,9 +99,33 @@ const recover = Command.make("recover", {
 // (`# yaml-language-server: $schema=./faultline.schema.json`).
 const schema = Command.make("schema", {}, () => Effect.flatMap(lazily(() => import("./commands/schema.ts")), (m) => m.schema())).pipe(Command.withDescription("print the JSON Schema of YAML/JSON experiment files (for editors: faultline schema > faultline.schema.json)"))
 
+// `export fis`: an FIS experiment template of the faults FIS can run, and what it cannot express.
+const fis = Command.make("fis", {
+  experiment: Argument.String("experiment").pipe(Argument.withDescription("a .yaml/.json experiment file")),
+  out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("write the template here (default: stdout)")),
+  roleArn: Flag.String("role-arn").pipe(Flag.optional, Flag.withDescription("the IAM role FIS assumes (default: a placeholder to replace)")),
+  stopAlarms: Flag.String("stop-alarm").pipe(Flag.atLeast(0), Flag.withDescription("a CloudWatch alarm ARN that stops the experiment (repeatable)")),
+  region: Flag.String("region").pipe(Flag.optional, Flag.withDescription("region of targets selected by id (to write their ARNs)")),
+  account: Flag.String("account").pipe(Flag.optional, Flag.withDescription("account of targets selected by id (to write their ARNs)")),
+  json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("print { template, exported, unsupported } as JSON"))
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/export.ts")), (m) =>
+    m.fis({
+      ...args,
+      out: Option.getOrUndefined(args.out),
+      roleArn: Option.getOrUndefined(args.roleArn),
+      region: Option.getOrUndefined(args.region),
+      account: Option.getOrUndefined(args.account)
+    }))).pipe(Command.withDescription("write the AWS FIS experiment template of an experiment file; lists what FIS cannot express; exit 2 when nothing can be exported"))
+
+const exportCmd = Command.make("export").pipe(
+  Command.withDescription("export an experiment to another engine (fis: AWS Fault Injection Service)"),
+  Command.withSubcommands([fis])
+)
+
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, demo, report, recover, proxy, schema])
+  Command.withSubcommands([run, plan, demo, report, recover, proxy, schema, exportCmd])
 )
 
 const layer = NodeServices.layer
