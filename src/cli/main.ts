@@ -38,8 +38,14 @@ const run = Command.make("run", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
   json,
   out,
-  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing"))
-}, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.run(args))).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
+  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing")),
+  engine: Flag.Literals("engine", ["local", "fis"]).pipe(
+    Flag.withDefault("local" as const),
+    Flag.withDescription("who injects: local (faultline's drivers, default) or fis (AWS FIS runs the template `export fis` writes; faultline observes, aborts, reverts)")
+  ),
+  roleArn: Flag.String("role-arn").pipe(Flag.optional, Flag.withDescription("--engine fis: the IAM role FIS assumes")),
+  stopAlarms: Flag.String("stop-alarm").pipe(Flag.atLeast(0), Flag.withDescription("--engine fis: a CloudWatch alarm ARN that stops the FIS experiment (repeatable)"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.run({ ...args, roleArn: Option.getOrUndefined(args.roleArn) }))).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
 
 const plan = Command.make("plan", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),

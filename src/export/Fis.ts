@@ -5,9 +5,15 @@
  *
  * @since 0.1.0
  */
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fault from "../core/Fault.ts"
+import * as Selector from "../core/Selector.ts"
 import type { ExperimentFile } from "../ExperimentFile.ts"
 import { guardsOf } from "../ExperimentFile.ts"
-import { type FisInput, type FisStep, millisOf, type Unsupported } from "../targets/aws/Fis.ts"
+import { FisExperiment } from "../targets/aws/Faults.ts"
+import { type FisInput, type FisStep, type FisTemplate, millisOf, type Unsupported } from "../targets/aws/Fis.ts"
+import { awaitExperiment } from "../targets/aws/fisRun.ts"
 
 /** Flags of `faultline export fis`. @since 0.1.0 */
 export interface FisOptions {
@@ -50,3 +56,20 @@ export const fisInput = (f: ExperimentFile, options: FisOptions): FisInput => ({
   account: options.account,
   notExported: notExported(f)
 })
+
+/**
+ * The method of `faultline run --engine fis`: FIS runs the template (created, started and
+ * reverted as the fault `aws.fis.experiment`, so the ledger and the watchdog cover it) while
+ * faultline samples the hypotheses, checks abort conditions and times the RTO from the
+ * start of the FIS experiment. An abort or an interrupt reverts it: FIS stops the experiment.
+ *
+ * @since 0.1.0
+ */
+export const fisMethod = (template: FisTemplate, every: Duration.Input = "1 second") =>
+  Effect.gen(function*() {
+    const injections = yield* Fault.inject(new FisExperiment({ target: Selector.all, template: template as unknown as Record<string, unknown> }))
+    const id = injections[0]?.revert.data.experimentId
+    // A dry run injects nothing: its plan lists the calls.
+    if (typeof id !== "string") return
+    yield* awaitExperiment(id, every)
+  })

@@ -143,6 +143,10 @@ const note = (message: string) =>
 
 export interface RunArgs {
   readonly out: string
+  /** `fis`: AWS FIS runs the faults (`--engine fis`); faultline observes, aborts and reverts. */
+  readonly engine?: "local" | "fis"
+  readonly roleArn?: string | undefined
+  readonly stopAlarms?: ReadonlyArray<string>
   readonly dryRun: boolean
   readonly json: boolean
   /** Keep every journal entry in memory (plans read them); runs stream instead. */
@@ -195,8 +199,13 @@ const startRecorded = (file: string, decoded: ExperimentFile.ExperimentFile, run
     yield* ExperimentFile.startProcesses(decoded, record).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
   })
 
-// With a run id, the caller has begun the run and provides its ledger.
-const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs, begun?: string) =>
+/**
+ * Runs an experiment as a run folder. With a run id, the caller has begun the run and
+ * provides its ledger.
+ *
+ * @since 0.1.0
+ */
+export const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs, begun?: string) =>
   Effect.gen(function*() {
     const runId = begun ?? (yield* Experiment.makeRunId)
     state.runDir = path.resolve(args.out, runId)
@@ -215,6 +224,7 @@ export const runAny = (file: string, args: RunArgs) =>
   Effect.gen(function*() {
     yield* ensureOut(args.out)
     yield* ensurePrivateLedger(path.join(args.out, "ledger"))
+    if (args.engine === "fis") return yield* Effect.flatMap(Effect.promise(() => import("./runFis.ts")), (m) => m.runFis(file, args))
     if (/\.(json|ya?ml)$/.test(file)) return yield* runFile(file, args)
     if (!/\.(ts|mts|js|mjs)$/.test(file)) {
       return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
@@ -227,7 +237,15 @@ export const runAny = (file: string, args: RunArgs) =>
  *
  * @since 0.1.0
  */
-export const run = (args: { readonly experiment: string; readonly json: boolean; readonly out: string; readonly dryRun: boolean }) =>
+export const run = (args: {
+  readonly experiment: string
+  readonly json: boolean
+  readonly out: string
+  readonly dryRun: boolean
+  readonly engine?: "local" | "fis"
+  readonly roleArn?: string | undefined
+  readonly stopAlarms?: ReadonlyArray<string>
+}) =>
   Effect.gen(function*() {
     const o = yield* runAny(args.experiment, args)
     return yield* finish(o, args.json)
