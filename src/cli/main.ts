@@ -30,10 +30,22 @@ const out = Flag.String("out").pipe(Flag.withDefault("faultline-runs"), Flag.wit
 // A command's module, loaded when the command runs.
 const lazily = <M>(load: () => Promise<M>) => Effect.promise(load)
 
+const historyFlag = Flag.String("history").pipe(
+  Flag.optional,
+  Flag.withDescription("the run history: a SQLite file or a postgres:// URL (default: $FAULTLINE_HISTORY; `run` indexes into it only when one is given)")
+)
+const servicesFlag = Flag.String("services").pipe(
+  Flag.optional,
+  Flag.withDescription("the service catalog (default: $FAULTLINE_SERVICES, else ./services.yaml when it exists)")
+)
+
 const run = Command.make("run", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
   json,
   out,
+  history: historyFlag,
+  services: servicesFlag,
+  allowTier0: Flag.Boolean("allow-tier-0").pipe(Flag.withDefault(false), Flag.withDescription("run an experiment on a Tier 0 service (the catalog refuses it otherwise)")),
   dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing"))
 }, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.run(args))).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
 
@@ -91,13 +103,26 @@ const recover = Command.make("recover", {
   json
 }, (args) => Effect.flatMap(lazily(() => import("./commands/recover.ts")), (m) => m.recover(args))).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger, and every target's own leftovers such as Docker markers and helpers); exit 0 when none is left"))
 
+const history = Command.make("history", {
+  history: historyFlag,
+  out,
+  service: Flag.String("service").pipe(Flag.optional, Flag.withDescription("only runs of this catalog service")),
+  experiment: Flag.String("experiment").pipe(Flag.optional, Flag.withDescription("only runs of this experiment")),
+  since: Flag.String("since").pipe(Flag.optional, Flag.withDescription("only runs since this ISO date, or this long ago (\"30 days\")")),
+  window: Flag.String("window").pipe(Flag.withDefault("7 days"), Flag.withDescription("the length of each window of the table (default: 7 days)")),
+  json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("print the figures as JSON")),
+  reindex: Flag.Boolean("reindex").pipe(Flag.withDefault(false), Flag.withDescription("rebuild the index from the run folders under --out (they are the source of truth)"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/history.ts")), (m) => m.history(args))).pipe(Command.withDescription(
+  "the run history: pass rate, RTO/RPO p50/p95 and trend, MTTR, MTBF, availability per window (default database <out>/history.db); --reindex rebuilds it"
+))
+
 // `schema`: the JSON Schema of experiment files, for editors
 // (`# yaml-language-server: $schema=./faultline.schema.json`).
 const schema = Command.make("schema", {}, () => Effect.flatMap(lazily(() => import("./commands/schema.ts")), (m) => m.schema())).pipe(Command.withDescription("print the JSON Schema of YAML/JSON experiment files (for editors: faultline schema > faultline.schema.json)"))
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, demo, report, recover, proxy, schema])
+  Command.withSubcommands([run, plan, demo, report, recover, proxy, schema, history])
 )
 
 const layer = NodeServices.layer
