@@ -6,7 +6,7 @@
  *
  * @since 0.2.0
  */
-import { Context, Effect, Option, Schema } from "effect"
+import { Context, DateTime, Effect, Option, Schema } from "effect"
 
 const DurationText = Schema.String.check(Schema.makeFilter((s: string) =>
   /^\d+(\.\d+)? (millis?|seconds?|minutes?|hours?|days?|weeks?)$/.test(s) ||
@@ -21,7 +21,10 @@ const DurationText = Schema.String.check(Schema.makeFilter((s: string) =>
  */
 export const SloWindow = Schema.Union([
   DurationText,
-  Schema.Struct({ calendar: Schema.Literal("month"), timeZone: Schema.String })
+  Schema.Struct({
+    calendar: Schema.Literal("month"),
+    timeZone: Schema.String.check(Schema.makeFilter((tz: string) => Option.isSome(DateTime.zoneMakeNamed(tz)) || `not a time zone: ${JSON.stringify(tz)}`))
+  })
 ])
 /** @since 0.2.0 */
 export type SloWindow = typeof SloWindow.Type
