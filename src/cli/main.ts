@@ -10,7 +10,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Exit, Fiber } from "effect"
+import { Cause, Effect, Exit, Fiber, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as FileLedger from "../run/FileLedger.ts"
 import { state } from "./State.ts"
@@ -116,13 +116,47 @@ const history = Command.make("history", {
   "the run history: pass rate, RTO/RPO p50/p95 and trend, MTTR, MTBF, availability per window (default database <out>/history.db); --reindex rebuilds it"
 ))
 
+const schedule = Command.make("schedule", {
+  drills: Argument.String("drills").pipe(Argument.withDescription("a drills file (YAML or JSON): drills, cron or unannounced windows, freeze and allowed windows")),
+  once: Flag.Boolean("once").pipe(Flag.withDefault(false), Flag.withDescription("one pass for an external timer (cron, systemd, a Kubernetes CronJob): run what is due, then exit")),
+  grace: Flag.String("grace").pipe(Flag.withDefault("1 minute"), Flag.withDescription("--once: fire drills whose time fell within this long before now (default: 1 minute)")),
+  services: servicesFlag
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/schedule.ts")), (m) => m.schedule({ ...args, services: Option.getOrUndefined(args.services) }))).pipe(
+    Command.withDescription("run drills on their schedules, skipping (and journaling why) in freezes, outside allowed windows, on leased targets or spent budgets; SIGTERM reverts the running drill")
+  )
+
+const services = Command.make("services", { services: servicesFlag, json }, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/services.ts")), (m) => m.services({ ...args, services: Option.getOrUndefined(args.services) }))).pipe(
+    Command.withDescription("print the service catalog: tiers, owners, dependencies, SLOs and the RTO/RPO objectives each service inherits")
+  )
+
+const blastRadius = Command.make("blast-radius", {
+  service: Argument.String("service").pipe(Argument.withDescription("a service of the catalog")),
+  services: servicesFlag,
+  json
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/services.ts")), (m) => m.blastRadius({ ...args, services: Option.getOrUndefined(args.services) }))).pipe(
+    Command.withDescription("print every service that depends on SERVICE, directly or transitively, and the most critical tier among them")
+  )
+
+const monitor = Command.make("monitor", {
+  experiment: Argument.String("experiment").pipe(Argument.withDescription("a YAML/JSON experiment file whose hypotheses are sampled (its method is not run)")),
+  history: historyFlag,
+  out,
+  bucket: Flag.String("bucket").pipe(Flag.withDefault("10 seconds"), Flag.withDescription("how long each recorded good/total bucket is (default: 10 seconds)")),
+  duration: Flag.String("duration").pipe(Flag.optional, Flag.withDescription("stop after this long (default: until Ctrl-C or SIGTERM)"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/monitor.ts")), (m) => m.monitor(args))).pipe(
+  Command.withDescription("synthetic monitoring: sample an experiment file's hypotheses continuously and record good/total events per bucket into the history (the `monitor` SLI)")
+)
+
 // `schema`: the JSON Schema of experiment files, for editors
 // (`# yaml-language-server: $schema=./faultline.schema.json`).
 const schema = Command.make("schema", {}, () => Effect.flatMap(lazily(() => import("./commands/schema.ts")), (m) => m.schema())).pipe(Command.withDescription("print the JSON Schema of YAML/JSON experiment files (for editors: faultline schema > faultline.schema.json)"))
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, demo, report, recover, proxy, schema, history])
+  Command.withSubcommands([run, plan, demo, report, recover, proxy, schema, history, schedule, services, blastRadius, monitor])
 )
 
 const layer = NodeServices.layer

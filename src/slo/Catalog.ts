@@ -128,8 +128,10 @@ export const apply = <R>(exp: Experiment.Experiment<R>, c: Catalog, s: Service):
   return {
     ...exp,
     service: { name: s.name, tier: s.tier },
+    // An objective is inherited only where the experiment measures it: an RTO objective with
+    // no RTO stopwatch could only ever be reported missed.
     objectives: {
-      rto: exp.objectives.rto ?? d(inherited.rto),
+      rto: exp.objectives.rto ?? (exp.stopwatches.rto === undefined ? undefined : d(inherited.rto)),
       rpo: exp.objectives.rpo ?? (exp.stopwatches.rpo === undefined ? undefined : d(inherited.rpo))
     }
   }
