@@ -109,6 +109,12 @@ export const open = (url: string): Effect.Effect<History.Store, History.HistoryE
       Effect.onError(() => Scope.close(scope, Exit.void))
     )
     const sql = Context.get(context, Tag)
+    // The pool connects on first use: reach the server (and authenticate) before migrating,
+    // so that a wrong password or a server that is down reads as Unavailable.
+    yield* sql.unsafe("SELECT 1").pipe(
+      Effect.mapError((e) => fail(name, "Unavailable", e)),
+      Effect.onError(() => Scope.close(scope, Exit.void))
+    )
     yield* migrate(sql, name).pipe(
       Effect.mapError((e) => e instanceof History.HistoryError ? e : fail(name, "Migration", e)),
       Effect.onError(() => Scope.close(scope, Exit.void))
