@@ -75,9 +75,16 @@ export interface Percentiles {
  * @since 0.2.0
  */
 export const percentiles = (inOrder: ReadonlyArray<number>): Percentiles => {
-  const half = Math.floor(inOrder.length / 2)
-  const earlierP50 = half === 0 ? null : quantileOf(inOrder.slice(0, half), 0.5)
-  const laterP50 = half === 0 ? null : quantileOf(inOrder.slice(half), 0.5)
+  const n = inOrder.length
+  const half = Math.floor(n / 2)
+  // One copy for the whole and one per half; each quantile is a selection, not a sort.
+  const all = Float64Array.from(inOrder)
+  const earlier = all.slice(0, half)
+  const later = all.slice(half)
+  const earlierP50 = half === 0 ? null : select(earlier, rank(half, 0.5))
+  const laterP50 = half === 0 ? null : select(later, rank(n - half, 0.5))
+  const p50 = n === 0 ? null : select(all, rank(n, 0.5))
+  const p95 = n === 0 ? null : select(all, rank(n, 0.95))
   const direction = earlierP50 === null || laterP50 === null
     ? "unknown" as const
     : laterP50 < earlierP50 * 0.9
@@ -85,7 +92,7 @@ export const percentiles = (inOrder: ReadonlyArray<number>): Percentiles => {
     : laterP50 > earlierP50 * 1.1
     ? "worsening" as const
     : "steady" as const
-  return { n: inOrder.length, p50: quantileOf(inOrder, 0.5), p95: quantileOf(inOrder, 0.95), trend: { earlierP50, laterP50, direction } }
+  return { n, p50, p95, trend: { earlierP50, laterP50, direction } }
 }
 
 /** @since 0.2.0 */
@@ -108,68 +115,73 @@ export interface Summary {
   readonly failures: number
 }
 
+// Running totals of one span of time; `add` is called once per run, in start order.
+class Acc {
+  runs = 0
+  ran = 0
+  passed = 0
+  failures = 0
+  readonly rto: Array<number> = []
+  readonly rpo: Array<number> = []
+  add(status: string, rtoMs: number | null, rpoMs: number | null) {
+    this.runs++
+    if (notRun.has(status)) return
+    this.ran++
+    if (status === "passed") this.passed++
+    else if (failing.has(status)) this.failures++
+    if (rtoMs !== null) this.rto.push(rtoMs)
+    if (rpoMs !== null) this.rpo.push(rpoMs)
+  }
+  result(from: number, to: number): Summary {
+    const mttrMs = this.rto.length === 0 ? null : this.rto.reduce((a, b) => a + b, 0) / this.rto.length
+    const mtbfMs = this.failures === 0 ? null : (to - from) / this.failures
+    return {
+      from,
+      to,
+      runs: this.runs,
+      ran: this.ran,
+      passed: this.passed,
+      passRate: this.ran === 0 ? null : this.passed / this.ran,
+      rto: percentiles(this.rto),
+      rpo: percentiles(this.rpo),
+      mttrMs,
+      mtbfMs,
+      availability: mttrMs === null || mtbfMs === null ? null : mtbfMs / (mtbfMs + mttrMs),
+      failures: this.failures
+    }
+  }
+}
+
 /**
  * Summarises the runs (in start order) that started in `[from, to)`.
  *
  * @since 0.2.0
  */
 export const summarise = (rows: ReadonlyArray<History.Fact>, from: number, to: number): Summary => {
-  let runs = 0
-  let ran = 0
-  let passed = 0
-  let failures = 0
-  const rto: Array<number> = []
-  const rpo: Array<number> = []
+  const acc = new Acc()
   for (const [startedAt, status, rtoMs, rpoMs] of rows) {
-    if (startedAt < from || startedAt >= to) continue
-    runs++
-    if (notRun.has(status)) continue
-    ran++
-    if (status === "passed") passed++
-    if (failing.has(status)) failures++
-    if (rtoMs !== null) rto.push(rtoMs)
-    if (rpoMs !== null) rpo.push(rpoMs)
+    if (startedAt >= from && startedAt < to) acc.add(status, rtoMs, rpoMs)
   }
-  const mttrMs = rto.length === 0 ? null : rto.reduce((a, b) => a + b, 0) / rto.length
-  const mtbfMs = failures === 0 ? null : (to - from) / failures
-  return {
-    from,
-    to,
-    runs,
-    ran,
-    passed,
-    passRate: ran === 0 ? null : passed / ran,
-    rto: percentiles(rto),
-    rpo: percentiles(rpo),
-    mttrMs,
-    mtbfMs,
-    availability: mttrMs === null || mtbfMs === null ? null : mtbfMs / (mtbfMs + mttrMs),
-    failures
-  }
+  return acc.result(from, to)
 }
 
 /**
  * The summary over `[from, to)` and one per window of `windowMs` in it (the last may be
- * shorter).
+ * shorter), in one pass over the runs.
  *
  * @since 0.2.0
  */
 export const report = (rows: ReadonlyArray<History.Fact>, from: number, to: number, windowMs: number) => {
-  // Rows are in start order: each window reads only its own slice.
-  const lowerBound = (t: number) => {
-    let lo = 0
-    let hi = rows.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (rows[mid]![0] < t) lo = mid + 1
-      else hi = mid
-    }
-    return lo
+  const overall = new Acc()
+  const count = Math.max(1, Math.ceil((to - from) / windowMs))
+  const accs = Array.from({ length: count }, () => new Acc())
+  for (const [startedAt, status, rtoMs, rpoMs] of rows) {
+    if (startedAt < from || startedAt >= to) continue
+    overall.add(status, rtoMs, rpoMs)
+    accs[Math.floor((startedAt - from) / windowMs)]!.add(status, rtoMs, rpoMs)
   }
-  const windows: Array<Summary> = []
-  for (let a = from; a < to; a += windowMs) {
-    const b = Math.min(to, a + windowMs)
-    windows.push(summarise(rows.slice(lowerBound(a), lowerBound(b)), a, b))
+  return {
+    overall: overall.result(from, to),
+    windows: accs.map((a, i) => a.result(from + i * windowMs, Math.min(to, from + (i + 1) * windowMs)))
   }
-  return { overall: summarise(rows, from, to), windows }
 }
