@@ -185,4 +185,46 @@ drills:
     assert.strictEqual(r.code, 3, r.stderr + r.stdout)
     assert.match(r.stdout, /refused/)
   })
+
+  it("SIGTERM stops the scheduler: the running drill is interrupted, its fault reverted, its report written", async () => {
+    const dir = tmp()
+    fs.copyFileSync(path.join(root, "test/fixtures/pause-long.yaml"), path.join(dir, "drill.yaml"))
+    fs.writeFileSync(path.join(dir, "drills.yaml"), `drills:\n  - { name: long, experiment: drill.yaml, cron: "* * * * * *" }\n`)
+    const child = spawn(path.join(binDir, "node"), [path.join(root, "src/cli/main.ts"), "schedule", "drills.yaml"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    child.stdout.setEncoding("utf8").on("data", (c: string) => void (stdout += c))
+    child.stderr.resume()
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+    const journal = path.join(dir, "faultline-runs", "schedule.jsonl")
+    const deadline = Date.now() + 30_000
+    // Wait until the fault is in place (the run's journal records it).
+    const injected = () =>
+      fs.existsSync(path.join(dir, "faultline-runs")) &&
+      fs.readdirSync(path.join(dir, "faultline-runs")).some((d) => {
+        const j = path.join(dir, "faultline-runs", d, "journal.jsonl")
+        return fs.existsSync(j) && fs.readFileSync(j, "utf8").includes('"FaultInjected"')
+      })
+    while (!injected()) {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL")
+        throw new Error(`the drill never injected its fault\n${stdout}`)
+      }
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    child.kill("SIGTERM")
+    const code = await exited
+    assert.strictEqual(code, 130, stdout)
+    const lines = fs.readFileSync(journal, "utf8").trim().split("\n").map((l) => JSON.parse(l))
+    // The drill fires every second: while it runs, later firings are skipped over the cap.
+    assert.strictEqual(lines[0].decision, "started")
+    assert.strictEqual(lines.at(-1).decision, "interrupted")
+    assert.isTrue(lines.slice(1, -1).every((d: { decision: string; reason: string }) => d.decision === "skipped" && d.reason.startsWith("concurrency")))
+    const runs = runFolders(path.join(dir, "faultline-runs"))
+    const report = JSON.parse(fs.readFileSync(path.join(dir, "faultline-runs", runs[0]!, "report.json"), "utf8"))
+    assert.strictEqual(report.status, "interrupted")
+    assert.strictEqual(report.cleanup, "ok")
+    const journalText = fs.readFileSync(path.join(dir, "faultline-runs", runs[0]!, "journal.jsonl"), "utf8")
+    assert.include(journalText, '"FaultReverted"')
+  })
 })
+
