@@ -5,7 +5,11 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { Duration, Effect, Layer, Schema, SchemaGetter } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as SchemaGetter from "effect/SchemaGetter"
 import * as YAML from "yaml"
 import * as Abort from "./core/Abort.ts"
 import * as Experiment from "./core/Experiment.ts"

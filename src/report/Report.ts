@@ -5,7 +5,8 @@
  * @since 0.1.0
  */
 import * as path from "node:path"
-import { Effect, FileSystem } from "effect"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
 import type { PlatformError } from "effect/PlatformError"
 import type { Environment } from "../core/Environment.ts"
 import { type Entry, type Fold, foldAll } from "../core/Journal.ts"

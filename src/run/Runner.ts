@@ -7,7 +7,7 @@
  */
 import * as path from "node:path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Experiment from "../core/Experiment.ts"
 import type { Entry } from "../core/Journal.ts"
 import * as Report from "../report/Report.ts"

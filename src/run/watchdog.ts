@@ -7,7 +7,9 @@
  *
  * @since 0.1.0
  */
-import { Deferred, Effect, Schedule } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import { pidAlive, readRun } from "./FileLedger.ts"
 import { reverterFor } from "../integrations.ts"
 import { recoverRun, stopSetUp } from "./Recover.ts"

@@ -8,7 +8,8 @@
 import * as EC2 from "@aws-sdk/client-ec2"
 import * as RDS from "@aws-sdk/client-rds"
 import * as Route53 from "@aws-sdk/client-route-53"
-import { Effect, Schedule } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import { AwsError, fromSdk } from "./AwsError.ts"
 
 /**

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { PlannedCall } from "../../core/Driver.ts"
 import * as Handler from "../../core/Handler.ts"
 import type { Revert } from "../../core/Journal.ts"

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import * as Fault from "../../core/Fault.ts"
 import * as Guard from "../../core/Guard.ts"
 import * as Selector from "../../core/Selector.ts"
