@@ -11,6 +11,7 @@ import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Experiment from "../../core/Experiment.ts"
 import type * as Journal from "../../core/Journal.ts"
 import * as Ledger from "../../core/Ledger.ts"
@@ -22,6 +23,7 @@ import * as Runner from "../../run/Runner.ts"
 import type * as Process from "../../targets/process/ProcessDriver.ts"
 import { exitCodeOf } from "../ExitCode.ts"
 import { ensurePrivateLedger, ledgerLayer } from "../Ledger.ts"
+import * as RunHistory from "../RunHistory.ts"
 import { finish, live } from "../Output.ts"
 import { BadInput, state } from "../State.ts"
 
@@ -153,6 +155,11 @@ export interface RunArgs {
   readonly keepEntries?: boolean
   /** Planning before any probe runs (experiment files: targets and guards). */
   readonly preflight?: Effect.Effect<void, unknown, any>
+  /** The run history to index into (and read SLIs from); null or absent: none. */
+  readonly history?: string | null
+  /** The service catalog file; null or absent: none. */
+  readonly services?: string | null
+  readonly allowTier0?: boolean
 }
 
 // A .json/.yaml experiment: decoded strictly, its drivers built from the integrations its
@@ -208,14 +215,17 @@ const startRecorded = (file: string, decoded: ExperimentFile.ExperimentFile, run
 export const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs, begun?: string) =>
   Effect.gen(function*() {
     const runId = begun ?? (yield* Experiment.makeRunId)
+    const history = args.history ?? null
+    const catalogued = yield* RunHistory.withCatalog(exp, args.services ?? null, args.allowTier0 ?? false)
     state.runDir = path.resolve(args.out, runId)
-    const ran = Runner.run(exp as Experiment.Experiment<never>, {
+    const ran = Runner.run(catalogued as Experiment.Experiment<never>, {
       out: args.out,
       runId,
       dryRun: args.dryRun,
       keepEntries: args.keepEntries ?? false,
       onEntry: live(args.json),
-      ...(args.preflight ? { preflight: args.preflight } : {})
+      ...(args.preflight ? { preflight: args.preflight } : {}),
+      ...(history !== null && !args.dryRun ? { afterReport: RunHistory.indexer(history) } : {})
     })
     return yield* (begun === undefined ? ran.pipe(Effect.provide(ledgerLayer(args.out))) : ran)
   })
@@ -230,7 +240,9 @@ export const runAny = (file: string, args: RunArgs) =>
       return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
     }
     return yield* runModule(file, args)
-  })
+    // The SLO source for error-budget guards (also judged up front, before a file's processes
+    // start) and burn-rate conditions.
+  }).pipe(Effect.provide(RunHistory.sloLayer(args.history ?? null)))
 
 /**
  * `faultline run`: runs an experiment and prints its summary (or its report as JSON).
@@ -245,10 +257,19 @@ export const run = (args: {
   readonly engine?: "local" | "fis"
   readonly roleArn?: string | undefined
   readonly stopAlarms?: ReadonlyArray<string>
+  readonly history: Option.Option<string>
+  readonly services: Option.Option<string>
+  readonly allowTier0: boolean
 }) =>
   Effect.gen(function*() {
-    const o = yield* runAny(args.experiment, args)
-    return yield* finish(o, args.json)
+    const o = yield* runAny(args.experiment, {
+      ...args,
+      history: RunHistory.HistoryConfig.configured(args.history),
+      services: RunHistory.catalogFile(Option.getOrUndefined(args.services))
+    })
+    yield* finish(o, args.json)
+    // The run folder is complete; only its index failed: say so in the exit code.
+    if (state.indexFailed) state.exitCode = 2
   })
 
 /**
@@ -297,7 +318,8 @@ export const plan = (args: { readonly experiment: string; readonly json: boolean
       Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "faultline-plan-"))),
       (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
     )
-    const o = yield* runAny(file, { out, dryRun: true, json: true, keepEntries: true })
+    // A plan changes nothing: a Tier 0 service's experiment may be planned without approval.
+    const o = yield* runAny(file, { out, dryRun: true, json: true, keepEntries: true, services: RunHistory.catalogFile(undefined), allowTier0: true })
     const calls = o.result.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls : [])
     if (args.json) process.stdout.write(JSON.stringify({ status: o.result.verdict.status, reason: o.result.verdict.reason, calls }, null, 2) + "\n")
     else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "planned" ? "" : `plan ${o.result.verdict.status}: ${o.result.verdict.reason}\n`}`)
