@@ -52,7 +52,11 @@ export const request = (
       bodyTimeout: ms
     })
       .then((res) => res.body.text().then((body) => resume(Effect.succeed({ status: res.statusCode, body }))))
-      .catch((e: Error) => resume(Effect.fail(e)))
+      .catch((e: Error & { code?: string }) =>
+        resume(Effect.fail(
+          // undici says "Headers Timeout Error": a probe's timeout reads the same whatever the client.
+          e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT" ? new Error(`request timed out after ${ms} ms`, { cause: e }) : e
+        )))
   })
 
 /**
