@@ -14,7 +14,7 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Context, Effect, Layer, Redacted, type Scope } from "effect"
+import { Clock, Context, Effect, Layer, Redacted, type Scope } from "effect"
 import * as EmbeddedProxy from "../../proxy/EmbeddedProxy.ts"
 import { type Api, create as createProxy, remove as removeProxy, retarget } from "./internal/Proxy.ts"
 import * as Server from "./internal/Server.ts"
@@ -191,13 +191,13 @@ const initStandby = (m: Made, name: string, proxyPort: number) =>
  */
 export const awaitStreaming = (writer: PgNode, standby: PgNode, timeoutMs = 30_000): Effect.Effect<void, PostgresError> =>
   Effect.gen(function*() {
-    const deadline = Date.now() + timeoutMs
+    const deadline = (yield* Clock.currentTimeMillis) + timeoutMs
     while (true) {
       const rows = yield* Sql.query<{ state: string }>(writer, "select state from pg_stat_replication where application_name = $1", [standby.name], { via: "socket" }).pipe(
         Effect.catch(() => Effect.succeed([]))
       )
       if (rows.some((r) => r.state === "streaming")) return
-      if (Date.now() > deadline) return yield* new PostgresError({ reason: "Timeout", target: idOf(standby), operation: "awaitStreaming", detail: `not streaming from ${idOf(writer)} after ${timeoutMs} ms` })
+      if ((yield* Clock.currentTimeMillis) > deadline) return yield* new PostgresError({ reason: "Timeout", target: idOf(standby), operation: "awaitStreaming", detail: `not streaming from ${idOf(writer)} after ${timeoutMs} ms` })
       yield* Effect.sleep("50 millis")
     }
   })

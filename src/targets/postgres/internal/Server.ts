@@ -144,9 +144,30 @@ export const running = (dataDir: string): number | null => {
 export const controlState = (r: Runner, dataDir: string, target: string): Effect.Effect<string, PostgresError> =>
   Effect.map(run(r, "pg_controldata", ["-D", dataDir], { target }), (o) => /Database cluster state:\s*(.+)/.exec(o.stdout)?.[1]?.trim() ?? "unknown")
 
-/** Starts the server of `dataDir` (pg_ctl start, waiting until it accepts connections). @since 0.1.0 */
+/**
+ * Starts the server of `dataDir` (pg_ctl start, waiting until it accepts connections). A
+ * postmaster.pid left by a killed server is removed first when the pid it names is no live
+ * postgres of this data directory: where the killed postmaster's parent (init in a container)
+ * does not reap it, its zombie would answer PostgreSQL's own liveness check forever.
+ *
+ * @since 0.1.0
+ */
 export const start = (r: Runner, dataDir: string, target: string): Effect.Effect<void, PostgresError> =>
-  Effect.asVoid(run(r, "pg_ctl", ["-D", dataDir, "-l", path.join(path.dirname(dataDir), "server.log"), "-w", "-t", "60", "start"], { target }))
+  Effect.andThen(
+    Effect.sync(() => {
+      if (running(dataDir) !== null) return
+      const pidFile = path.join(dataDir, "postmaster.pid")
+      // Lines 4 and 5 of postmaster.pid: the port and the socket folder, whose lock is stale too.
+      const lines = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").split("\n") : []
+      const [port, socketDir] = [lines[3]?.trim(), lines[4]?.trim()]
+      if (port && socketDir && /^\d+$/.test(port)) {
+        fs.rmSync(path.join(socketDir, `.s.PGSQL.${port}.lock`), { force: true })
+        fs.rmSync(path.join(socketDir, `.s.PGSQL.${port}`), { force: true })
+      }
+      fs.rmSync(pidFile, { force: true })
+    }),
+    Effect.asVoid(run(r, "pg_ctl", ["-D", dataDir, "-l", path.join(path.dirname(dataDir), "server.log"), "-w", "-t", "60", "start"], { target }))
+  )
 
 /** Stops the server of `dataDir` (`fast` or `immediate`); a server that does not run is a no-op. @since 0.1.0 */
 export const stop = (r: Runner, dataDir: string, mode: "fast" | "immediate", target: string): Effect.Effect<void, PostgresError> =>
