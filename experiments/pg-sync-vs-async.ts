@@ -51,6 +51,10 @@ export interface DrillResult {
   readonly ackedWrites: number
   readonly lostWrites: number
   readonly windowMs: number
+  /** Commit latency before the lag was induced (the link as it is). */
+  readonly steadyP50Ms: number
+  readonly steadyP99Ms: number
+  /** Commit latency while the link had the added latency. */
   readonly commitP50Ms: number
   readonly commitP99Ms: number
   readonly commits: number
@@ -105,7 +109,7 @@ export const experiment = (c: Postgres.PgCluster["Service"], mode: Mode, options
     const app = Postgres.appPath(c.primary)
     const hb = Postgres.heartbeat(app, { every: "10 millis", timeout: "2 seconds" })
     yield* hb.setup
-    const marks = { commitsBeforeCrash: 0, promotionMs: 0, failBackMs: 0 }
+    const marks = { commitsBeforeLag: 0, commitsBeforeCrash: 0, promotionMs: 0, failBackMs: 0 }
     const writable = Hypothesis.make("writes reach a primary", {
       probe: Postgres.Probes.writable(app, { timeout: "200 millis" }),
       every: "10 millis",
@@ -120,6 +124,7 @@ export const experiment = (c: Postgres.PgCluster["Service"], mode: Mode, options
       description: "Lag the replication link, lose the primary's site (link down + SIGKILL), promote the standby, repoint, fail back.",
       hypothesis: writable,
       method: Effect.gen(function*() {
+        marks.commitsBeforeLag = hb.latencies().length
         const lag = yield* Fault.inject(Toxiproxy.latency({ target: link, latency: options.linkLatencyMs ?? 150 }))
         yield* Effect.sleep(options.lagFor ?? "1500 millis")
         const down = yield* Fault.inject(Toxiproxy.down({ target: link }))
@@ -161,11 +166,11 @@ export const drill = (mode: Mode, options: DrillOptions = {}) =>
     const availability = yield* availabilityWhileStandbyDown(c, options.standbyDownMs ?? 1000)
     const { exp, hb, marks, app } = yield* experiment(c, mode, options)
     const result = yield* Experiment.run(exp).pipe(Effect.provide(drivers(c)))
-    if (process.env.PGDRILL_DEBUG) for (const e of result.entries) if (e.event._tag === "Note" || e.event._tag.startsWith("Fault")) console.log(e.mono.toFixed(0), JSON.stringify(e.event).slice(0, 200))
     yield* hb.close
     const rpo = Stopwatch.computeRpo(result.entries)
     const rto = Stopwatch.computeRto(result.entries)
-    const commits = hb.latencies().slice(0, marks.commitsBeforeCrash)
+    const steady = hb.latencies().slice(0, marks.commitsBeforeLag)
+    const commits = hb.latencies().slice(marks.commitsBeforeLag, marks.commitsBeforeCrash)
     const writer = yield* c.writer
     const other = c.nodes.find((n) => n.name !== writer.name)!
     const streaming = yield* Effect.result(Postgres.awaitStreaming(writer, other, 10_000))
@@ -176,6 +181,8 @@ export const drill = (mode: Mode, options: DrillOptions = {}) =>
       ackedWrites: rpo?.ackedWrites ?? 0,
       lostWrites: rpo?.lostWrites ?? 0,
       windowMs: rpo?.windowMs ?? 0,
+      steadyP50Ms: pct(steady, 50),
+      steadyP99Ms: pct(steady, 99),
       commitP50Ms: pct(commits, 50),
       commitP99Ms: pct(commits, 99),
       commits: commits.length,
@@ -211,6 +218,7 @@ export const table = (r: { readonly async: DrillResult; readonly sync: DrillResu
   const rows: Array<[string, (d: DrillResult) => string]> = [
     ["acknowledged writes lost (RPO)", (d) => `${d.lostWrites} of ${d.ackedWrites}`],
     ["window of lost writes", (d) => `${f(d.windowMs)} ms`],
+    ["commit latency p50 / p99, link as is", (d) => `${f(d.steadyP50Ms, 2)} / ${f(d.steadyP99Ms, 2)} ms`],
     [`commit latency p50 (link +${options.linkLatencyMs ?? 150} ms)`, (d) => `${f(d.commitP50Ms, 2)} ms`],
     [`commit latency p99 (link +${options.linkLatencyMs ?? 150} ms)`, (d) => `${f(d.commitP99Ms, 2)} ms`],
     ["write availability, standby down", (d) => `${d.availability.acked}/${d.availability.attempted} (${f(d.availability.ratio * 100, 0)} %)`],
