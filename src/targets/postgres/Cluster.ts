@@ -131,7 +131,7 @@ interface Made {
 }
 
 // The session folder, its descriptor (written before anything runs), and each node's folder.
-const layout = (name: string, r: Server.Runner, options: PgClusterOptions, password: Redacted.Redacted<string>) =>
+const layout = (name: string, r: Server.Runner, options: PgClusterOptions, password: Redacted.Redacted<string>, nowMs: number) =>
   Effect.tryPromise({
     try: async (): Promise<Made> => {
       const base = Registry.ensureRoot()
@@ -154,7 +154,7 @@ const layout = (name: string, r: Server.Runner, options: PgClusterOptions, passw
         ...(options.runId !== undefined ? { runId: options.runId } : {}),
         bin: r.bin,
         osUser: r.as?.name ?? os.userInfo().username,
-        createdAt: new Date().toISOString(),
+        createdAt: new Date(nowMs).toISOString(),
         nodes: nodes.map((n) => ({ name: n.name, port: n.port, dataDir: n.dataDir! }))
       })
       return { session, runner: r, nodes }
@@ -228,7 +228,8 @@ export const start = (options: PgClusterOptions = {}): Effect.Effect<PgCluster["
     const api = yield* proxyApi(options)
     const proxyName = `${name}-replication`
     // Acquired as one: whatever part of the cluster was made is stopped and deleted.
-    const made = yield* Effect.acquireRelease(layout(name, r, options, password), (m) =>
+    const nowMs = yield* Clock.currentTimeMillis
+    const made = yield* Effect.acquireRelease(layout(name, r, options, password, nowMs), (m) =>
       Effect.andThen(
         Effect.ignore(removeProxy(api, proxyName)),
         Effect.ignore(Registry.destroy({ kind: "faultline-postgres-cluster", name, session: m.session, owner: "", bin: r.bin, osUser: r.as?.name ?? os.userInfo().username, createdAt: "", nodes: m.nodes.map((n) => ({ name: n.name, port: n.port, dataDir: n.dataDir! })) }))

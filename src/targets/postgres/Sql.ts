@@ -125,30 +125,46 @@ export const session = (
     c.on("error", () => drop())
     return c.connect().then(() => c)
   }
-  const run = <Row>(sql: string, params: ReadonlyArray<unknown>) =>
-    Effect.flatMap(loadPg, (pg) => {
-      const n = nodeNow()
-      return Effect.tryPromise({
-        try: async () => {
-          client ??= connect(pg, n)
-          return (await (await client).query(sql, [...params])).rows as ReadonlyArray<Row>
-        },
-        catch: (e) => {
+  let clientKey = ""
+  let busy = false
+  const keyOf = (n: PgNode) => `${idOf(n)}@${n.host}:${n.port}`
+  const onSession = <Row>(pg: PgModule, n: PgNode, sql: string, params: ReadonlyArray<unknown>) =>
+    Effect.tryPromise({
+      try: async () => {
+        // Repointed since it connected: the session follows the path.
+        if (client !== null && clientKey !== keyOf(n)) drop()
+        clientKey = keyOf(n)
+        client ??= connect(pg, n)
+        return (await (await client).query(sql, [...params])).rows as ReadonlyArray<Row>
+      },
+      catch: (e) => {
+        drop()
+        return fromClient("query", idOf(n))(e)
+      }
+    }).pipe(
+      // An abandoned statement would hold the connection: the next one starts afresh.
+      Effect.onInterrupt(() => Effect.sync(drop)),
+      Effect.timeoutOrElse({
+        duration: timeout,
+        orElse: () => {
           drop()
-          return fromClient("query", idOf(n))(e)
+          return Effect.fail(new PostgresError({ reason: "Timeout", target: idOf(n), operation: "query", detail: `no answer in ${Duration.format(timeout)}` }))
         }
-      }).pipe(
-        // An abandoned statement would hold the connection: the next one starts afresh.
-        Effect.onInterrupt(() => Effect.sync(drop)),
-        Effect.timeoutOrElse({
-          duration: timeout,
-          orElse: () => {
-            drop()
-            return Effect.fail(new PostgresError({ reason: "Timeout", target: idOf(n), operation: "query", detail: `no answer in ${Duration.format(timeout)}` }))
-          }
-        })
-      )
-    })
+      })
+    )
+  // One statement at a time on the kept connection; a statement issued while another is in
+  // flight (a probe whose samples overlap during an outage) gets a connection of its own, so
+  // samples never wait for each other.
+  const run = <Row>(sql: string, params: ReadonlyArray<unknown>) =>
+    Effect.flatMap(loadPg, (pg) =>
+      Effect.suspend(() => {
+        const n = nodeNow()
+        if (busy) return query<Row>(n, sql, params, { via: options.via, timeout, applicationName: options.applicationName })
+        busy = true
+        return onSession<Row>(pg, n, sql, params).pipe(Effect.ensuring(Effect.sync(() => {
+          busy = false
+        })))
+      }))
   return {
     query: (sql, params = []) => run(sql, params),
     close: Effect.sync(drop)
