@@ -16,6 +16,8 @@
  *   (i) breach detection: first failing sample -> every fault reverted, against a manual halt
  *   (p) PostgreSQL: promotion RTO by a 10 ms probe against the server's own log, heartbeat
  *       writer overhead on an application's write throughput, failover drill wall time
+ *   (j) SLOs and history: an error budget over 241,920 points, a history query over 100,000
+ *       runs, the scheduler's firing time error (bench/slo.ts)
  *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
  *       (bench/mutation.json) are carried over when present
  *
@@ -36,6 +38,7 @@ import * as Pg from "./postgres.ts"
 import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
 import * as Breach from "./breach.ts"
+import * as SloBench from "./slo.ts"
 import * as Startup from "./startup.ts"
 import * as Watchdog from "./watchdog.ts"
 import { type Row, table } from "./stats.ts"
@@ -89,6 +92,10 @@ const main = async () => {
 
   log("\n(p) PostgreSQL: promotion RTO (10 ms probe vs server log), heartbeat writer overhead (pgbench), failover drill wall time")
   rows.push(...await Pg.run({ trials: 12, windowMs: 1000, windows: 16, log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(j) SLOs and history: error budget over 241,920 points; history query over 100,000 runs; scheduler firing error")
+  rows.push(...await SloBench.run({ log }))
   log(`  [${elapsed(t0)}]`)
 
   log("\n(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated")

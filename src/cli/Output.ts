@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type * as Journal from "../core/Journal.ts"
 import type * as Runner from "../run/Runner.ts"
 import { exitCodeOf } from "./ExitCode.ts"

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Report from "../../report/Report.ts"
 import * as FileJournal from "../../run/FileJournal.ts"
 import { exitCodeOf } from "../ExitCode.ts"
