@@ -14,6 +14,8 @@
  *       5-minute run (child processes with --expose-gc; TestClock drives the time)
  *   (h) start-up: `faultline --version` and `faultline run` to its first probe, beside a bare node
  *   (i) breach detection: first failing sample -> every fault reverted, against a manual halt
+ *   (p) PostgreSQL: promotion RTO by a 10 ms probe against the server's own log, heartbeat
+ *       writer overhead on an application's write throughput, failover drill wall time
  *   (j) SLOs and history: an error budget over 241,920 points, a history query over 100,000
  *       runs, the scheduler's firing time error (bench/slo.ts)
  *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
@@ -32,6 +34,7 @@ import * as DockerBench from "./docker.ts"
 import * as LongRun from "./longrun.ts"
 import * as Mutation from "./mutation.ts"
 import * as Overhead from "./overhead.ts"
+import * as Pg from "./postgres.ts"
 import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
 import * as Breach from "./breach.ts"
@@ -85,6 +88,10 @@ const main = async () => {
 
   log("\n(i) breach detection: 500 ms window, probe every 10 ms; first failing sample -> every fault reverted")
   rows.push(...await Breach.run({ trials: 20, log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(p) PostgreSQL: promotion RTO (10 ms probe vs server log), heartbeat writer overhead (pgbench), failover drill wall time")
+  rows.push(...await Pg.run({ trials: 12, windowMs: 1000, windows: 16, log }))
   log(`  [${elapsed(t0)}]`)
 
   log("\n(j) SLOs and history: error budget over 241,920 points; history query over 100,000 runs; scheduler firing error")
