@@ -9,7 +9,8 @@ export default defineConfig({
       { find: /^faultline\/testing$/, replacement: fileURLToPath(new URL("./src/testing/index.ts", import.meta.url)) },
       { find: /^faultline\/docker$/, replacement: fileURLToPath(new URL("./src/targets/docker/index.ts", import.meta.url)) },
       { find: /^faultline\/aws$/, replacement: fileURLToPath(new URL("./src/targets/aws/index.ts", import.meta.url)) },
-      { find: /^faultline\/toxiproxy$/, replacement: fileURLToPath(new URL("./src/targets/toxiproxy/index.ts", import.meta.url)) }
+      { find: /^faultline\/toxiproxy$/, replacement: fileURLToPath(new URL("./src/targets/toxiproxy/index.ts", import.meta.url)) },
+      { find: /^faultline\/postgres$/, replacement: fileURLToPath(new URL("./src/targets/postgres/index.ts", import.meta.url)) }
     ]
   },
   test: {
