@@ -279,6 +279,49 @@ const stepBars = (stepOf: (entry: Entry) => StepMark | null) => {
   return { step, result: () => [...steps.values()] }
 }
 
+// Fault bars by id, from injection to revert.
+const faultBars = () => {
+  const faults = new Map<string, FaultBar>()
+  const step = (ev: Entry["event"], t: number) => {
+    switch (ev._tag) {
+      case "FaultInjecting":
+        faults.set(ev.faultId, { faultId: ev.faultId, fault: ev.fault, target: `${ev.target.kind} ${ev.target.name}`, fromMs: t, toMs: null, failed: null })
+        break
+      case "FaultInjected": {
+        const f = faults.get(ev.faultId)
+        if (f) faults.set(ev.faultId, { ...f, fromMs: t })
+        break
+      }
+      case "FaultInjectFailed":
+      case "FaultReverted":
+      case "FaultRevertFailed": {
+        const f = faults.get(ev.faultId)
+        const failed = ev._tag === "FaultInjectFailed" ? "inject" : ev._tag === "FaultRevertFailed" ? "revert" : f?.failed ?? null
+        if (f) faults.set(ev.faultId, { ...f, toMs: ev._tag === "FaultRevertFailed" ? f.toMs : t, failed })
+        break
+      }
+    }
+  }
+  return { step, result: () => [...faults.values()] }
+}
+
+// Phase spans: first sample sent to last answer, per phase.
+const phaseSpans = () => {
+  const phases = new Map<Phase, { from: number; to: number }>()
+  const add = (phase: Phase, from: number, to: number) => {
+    const p = phases.get(phase) ?? { from, to }
+    p.from = Math.min(p.from, from)
+    p.to = Math.max(p.to, to)
+    phases.set(phase, p)
+  }
+  const result = (): ReadonlyArray<PhaseSpan> =>
+    (["before", "during", "after"] as const).flatMap((p) => {
+      const s = phases.get(p)
+      return s ? [{ phase: p, fromMs: s.from, toMs: s.to }] : []
+    })
+  return { add, result }
+}
+
 /**
  * The timeline as a streaming fold over journal entries. It keeps aggregated sample
  * buckets, one record per fault, step and abort, and the stopwatches' folds; never the
@@ -291,11 +334,11 @@ export const fold = (options: Options = {}): Fold<Model> => {
   let last = 0
   let experiment = ""
   let status = "running"
-  let rtoSpec: { readonly from: string | null; readonly hypothesis: string } | null = null
+  let rtoSpec: { readonly from: string | null } | null = null
   let rtoStart: number | null = null
   const lanes = sampleLanes(options.maxBuckets ?? 600)
-  const phases = new Map<Phase, { from: number; to: number }>()
-  const faults = new Map<string, FaultBar>()
+  const phases = phaseSpans()
+  const faults = faultBars()
   const aborts: Array<AbortMark> = []
   const acks: Array<{ readonly seq: number; readonly mono: number }> = []
   const steps = stepBars(options.stepOf ?? defaultStepOf)
@@ -308,49 +351,21 @@ export const fold = (options: Options = {}): Fold<Model> => {
     rtoFold.step(e)
     rpoFold.step(e)
     steps.step(e, t)
+    faults.step(e.event, t)
     const ev = e.event
-    switch (ev._tag) {
-      case "RunStarted":
-        experiment = ev.experiment
-        rtoSpec = ev.rto
-        break
-      case "RunEnded":
-        status = ev.status
-        break
-      case "Sample": {
-        const at = ev.sample.mono - first.mono
-        lanes.add(ev.hypothesis, ev.phase, at, ev.sample.ok, ev.sample.latencyMs)
-        const p = phases.get(ev.phase) ?? { from: at, to: at }
-        p.from = Math.min(p.from, at)
-        p.to = Math.max(p.to, at + ev.sample.latencyMs)
-        phases.set(ev.phase, p)
-        last = Math.max(last, at + ev.sample.latencyMs)
-        break
-      }
-      case "FaultInjecting":
-        faults.set(ev.faultId, { faultId: ev.faultId, fault: ev.fault, target: `${ev.target.kind} ${ev.target.name}`, fromMs: t, toMs: null, failed: null })
-        break
-      case "FaultInjected": {
-        const f = faults.get(ev.faultId)
-        if (f) faults.set(ev.faultId, { ...f, fromMs: t })
-        if (rtoSpec !== null && rtoStart === null && (rtoSpec.from === null || rtoSpec.from === ev.fault)) rtoStart = ev.startedMono - first.mono
-        break
-      }
-      case "FaultInjectFailed":
-      case "FaultReverted":
-      case "FaultRevertFailed": {
-        const f = faults.get(ev.faultId)
-        const failed = ev._tag === "FaultInjectFailed" ? "inject" : ev._tag === "FaultRevertFailed" ? "revert" : f?.failed ?? null
-        if (f) faults.set(ev.faultId, { ...f, toMs: ev._tag === "FaultRevertFailed" ? f.toMs : t, failed })
-        break
-      }
-      case "AbortFired":
-        aborts.push({ atMs: t, condition: ev.condition, reason: ev.reason })
-        break
-      case "HeartbeatAck":
-        acks.push({ seq: ev.seq, mono: ev.mono - first.mono })
-        break
-    }
+    if (ev._tag === "RunStarted") {
+      experiment = ev.experiment
+      rtoSpec = ev.rto
+    } else if (ev._tag === "RunEnded") status = ev.status
+    else if (ev._tag === "Sample") {
+      const at = ev.sample.mono - first.mono
+      lanes.add(ev.hypothesis, ev.phase, at, ev.sample.ok, ev.sample.latencyMs)
+      phases.add(ev.phase, at, at + ev.sample.latencyMs)
+      last = Math.max(last, at + ev.sample.latencyMs)
+    } else if (ev._tag === "FaultInjected") {
+      if (rtoSpec !== null && rtoStart === null && (rtoSpec.from === null || rtoSpec.from === ev.fault)) rtoStart = ev.startedMono - first.mono
+    } else if (ev._tag === "AbortFired") aborts.push({ atMs: t, condition: ev.condition, reason: ev.reason })
+    else if (ev._tag === "HeartbeatAck") acks.push({ seq: ev.seq, mono: ev.mono - first.mono })
   }
   const result = (): Model => ({
     runId: first?.runId ?? "",
@@ -359,12 +374,9 @@ export const fold = (options: Options = {}): Fold<Model> => {
     startedAt: first?.at ?? 0,
     mono0: first?.mono ?? 0,
     endMs: last,
-    phases: (["before", "during", "after"] as const).flatMap((p) => {
-      const s = phases.get(p)
-      return s ? [{ phase: p, fromMs: s.from, toMs: s.to }] : []
-    }),
+    phases: phases.result(),
     hypotheses: lanes.result(),
-    faults: [...faults.values()],
+    faults: faults.result(),
     aborts: aborts.slice(),
     rto: rtoOf(rtoStart, rtoFold.result()),
     rpo: rpoOf(rpoFold.result(), acks),
