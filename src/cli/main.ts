@@ -34,8 +34,9 @@ const run = Command.make("run", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
   json,
   out,
-  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing"))
-}, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.run(args))).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
+  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing")),
+  junit: Flag.String("junit").pipe(Flag.optional, Flag.withDescription("also write JUnit XML of the run to this file (a test case per experiment, hypothesis phase and objective)"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.run(args))).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json, report.md and report.html"))
 
 const plan = Command.make("plan", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
@@ -70,6 +71,8 @@ const proxy = Command.make("proxy", {
 const report = Command.make("report", {
   journal: Argument.String("journal").pipe(Argument.withDescription("a journal.jsonl file")),
   json,
+  html: Flag.Boolean("html").pipe(Flag.withDefault(false), Flag.withDescription("print the self-contained HTML report (timeline and tables) on stdout")),
+  junit: Flag.Boolean("junit").pipe(Flag.withDefault(false), Flag.withDescription("print JUnit XML on stdout: a test case per experiment, hypothesis phase and objective")),
   allowIncomplete: Flag.Boolean("allow-incomplete").pipe(
     Flag.withDefault(false),
     Flag.withDescription("print the report of a journal that ends without RunEnded (exit 1) instead of refusing it (exit 2)")
