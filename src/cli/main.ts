@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit, Fiber } from "effect"
@@ -94,13 +95,40 @@ const recover = Command.make("recover", {
   json
 }, (args) => Effect.flatMap(lazily(() => import("./commands/recover.ts")), (m) => m.recover(args))).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger, and every target's own leftovers such as Docker markers and helpers); exit 0 when none is left"))
 
+// `evidence`: signed evidence packs of run folders (keygen, pack, verify).
+const evidenceModule = () => lazily(() => import("./commands/evidence.ts"))
+const keygen = Command.make("keygen", {
+  out: Flag.String("out").pipe(Flag.withDefault("~/.faultline/evidence"), Flag.withDescription("the key files' base name: BASE.key and BASE.pub (default ~/.faultline/evidence)"))
+}, (args) => Effect.flatMap(evidenceModule(), (m) => m.keygen({ out: args.out.replace(/^~(?=\/)/, os.homedir()) }))).pipe(
+  Command.withDescription("make an Ed25519 key pair for signing packs (the private key 0600)")
+)
+const pack = Command.make("pack", {
+  runs: Flag.String("runs").pipe(Flag.withDefault("faultline-runs"), Flag.withDescription("the directory of run folders (default: faultline-runs)")),
+  out: Flag.String("out").pipe(Flag.withDescription("the pack file to write (a tar; refused if it exists)")),
+  key: Flag.String("key").pipe(Flag.optional, Flag.withDescription("the private key (default ~/.faultline/evidence.key)")),
+  from: Flag.String("from").pipe(Flag.optional, Flag.withDescription("only runs started at or after this date/time")),
+  to: Flag.String("to").pipe(Flag.optional, Flag.withDescription("only runs started at or before this date/time")),
+  keep: Flag.String("keep").pipe(Flag.optional, Flag.withDescription("after the pack verifies, remove the packed run folders older than this (e.g. 30d)"))
+}, (args) => Effect.flatMap(evidenceModule(), (m) => m.pack(args))).pipe(Command.withDescription("bundle the journals and reports of runs into one signed tar"))
+const verify = Command.make("verify", {
+  pack: Argument.String("pack").pipe(Argument.withDescription("an evidence pack (.tar)")),
+  key: Flag.String("key").pipe(Flag.optional, Flag.withDescription("the signer's public key you trust (without it, only the key the pack names is checked)")),
+  json
+}, (args) => Effect.flatMap(evidenceModule(), (m) => m.verify(args))).pipe(
+  Command.withDescription("check a pack's signature and every file; names each changed, missing or added file (exit 2)")
+)
+const evidence = Command.make("evidence").pipe(
+  Command.withDescription("signed evidence packs: journals and reports of runs with a manifest signed with Ed25519"),
+  Command.withSubcommands([keygen, pack, verify])
+)
+
 // `schema`: the JSON Schema of experiment files, for editors
 // (`# yaml-language-server: $schema=./faultline.schema.json`).
 const schema = Command.make("schema", {}, () => Effect.flatMap(lazily(() => import("./commands/schema.ts")), (m) => m.schema())).pipe(Command.withDescription("print the JSON Schema of YAML/JSON experiment files (for editors: faultline schema > faultline.schema.json)"))
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, demo, report, recover, proxy, schema])
+  Command.withSubcommands([run, plan, demo, report, recover, proxy, evidence, schema])
 )
 
 const layer = NodeServices.layer

@@ -58,19 +58,19 @@ const open = async (browser: Browser, file: string, scheme: "light" | "dark" = "
   const t0 = performance.now()
   await page.goto(pathToFileURL(file).href, { waitUntil: "load" })
   // Rendered: layout done and a frame painted.
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
+  await page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
   const renderMs = performance.now() - t0
   return { page, errors, requests, renderMs }
 }
 
 // Where a time should land on the page: the svg's plot edges (in its units) scaled to its box.
-const expectedX = async (page: Page, ms: number) =>
-  page.evaluate((t) => {
-    const svg = document.querySelector("#timeline") as SVGSVGElement
+const expectedX = async (page: Page, ms: number): Promise<number> =>
+  page.evaluate(`(() => {
+    const svg = document.querySelector("#timeline")
     const box = svg.getBoundingClientRect()
     const x0 = Number(svg.dataset.x0), x1 = Number(svg.dataset.x1), span = Number(svg.dataset.spanMs), width = Number(svg.dataset.width)
-    return box.left + (x0 + (t / span) * (x1 - x0)) * (box.width / width)
-  }, ms)
+    return box.left + (x0 + (${ms} / span) * (x1 - x0)) * (box.width / width)
+  })()`) as Promise<number>
 const boxOf = async (page: Page, selector: string) =>
   page.$eval(selector, (el) => {
     const b = el.getBoundingClientRect()
@@ -139,7 +139,7 @@ describeWith("HTML report in Chromium", missing, () => {
     const abortAt = Synthetic.events({ ...SHORT, abortAt: 7000 }).find((e) => e.event._tag === "AbortFired")!.t
     const line = await dark.page.$eval(".abort-marker line", (el) => el.getBoundingClientRect().left)
     assert.closeTo(line, await expectedX(dark.page, abortAt), 1.5)
-    const bg = (p: Page) => p.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    const bg = (p: Page) => p.evaluate("getComputedStyle(document.body).backgroundColor")
     assert.notStrictEqual(await bg(light.page), await bg(dark.page))
     assert.strictEqual(await dark.page.$eval(".verdict", (el) => el.textContent), "ABORTED")
     const pdf = await light.page.pdf({ format: "A4", printBackground: false })
