@@ -171,12 +171,12 @@ export const runFolders = (runsDir: string, range: { readonly from?: number | un
 const hashFile = async (file: string) => {
   const h = createHash("sha256")
   let size = 0
-  await pipeline(fs.createReadStream(file, { fd: fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0)) }), async function*(src) {
-    for await (const chunk of src as AsyncIterable<Buffer>) {
-      h.update(chunk)
-      size += chunk.length
-    }
-  })
+  // Never through a symlink.
+  const src = fs.createReadStream(file, { fd: fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0)) })
+  for await (const chunk of src as AsyncIterable<Buffer>) {
+    h.update(chunk)
+    size += chunk.length
+  }
   return { sha256: h.digest("hex"), size }
 }
 
