@@ -95,6 +95,13 @@ const recover = Command.make("recover", {
   json
 }, (args) => Effect.flatMap(lazily(() => import("./commands/recover.ts")), (m) => m.recover(args))).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger, and every target's own leftovers such as Docker markers and helpers); exit 0 when none is left"))
 
+const postmortem = Command.make("postmortem", {
+  run: Argument.String("run").pipe(Argument.withDescription("a run folder (or its journal.jsonl)")),
+  stdout: Flag.Boolean("stdout").pipe(Flag.withDefault(false), Flag.withDescription("print the draft instead of writing RUN/postmortem.md"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/postmortem.ts")), (m) => m.postmortem(args))).pipe(
+  Command.withDescription("write a Markdown postmortem draft of a run from its journal: impact, timeline, detection, RTO/RPO, deviations, action items")
+)
+
 // `evidence`: signed evidence packs of run folders (keygen, pack, verify).
 const evidenceModule = () => lazily(() => import("./commands/evidence.ts"))
 const keygen = Command.make("keygen", {
@@ -128,7 +135,7 @@ const schema = Command.make("schema", {}, () => Effect.flatMap(lazily(() => impo
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, demo, report, recover, proxy, evidence, schema])
+  Command.withSubcommands([run, plan, demo, report, postmortem, recover, proxy, evidence, schema])
 )
 
 const layer = NodeServices.layer
