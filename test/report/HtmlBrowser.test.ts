@@ -5,6 +5,7 @@
  * put them (element boxes against the times); it renders well under a second; a screenshot
  * is written to test-output/ (and to docs/report-screenshot.png with FAULTLINE_UPDATE_DOCS=1).
  */
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -148,11 +149,26 @@ describeWith("HTML report in Chromium", missing, () => {
     await dark.page.close()
   })
 
-  it("writes the screenshot people look at", async () => {
+  it("a synthetic run's report renders with no console error", async () => {
     const d = path.join(dir, "short")
     Synthetic.write(d, SHORT)
     await Effect.runPromise(Runner.writeReport(d).pipe(Effect.provide(NodeFileSystem.layer)))
     const { page, errors } = await open(browser, path.join(d, "report.html"))
+    assert.deepStrictEqual(errors, [])
+    fs.mkdirSync(OUTPUT, { recursive: true })
+    await page.screenshot({ path: path.join(OUTPUT, "report-synthetic.png"), fullPage: true })
+    await page.close()
+  })
+
+  it("faultline demo ends with the path of its report.html, which is the screenshot people look at", async () => {
+    const out = path.join(dir, "demo")
+    const r = spawnSync(path.resolve("node_modules/.bin/node"), ["src/cli/main.ts", "demo", "--out", out], { encoding: "utf8", timeout: 120_000 })
+    assert.include([0, 1], r.status, r.stderr)
+    const last = r.stdout.trim().split("\n").at(-1)!
+    const m = /^\s*report\s+(\S+report\.html)$/.exec(last)
+    assert.isNotNull(m, last)
+    assert.isTrue(fs.existsSync(m![1]!))
+    const { page, errors } = await open(browser, m![1]!)
     assert.deepStrictEqual(errors, [])
     await page.setViewport({ width: 1100, height: 900 })
     fs.mkdirSync(OUTPUT, { recursive: true })
