@@ -105,6 +105,22 @@ describeWith("HTML report in Chromium", missing, () => {
     assert.isBelow(renderMs, 5000)
     const headings = await page.$$eval("h1, h2", (hs) => hs.map((h) => h.textContent))
     assert.includeMembers(headings, ["Timeline", "Verdict and why", "Objectives vs measured", "Phases", "Faults", "Environment", "Experiment definition"])
+    // Accessible: a language, a labelled drawing, captioned tables with column headers, labelled marks.
+    const a11y = await page.evaluate(`({
+      lang: document.documentElement.lang,
+      svgLabel: document.querySelector("#timeline").getAttribute("aria-labelledby").split(" ").map((id) => document.getElementById(id)?.textContent ?? null),
+      tables: document.querySelectorAll("table").length,
+      captioned: document.querySelectorAll("table > caption").length,
+      headed: [...document.querySelectorAll("table")].every((t) => t.querySelector("th[scope=col]") !== null),
+      unlabelledMarks: [...document.querySelectorAll(".fault-bar, .rto-bracket, .rpo-window, .abort-marker")].filter((g) => !g.getAttribute("aria-label")).length,
+      untitledRects: [...document.querySelectorAll("#timeline rect")].filter((r) => r.querySelector("title") === null && !r.closest("pattern")).length
+    })`) as { lang: string; svgLabel: Array<string | null>; tables: number; captioned: number; headed: boolean; unlabelledMarks: number; untitledRects: number }
+    assert.strictEqual(a11y.lang, "en")
+    assert.isTrue(a11y.svgLabel.every((t) => t !== null && t.length > 0))
+    assert.strictEqual(a11y.captioned, a11y.tables)
+    assert.isTrue(a11y.headed)
+    assert.strictEqual(a11y.unlabelledMarks, 0)
+    assert.strictEqual(a11y.untitledRects, 0)
     fs.mkdirSync(OUTPUT, { recursive: true })
     await page.screenshot({ path: path.join(OUTPUT, "report-one-hour.png"), fullPage: true })
     await page.close()
