@@ -14,7 +14,9 @@
  *       5-minute run (child processes with --expose-gc; TestClock drives the time)
  *   (h) start-up: `faultline --version` and `faultline run` to its first probe, beside a bare node
  *   (i) breach detection: first failing sample -> every fault reverted, against a manual halt
- *   (j) reports of a 1-hour run: report.html size, folding the journal file into every report,
+ *   (j) SLOs and history: an error budget over 241,920 points, a history query over 100,000
+ *       runs, the scheduler's firing time error (bench/slo.ts)
+ *   (k) reports of a 1-hour run: report.html size, folding the journal file into every report,
  *       and render time in headless Chromium, each beside a short run's or the JSON-only fold
  *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
  *       (bench/mutation.json) are carried over when present
@@ -35,6 +37,7 @@ import * as Overhead from "./overhead.ts"
 import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
 import * as Breach from "./breach.ts"
+import * as SloBench from "./slo.ts"
 import * as ReportBench from "./report.ts"
 import * as Startup from "./startup.ts"
 import * as Watchdog from "./watchdog.ts"
@@ -87,7 +90,11 @@ const main = async () => {
   rows.push(...await Breach.run({ trials: 20, log }))
   log(`  [${elapsed(t0)}]`)
 
-  log("\n(j) reports of a 1-hour run (10 ms probe): report.html size, fold time, render in headless Chromium")
+  log("\n(j) SLOs and history: error budget over 241,920 points; history query over 100,000 runs; scheduler firing error")
+  rows.push(...await SloBench.run({ log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(k) reports of a 1-hour run (10 ms probe): report.html size, fold time, render in headless Chromium")
   rows.push(...await ReportBench.run({ trials: 10, log }))
   log(`  [${elapsed(t0)}]`)
 

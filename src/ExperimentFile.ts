@@ -5,7 +5,11 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { Duration, Effect, Layer, Schema, SchemaGetter } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as SchemaGetter from "effect/SchemaGetter"
 import * as YAML from "yaml"
 import * as Abort from "./core/Abort.ts"
 import * as Experiment from "./core/Experiment.ts"
@@ -14,6 +18,7 @@ import { Guard } from "./core/Guard.ts"
 import * as GuardModule from "./core/Guard.ts"
 import * as Hypothesis from "./core/Hypothesis.ts"
 import { Run } from "./core/Run.ts"
+import * as SloSpec from "./core/SloSpec.ts"
 import * as Strict from "./core/internal/strict.ts"
 import type * as Probe from "./core/Probe.ts"
 import * as Selector from "./core/Selector.ts"
@@ -44,7 +49,11 @@ const FileGuard = Schema.Union([
   Schema.Struct({ changeFreeze: Schema.Array(FreezeWindow).check(Schema.isMinLength(1)) }),
   Schema.Struct({ allowLabel: Schema.Struct({ key: Schema.String, value: Schema.optionalKey(Schema.String) }) }),
   Schema.Struct({ maxTargets: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)) }),
-  Schema.Struct({ environment: Schema.Struct({ variable: Schema.String, allowed: Schema.Array(Schema.String) }) })
+  Schema.Struct({ environment: Schema.Struct({ variable: Schema.String, allowed: Schema.Array(Schema.String) }) }),
+  // Refuse at plan time unless this share (0..1) of the SLO's error budget is left.
+  Schema.Struct({
+    errorBudget: Schema.Struct({ slo: SloSpec.Slo, minRemaining: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1)) })
+  })
 ])
 type FileGuard = typeof FileGuard.Type
 
@@ -53,7 +62,15 @@ const toGuard = (g: FileGuard): Guard =>
   : "changeFreeze" in g ? GuardModule.changeFreeze(g.changeFreeze)
   : "allowLabel" in g ? GuardModule.allowLabel(g.allowLabel.key, g.allowLabel.value ?? "true")
   : "maxTargets" in g ? GuardModule.maxTargets(g.maxTargets)
+  : "errorBudget" in g ? GuardModule.errorBudget(g.errorBudget)
   : GuardModule.environment(g.environment.variable, g.environment.allowed)
+
+/**
+ * The guards a file declares, as guards.
+ *
+ * @since 0.1.0
+ */
+export const guardsOf = (f: { readonly guards?: ReadonlyArray<FileGuard> | undefined }): ReadonlyArray<Guard> => (f.guards ?? []).map(toGuard)
 
 const FileSelector = Schema.Struct({
   all: Schema.optionalKey(Schema.Literal(true)),
@@ -176,7 +193,15 @@ const FileStep = Schema.Union([
 const FileAbort = Schema.Union([
   Schema.Struct({ maxDuration: DurationText }),
   Schema.Struct({ breach: Schema.Struct({ hypothesis: Schema.String, below: Schema.Number, over: DurationText }) }),
-  Schema.Struct({ signals: Schema.Literal(true) })
+  Schema.Struct({ signals: Schema.Literal(true) }),
+  Schema.Struct({
+    burnRate: Schema.Struct({
+      slo: SloSpec.Slo,
+      factor: Schema.Number.check(Schema.isGreaterThan(0)),
+      window: DurationText,
+      every: Schema.optionalKey(DurationText)
+    })
+  })
 ])
 
 /**
@@ -187,6 +212,8 @@ const FileAbort = Schema.Union([
 export const ExperimentFile = Schema.Struct({
   name: Schema.String,
   description: Schema.optionalKey(Schema.String),
+  /** The catalog service it exercises (`services.yaml`): its tier's RTO/RPO objectives are inherited. */
+  service: Schema.optionalKey(Schema.String),
   processes: Schema.optionalKey(Schema.Array(Process.ProcessSpec)),
   hypothesis: Schema.Array(FileHypothesis).check(Schema.isMinLength(1)),
   method: Schema.Array(FileStep),
@@ -341,6 +368,7 @@ export const toExperiment = <R = never>(f: ExperimentFile): Experiment.Experimen
     abort: (f.abort ?? []).map((a) =>
       "maxDuration" in a ? Abort.maxDuration(a.maxDuration as Duration.Input)
       : "breach" in a ? Abort.breach(byName(a.breach.hypothesis), { below: a.breach.below, over: a.breach.over as Duration.Input })
+      : "burnRate" in a ? Abort.burnRate({ ...a.burnRate, window: a.burnRate.window as Duration.Input, every: a.burnRate.every as Duration.Input | undefined })
       : Abort.signals()
     ),
     ...(rto ? { stopwatches: { rto: Stopwatch.rto(byName(rto.hypothesis), rto.stableFor ? { stableFor: rto.stableFor } : {}) } } : {}),
@@ -350,7 +378,8 @@ export const toExperiment = <R = never>(f: ExperimentFile): Experiment.Experimen
     },
     ...(f.guards ? { guards: f.guards.map(toGuard) } : {}),
     ...(f.irreversible ? { irreversible: true } : {}),
-    ...(f.replaceDefaultGuards ? { replaceDefaultGuards: true } : {})
+    ...(f.replaceDefaultGuards ? { replaceDefaultGuards: true } : {}),
+    ...(f.service ? { service: f.service } : {})
   })
   // Only the phantom requirement changes: the caller vouches for the drivers it provides.
   return experiment as Experiment.Experiment<R>

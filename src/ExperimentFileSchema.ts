@@ -7,7 +7,8 @@
  *
  * @since 0.1.0
  */
-import { Schema, SchemaRepresentation } from "effect"
+import * as Schema from "effect/Schema"
+import * as SchemaRepresentation from "effect/SchemaRepresentation"
 import * as ExperimentFile from "./ExperimentFile.ts"
 import * as Integrations from "./integrations.ts"
 

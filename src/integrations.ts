@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { Fault } from "./core/Fault.ts"
 import { type FaultClass, tagOf } from "./core/Fault.ts"
 import { type Integration, IntegrationUnavailable, type Reverter } from "./core/Integration.ts"

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as FileLedger from "../run/FileLedger.ts"
 import * as LedgerTrust from "../run/LedgerTrust.ts"
 import { BadInput } from "./State.ts"

@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type * as Journal from "../core/Journal.ts"
 import * as Html from "../report/Html.ts"
 import * as Junit from "../report/Junit.ts"

@@ -1,5 +1,6 @@
 /**
- * The `faultline` command line: run, plan, demo, report, postmortem, recover, proxy, evidence, schema. Exit codes:
+ * The `faultline` command line: run, plan, demo, report, postmortem, recover, proxy, evidence, schema,
+ * history, schedule, services, blast-radius, monitor. Exit codes:
  * 0 passed; 1 deviated, aborted or failed; 2 bad input; 130 interrupted. This module is the
  * command tree only (names, flags, descriptions): each command's module is imported when that
  * command runs, so `--help` and `run` do not load the demo, the proxy server or the report
@@ -10,8 +11,12 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Exit, Fiber } from "effect"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import { Argument, Command, Flag } from "effect/cli"
 import * as FileLedger from "../run/FileLedger.ts"
 import { state } from "./State.ts"
@@ -31,13 +36,31 @@ const out = Flag.String("out").pipe(Flag.withDefault("faultline-runs"), Flag.wit
 // A command's module, loaded when the command runs.
 const lazily = <M>(load: () => Promise<M>) => Effect.promise(load)
 
+const historyFlag = Flag.String("history").pipe(
+  Flag.optional,
+  Flag.withDescription("the run history: a SQLite file or a postgres:// URL (default: $FAULTLINE_HISTORY; `run` indexes into it only when one is given)")
+)
+const servicesFlag = Flag.String("services").pipe(
+  Flag.optional,
+  Flag.withDescription("the service catalog (default: $FAULTLINE_SERVICES, else ./services.yaml when it exists)")
+)
+
 const run = Command.make("run", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
   json,
   out,
+  history: historyFlag,
+  services: servicesFlag,
+  allowTier0: Flag.Boolean("allow-tier-0").pipe(Flag.withDefault(false), Flag.withDescription("run an experiment on a Tier 0 service (the catalog refuses it otherwise)")),
   dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing")),
+  engine: Flag.Literals("engine", ["local", "fis"]).pipe(
+    Flag.withDefault("local" as const),
+    Flag.withDescription("who injects: local (faultline's drivers, default) or fis (AWS FIS runs the template `export fis` writes; faultline observes, aborts, reverts)")
+  ),
+  roleArn: Flag.String("role-arn").pipe(Flag.optional, Flag.withDescription("--engine fis: the IAM role FIS assumes")),
+  stopAlarms: Flag.String("stop-alarm").pipe(Flag.atLeast(0), Flag.withDescription("--engine fis: a CloudWatch alarm ARN that stops the FIS experiment (repeatable)")),
   junit: Flag.String("junit").pipe(Flag.optional, Flag.withDescription("also write JUnit XML of the run to this file (a test case per experiment, hypothesis phase and objective)"))
-}, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.run(args))).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json, report.md and report.html"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.run({ ...args, roleArn: Option.getOrUndefined(args.roleArn) }))).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json, report.md and report.html"))
 
 const plan = Command.make("plan", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
@@ -95,6 +118,53 @@ const recover = Command.make("recover", {
   json
 }, (args) => Effect.flatMap(lazily(() => import("./commands/recover.ts")), (m) => m.recover(args))).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger, and every target's own leftovers such as Docker markers and helpers); exit 0 when none is left"))
 
+const history = Command.make("history", {
+  history: historyFlag,
+  out,
+  service: Flag.String("service").pipe(Flag.optional, Flag.withDescription("only runs of this catalog service")),
+  experiment: Flag.String("experiment").pipe(Flag.optional, Flag.withDescription("only runs of this experiment")),
+  since: Flag.String("since").pipe(Flag.optional, Flag.withDescription("only runs since this ISO date, or this long ago (\"30 days\")")),
+  window: Flag.String("window").pipe(Flag.withDefault("7 days"), Flag.withDescription("the length of each window of the table (default: 7 days)")),
+  json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("print the figures as JSON")),
+  reindex: Flag.Boolean("reindex").pipe(Flag.withDefault(false), Flag.withDescription("rebuild the index from the run folders under --out (they are the source of truth)"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/history.ts")), (m) => m.history(args))).pipe(Command.withDescription(
+  "the run history: pass rate, RTO/RPO p50/p95 and trend, MTTR, MTBF, availability per window (default database <out>/history.db); --reindex rebuilds it"
+))
+
+const schedule = Command.make("schedule", {
+  drills: Argument.String("drills").pipe(Argument.withDescription("a drills file (YAML or JSON): drills, cron or unannounced windows, freeze and allowed windows")),
+  once: Flag.Boolean("once").pipe(Flag.withDefault(false), Flag.withDescription("one pass for an external timer (cron, systemd, a Kubernetes CronJob): run what is due, then exit")),
+  grace: Flag.String("grace").pipe(Flag.withDefault("1 minute"), Flag.withDescription("--once: fire drills whose time fell within this long before now (default: 1 minute)")),
+  services: servicesFlag
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/schedule.ts")), (m) => m.schedule({ ...args, services: Option.getOrUndefined(args.services) }))).pipe(
+    Command.withDescription("run drills on their schedules, skipping (and journaling why) in freezes, outside allowed windows, on leased targets or spent budgets; SIGTERM reverts the running drill")
+  )
+
+const services = Command.make("services", { services: servicesFlag, json }, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/services.ts")), (m) => m.services({ ...args, services: Option.getOrUndefined(args.services) }))).pipe(
+    Command.withDescription("print the service catalog: tiers, owners, dependencies, SLOs and the RTO/RPO objectives each service inherits")
+  )
+
+const blastRadius = Command.make("blast-radius", {
+  service: Argument.String("service").pipe(Argument.withDescription("a service of the catalog")),
+  services: servicesFlag,
+  json
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/services.ts")), (m) => m.blastRadius({ ...args, services: Option.getOrUndefined(args.services) }))).pipe(
+    Command.withDescription("print every service that depends on SERVICE, directly or transitively, and the most critical tier among them")
+  )
+
+const monitor = Command.make("monitor", {
+  experiment: Argument.String("experiment").pipe(Argument.withDescription("a YAML/JSON experiment file whose hypotheses are sampled (its method is not run)")),
+  history: historyFlag,
+  out,
+  bucket: Flag.String("bucket").pipe(Flag.withDefault("10 seconds"), Flag.withDescription("how long each recorded good/total bucket is (default: 10 seconds)")),
+  duration: Flag.String("duration").pipe(Flag.optional, Flag.withDescription("stop after this long (default: until Ctrl-C or SIGTERM)"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/monitor.ts")), (m) => m.monitor(args))).pipe(
+  Command.withDescription("synthetic monitoring: sample an experiment file's hypotheses continuously and record good/total events per bucket into the history (the `monitor` SLI)")
+)
+
 const postmortem = Command.make("postmortem", {
   run: Argument.String("run").pipe(Argument.withDescription("a run folder (or its journal.jsonl)")),
   stdout: Flag.Boolean("stdout").pipe(Flag.withDefault(false), Flag.withDescription("print the draft instead of writing RUN/postmortem.md"))
@@ -133,9 +203,33 @@ const evidence = Command.make("evidence").pipe(
 // (`# yaml-language-server: $schema=./faultline.schema.json`).
 const schema = Command.make("schema", {}, () => Effect.flatMap(lazily(() => import("./commands/schema.ts")), (m) => m.schema())).pipe(Command.withDescription("print the JSON Schema of YAML/JSON experiment files (for editors: faultline schema > faultline.schema.json)"))
 
+// `export fis`: an FIS experiment template of the faults FIS can run, and what it cannot express.
+const fis = Command.make("fis", {
+  experiment: Argument.String("experiment").pipe(Argument.withDescription("a .yaml/.json experiment file")),
+  out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("write the template here (default: stdout)")),
+  roleArn: Flag.String("role-arn").pipe(Flag.optional, Flag.withDescription("the IAM role FIS assumes (default: a placeholder to replace)")),
+  stopAlarms: Flag.String("stop-alarm").pipe(Flag.atLeast(0), Flag.withDescription("a CloudWatch alarm ARN that stops the experiment (repeatable)")),
+  region: Flag.String("region").pipe(Flag.optional, Flag.withDescription("region of targets selected by id (to write their ARNs)")),
+  account: Flag.String("account").pipe(Flag.optional, Flag.withDescription("account of targets selected by id (to write their ARNs)")),
+  json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("print { template, exported, unsupported } as JSON"))
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/export.ts")), (m) =>
+    m.fis({
+      ...args,
+      out: Option.getOrUndefined(args.out),
+      roleArn: Option.getOrUndefined(args.roleArn),
+      region: Option.getOrUndefined(args.region),
+      account: Option.getOrUndefined(args.account)
+    }))).pipe(Command.withDescription("write the AWS FIS experiment template of an experiment file; lists what FIS cannot express; exit 2 when nothing can be exported"))
+
+const exportCmd = Command.make("export").pipe(
+  Command.withDescription("export an experiment to another engine (fis: AWS Fault Injection Service)"),
+  Command.withSubcommands([fis])
+)
+
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, demo, report, postmortem, recover, proxy, evidence, schema])
+  Command.withSubcommands([run, plan, demo, report, postmortem, recover, proxy, evidence, schema, exportCmd, history, schedule, services, blastRadius, monitor])
 )
 
 const layer = NodeServices.layer

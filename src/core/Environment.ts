@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * Where and by whom a run was made.

@@ -4,7 +4,16 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Duration, Effect, Exit, Fiber, MutableRef, Random, Ref, Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as MutableRef from "effect/MutableRef"
+import * as Random from "effect/Random"
+import * as Ref from "effect/Ref"
+import * as Scope from "effect/Scope"
 import type { AbortCondition } from "./Abort.ts"
 import * as Environment from "./Environment.ts"
 import * as Guard from "./Guard.ts"
@@ -38,6 +47,8 @@ export interface Experiment<R = never> {
   readonly irreversible: boolean
   /** `guards` replace the faults' default guards instead of adding to them; default false. */
   readonly replaceDefaultGuards?: boolean | undefined
+  /** The catalog service the experiment exercises (journaled; the run history is indexed by it). */
+  readonly service?: { readonly name: string; readonly tier: number | null } | undefined
   /** Phantom: the services this experiment requires. */
   readonly "~R"?: (_: never) => R
 }
@@ -84,6 +95,8 @@ export const make = <
    * `guards`; default false: `guards` add to the defaults. Named in the plan and the journal.
    */
   readonly replaceDefaultGuards?: boolean
+  /** The catalog service this experiment exercises (see `Catalog.apply` for its tier's objectives). */
+  readonly service?: string | { readonly name: string; readonly tier: number | null }
 }): Experiment<Exclude<RM | ServicesOf<H> | ServicesOf<A> | ServicesOf<W>, Run | Scope.Scope>> => ({
   [TypeId]: TypeId,
   name: config.name,
@@ -101,7 +114,8 @@ export const make = <
   },
   guards: config.guards ?? [Guard.maxTargets(10)],
   irreversible: config.irreversible ?? false,
-  replaceDefaultGuards: config.replaceDefaultGuards ?? false
+  replaceDefaultGuards: config.replaceDefaultGuards ?? false,
+  service: typeof config.service === "string" ? { name: config.service, tier: null } : config.service
 })
 
 /** @since 0.1.0 */
@@ -266,7 +280,8 @@ const open = Effect.fnUntraced(function*(experiment: Experiment<any>, options: R
     // The definition and the environment, so that a report says who ran what, where.
     description: experiment.description,
     runtime: Environment.current(),
-    guards: experiment.guards.map((g) => ({ name: Guard.describe(g), spec: g }))
+    guards: experiment.guards.map((g) => ({ name: Guard.describe(g), spec: g })),
+    ...(experiment.service ? { service: experiment.service } : {})
   })
   return { ctx, journalFile: options.storage?.file ?? null }
 })

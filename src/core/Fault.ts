@@ -4,7 +4,12 @@
  *
  * @since 0.1.0
  */
-import { Cause, Context, Effect, Schedule, Schema, Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
 import type { Driver, DriverError } from "./Driver.ts"
 import * as Guard from "./Guard.ts"
 import type { Revert } from "./Journal.ts"

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Driver, DriverError, PlannedCall } from "./Driver.ts"
 import type { Target } from "./Target.ts"
 

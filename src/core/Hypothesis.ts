@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import type { Phase } from "./Journal.ts"
 import * as Probe from "./Probe.ts"
 import { Run } from "./Run.ts"

@@ -7,8 +7,9 @@
  *
  * @since 0.1.0
  */
-import type { Effect, Layer } from "effect"
-import { Schema } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import type { DriverError } from "./Driver.ts"
 import type { FaultClass } from "./Fault.ts"
 import type * as Guard from "./Guard.ts"

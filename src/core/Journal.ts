@@ -5,7 +5,11 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
-import { Clock, Context, Effect, Layer, Schema } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import { Environment } from "./Environment.ts"
 import { Sample } from "./Probe.ts"
 import * as Redact from "./Redact.ts"
@@ -67,7 +71,9 @@ export const Event = Schema.Union([
      * `environment`: a field of that name holds environment values, which the journal masks.)
      */
     runtime: Schema.optionalKey(Environment),
-    guards: Schema.optionalKey(Schema.Array(Schema.Struct({ name: Schema.String, spec: Schema.Unknown })))
+    guards: Schema.optionalKey(Schema.Array(Schema.Struct({ name: Schema.String, spec: Schema.Unknown }))),
+    /** The catalog service the experiment names, with its tier when known. */
+    service: Schema.optionalKey(Schema.Struct({ name: Schema.String, tier: Schema.NullOr(Schema.Number) }))
   }),
   Schema.TaggedStruct("Sample", { hypothesis: Schema.String, phase: Phase, sample: Sample }),
   Schema.TaggedStruct("HypothesisChecked", {

@@ -4,7 +4,10 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, MutableRef } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as MutableRef from "effect/MutableRef"
 import * as Guard from "./Guard.ts"
 import * as Journal from "./Journal.ts"
 import * as Ledger from "./Ledger.ts"

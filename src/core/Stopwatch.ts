@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import type { Hypothesis } from "./Hypothesis.ts"
 import { type Entry, type Fold, foldAll } from "./Journal.ts"
 import * as Probe from "./Probe.ts"

@@ -7,7 +7,8 @@
  *
  * @since 0.1.0
  */
-import { Duration, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
 import type { Sample } from "./Probe.ts"
 
 /** @since 0.1.0 */

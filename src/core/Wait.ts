@@ -5,8 +5,9 @@
  *
  * @since 0.1.0
  */
-import type { Duration } from "effect"
-import { Effect, Schedule } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 
 /**
  * How often to look, and for how long.

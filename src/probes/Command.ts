@@ -3,7 +3,9 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Stream } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import { ChildProcess, type ChildProcessSpawner } from "effect/process"
 import * as Probe from "../core/Probe.ts"
 

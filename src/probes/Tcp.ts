@@ -4,7 +4,8 @@
  * @since 0.1.0
  */
 import * as net from "node:net"
-import { Duration, Effect } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Probe from "../core/Probe.ts"
 
 /**

@@ -7,7 +7,11 @@
  */
 import * as nodeFs from "node:fs"
 import * as path from "node:path"
-import { Effect, FileSystem, Schema, Scope, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as PrivateFiles from "../core/PrivateFiles.ts"
 import {
   type Entry,

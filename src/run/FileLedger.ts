@@ -10,7 +10,9 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Clock, Effect, Layer } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { Revert } from "../core/Journal.ts"
 import { LeaseHeld, Ledger, LedgerError, type LedgerRecord, OrphanedFaults, type SetUpProcess } from "../core/Ledger.ts"
 import * as Target from "../core/Target.ts"
@@ -154,6 +156,25 @@ export const readRun = (dir: string, runId: string): RunState | null => {
   return fs.existsSync(file) ? parseRun(file) : null
 }
 
+/**
+ * The run holding the lease on target `key` (`kind:id`), or null when none does: no lease,
+ * or a stale one (its runner is gone or its run closed). A scheduler asks before it starts a
+ * drill on that target.
+ *
+ * @since 0.2.0
+ */
+export const leaseHolder = (dir: string, key: string): string | null => {
+  let holder: { runId?: unknown; pid?: unknown } | null = null
+  try {
+    holder = JSON.parse(fs.readFileSync(leaseFile(dir, key), "utf8"))
+  } catch {
+    return null
+  }
+  if (typeof holder?.runId !== "string" || typeof holder.pid !== "number") return null
+  const run = readRun(dir, holder.runId)
+  return pidAlive(holder.pid) && !(run?.closed ?? false) ? holder.runId : null
+}
+
 /** A run is live while its runner lives and it has not closed. @since 0.1.0 */
 export const isLive = (run: RunState): boolean => !run.closed && pidAlive(run.pid)
 
@@ -197,7 +218,7 @@ const tryWrite = (operation: string, f: () => void) => Effect.try({ try: f, catc
 
 // The watchdog's stdin is a pipe whose other end only this process holds: when the runner
 // dies, for whatever reason, the watchdog reads EOF. It says `ready` on its stdout once it
-// has loaded and listens; `armed` settles then, or rejects if it exits first.
+// listens (before loading the rest); `armed` settles then, or rejects if it exits first.
 const spawnWatchdog = (s: LedgerState, runId: string): { readonly pid: number | null; readonly armed: Promise<void> } => {
   const child = spawn(process.execPath, [watchdogEntry(), s.dir, runId, String(process.pid)], {
     detached: true,
@@ -248,8 +269,9 @@ const beginRun = (s: LedgerState, runId: string, journal: string | null) =>
       s.watchdogPids.set(runId, watchdogPid)
       appendLine(s.dir, runId, { type: "run", runId, pid: process.pid, journal: journal === null ? null : path.resolve(journal), at: now, watchdogPid })
     })
-    // Nothing is touched before the run's watchdog is armed: a runner killed a moment
-    // later must not wait for its watchdog to load before anything is reverted.
+    // Nothing is touched before the run's watchdog is armed: it listens on the runner's
+    // pipe (its entry says so before loading the rest), so a runner killed a moment later
+    // is seen; its reverts wait at most for that load to finish.
     if (armed !== null) yield* awaitArmed(armed as Promise<void>)
   })
 

@@ -5,7 +5,9 @@
  * @since 0.1.0
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Effect, type Exit, Schedule } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import * as Schedule from "effect/Schedule"
 import type { LeftoverOptions, Leftovers } from "../core/Integration.ts"
 import type * as Journal from "../core/Journal.ts"
 import type { SetUpProcess } from "../core/Ledger.ts"

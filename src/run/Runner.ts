@@ -7,7 +7,7 @@
  */
 import * as path from "node:path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Experiment from "../core/Experiment.ts"
 import type { Entry } from "../core/Journal.ts"
 import * as Html from "../report/Html.ts"
@@ -49,6 +49,12 @@ export const run = <R>(
     readonly onEntry?: (entry: Entry) => void
     /** Planning before any probe runs (see `Experiment.RunOptions.preflight`). */
     readonly preflight?: Effect.Effect<void, unknown, any>
+    /**
+     * Called with the run folder once its report is written (also after an interruption):
+     * e.g. indexing the run into the history database. It runs after the folder is complete,
+     * so a failing index never loses the run.
+     */
+    readonly afterReport?: (dir: string) => Effect.Effect<void>
   } = {}
 ): Effect.Effect<Outcome, never, R> =>
   Effect.gen(function*() {
@@ -64,8 +70,9 @@ export const run = <R>(
         ...(options.onEntry ? { onEntry: options.onEntry } : {}),
         ...(options.preflight ? { preflight: options.preflight } : {})
       })
-    })).pipe(Effect.onInterrupt(() => Effect.ignore(writeReport(dir))))
+    })).pipe(Effect.onInterrupt(() => Effect.andThen(Effect.ignore(writeReport(dir)), options.afterReport?.(dir) ?? Effect.void)))
     const report = yield* writeReport(dir)
+    if (options.afterReport) yield* options.afterReport(dir)
     return { result, report, dir }
     // Run folders are local directories: the runner writes them through Node's file system.
   }).pipe(Effect.orDie, Effect.provide(NodeFileSystem.layer))

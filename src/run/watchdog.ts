@@ -1,63 +1,28 @@
 /**
- * The watchdog process of one run: `watchdog <ledger-dir> <run-id> <runner-pid>`. A
- * composition root: it reverts through the integration list (via `Recover`), never through
- * a module named in a ledger record.
- * It waits for the runner to go (EOF on its stdin pipe, or the pid gone, polled), then, if
- * the run did not close normally, reverts the run's open faults from the ledger.
+ * The watchdog process of one run: `watchdog <ledger-dir> <run-id> <runner-pid>`.
+ * This entry imports nothing heavy: it listens on the runner's pipe and says `ready` at
+ * once, then loads the rest (`WatchdogMain.ts`). A runner that dies while that loads is
+ * still seen (the pipe's end is recorded here) and its faults are reverted once loaded.
+ * The runner waits for `ready` before it touches a target.
  *
  * @since 0.1.0
  */
-import { Deferred, Effect, Schedule } from "effect"
-import { pidAlive, readRun } from "./FileLedger.ts"
-import { reverterFor } from "../integrations.ts"
-import { recoverRun, stopSetUp } from "./Recover.ts"
-
 const [dir, runId, pidText] = process.argv.slice(2)
-const runnerPid = Number(pidText)
 
-const main = Effect.gen(function*() {
-  const gone = yield* Deferred.make<string>()
-  process.stdin.on("end", () => Deferred.doneUnsafe(gone, Effect.succeed("stdin closed")))
-  process.stdin.on("error", () => Deferred.doneUnsafe(gone, Effect.succeed("stdin error")))
-  process.stdin.resume()
-  // Loaded and listening: the runner may touch targets now.
-  process.stdout.write("ready\n")
-  // The pipe is the fast path; the pid check catches a runner whose pipe was inherited.
-  // Meanwhile the reverters of the drivers the run uses are loaded, so a revert after the
-  // runner died does not wait for a module (or an SDK) to load.
-  const warmed = new Set<string>()
-  const warm = Effect.suspend(() => {
-    const drivers = (readRun(dir!, runId!)?.faults ?? []).map((f) => f.driver).filter((d) => !warmed.has(d))
-    for (const d of drivers) warmed.add(d)
-    return Effect.forEach(new Set(drivers), (d) => Effect.ignore(reverterFor(d)), { discard: true })
-  })
-  const poll = Effect.repeat(
-    Effect.suspend(() => pidAlive(runnerPid) ? warm : Deferred.succeed(gone, "pid gone")),
-    Schedule.spaced("50 millis")
-  )
-  yield* Effect.raceFirst(Deferred.await(gone), Effect.andThen(poll, Effect.never))
-  // A runner that closed its run normally also closes the pipe. Otherwise never act while
-  // the runner lives: wait for the run to close or the pid to go.
-  while (true) {
-    const run = readRun(dir!, runId!)
-    if (run?.closed) break
-    if (!pidAlive(runnerPid)) break
-    yield* Effect.sleep("25 millis")
-  }
-  const run = readRun(dir!, runId!)
-  if (run === null) return
-  if (run.closed) {
-    if (run.setUp.length === 0) return
-    // The run closed, but a runner killed before its process driver stopped the set-up's
-    // processes leaves them running: stop what is left of them (nothing, normally).
-    while (pidAlive(runnerPid)) yield* Effect.sleep("25 millis")
-    yield* stopSetUp(run, "watchdog")
-    return
-  }
-  yield* recoverRun(dir!, run, "watchdog")
+let reason: string | null = null
+let settle: ((r: string) => void) | null = null
+const piped = new Promise<string>((resolve) => {
+  settle = resolve
 })
+const gone = (r: string) => {
+  if (reason !== null) return
+  reason = r
+  settle?.(r)
+}
+process.stdin.on("end", () => gone("stdin closed"))
+process.stdin.on("error", () => gone("stdin error"))
+process.stdin.resume()
+process.stdout.write("ready\n")
 
-Effect.runPromise(main).then(
-  () => process.exit(0),
-  () => process.exit(1)
-)
+const { watch } = await import("./WatchdogMain.ts")
+watch({ dir: dir ?? "", runId: runId ?? "", runnerPid: Number(pidText), piped })

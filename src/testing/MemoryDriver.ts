@@ -4,8 +4,11 @@
  *
  * @since 0.1.0
  */
-import type { Context } from "effect"
-import { Context as Ctx, Effect, Layer, Schema } from "effect"
+import type * as Context from "effect/Context"
+import * as Ctx from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import type { Driver } from "../core/Driver.ts"
 import { DriverError } from "../core/Driver.ts"
 import * as Probe from "../core/Probe.ts"

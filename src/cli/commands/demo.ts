@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Demo from "../../../examples/kv-failover/demo.ts"
 import * as EmbeddedProxy from "../../proxy/EmbeddedProxy.ts"
 import * as Runner from "../../run/Runner.ts"

@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as EmbeddedProxy from "../../proxy/EmbeddedProxy.ts"
 import { BadInput } from "../State.ts"
 

@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Recover from "../../run/Recover.ts"
 import { ensurePrivateLedger } from "../Ledger.ts"
 import { BadInput, state } from "../State.ts"

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Html from "../../report/Html.ts"
 import * as Junit from "../../report/Junit.ts"
 import * as Report from "../../report/Report.ts"

@@ -9,7 +9,9 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
-import { Effect, Layer, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Experiment from "../../core/Experiment.ts"
 import type * as Journal from "../../core/Journal.ts"
 import * as Ledger from "../../core/Ledger.ts"
@@ -21,6 +23,7 @@ import * as Runner from "../../run/Runner.ts"
 import type * as Process from "../../targets/process/ProcessDriver.ts"
 import { exitCodeOf } from "../ExitCode.ts"
 import { ensurePrivateLedger, ledgerLayer } from "../Ledger.ts"
+import * as RunHistory from "../RunHistory.ts"
 import { both, finish, junitWritable, live, traced, writeJunit } from "../Output.ts"
 import { BadInput, state } from "../State.ts"
 
@@ -142,12 +145,21 @@ const note = (message: string) =>
 
 export interface RunArgs {
   readonly out: string
+  /** `fis`: AWS FIS runs the faults (`--engine fis`); faultline observes, aborts and reverts. */
+  readonly engine?: "local" | "fis"
+  readonly roleArn?: string | undefined
+  readonly stopAlarms?: ReadonlyArray<string>
   readonly dryRun: boolean
   readonly json: boolean
   /** Keep every journal entry in memory (plans read them); runs stream instead. */
   readonly keepEntries?: boolean
   /** Planning before any probe runs (experiment files: targets and guards). */
   readonly preflight?: Effect.Effect<void, unknown, any>
+  /** The run history to index into (and read SLIs from); null or absent: none. */
+  readonly history?: string | null
+  /** The service catalog file; null or absent: none. */
+  readonly services?: string | null
+  readonly allowTier0?: boolean
   /** Another journal listener besides the live lines (traces, when configured). */
   readonly onEntry?: ((entry: Journal.Entry) => void) | undefined
 }
@@ -196,18 +208,26 @@ const startRecorded = (file: string, decoded: ExperimentFile.ExperimentFile, run
     yield* ExperimentFile.startProcesses(decoded, record).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: ${e.message}` })))
   })
 
-// With a run id, the caller has begun the run and provides its ledger.
-const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs, begun?: string) =>
+/**
+ * Runs an experiment as a run folder. With a run id, the caller has begun the run and
+ * provides its ledger.
+ *
+ * @since 0.1.0
+ */
+export const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs, begun?: string) =>
   Effect.gen(function*() {
     const runId = begun ?? (yield* Experiment.makeRunId)
+    const history = args.history ?? null
+    const catalogued = yield* RunHistory.withCatalog(exp, args.services ?? null, args.allowTier0 ?? false)
     state.runDir = path.resolve(args.out, runId)
-    const ran = Runner.run(exp as Experiment.Experiment<never>, {
+    const ran = Runner.run(catalogued as Experiment.Experiment<never>, {
       out: args.out,
       runId,
       dryRun: args.dryRun,
       keepEntries: args.keepEntries ?? false,
       onEntry: both(live(args.json), args.onEntry),
-      ...(args.preflight ? { preflight: args.preflight } : {})
+      ...(args.preflight ? { preflight: args.preflight } : {}),
+      ...(history !== null && !args.dryRun ? { afterReport: RunHistory.indexer(history) } : {})
     })
     return yield* (begun === undefined ? ran.pipe(Effect.provide(ledgerLayer(args.out))) : ran)
   })
@@ -216,12 +236,15 @@ export const runAny = (file: string, args: RunArgs) =>
   Effect.gen(function*() {
     yield* ensureOut(args.out)
     yield* ensurePrivateLedger(path.join(args.out, "ledger"))
+    if (args.engine === "fis") return yield* Effect.flatMap(Effect.promise(() => import("./runFis.ts")), (m) => m.runFis(file, args))
     if (/\.(json|ya?ml)$/.test(file)) return yield* runFile(file, args)
     if (!/\.(ts|mts|js|mjs)$/.test(file)) {
       return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
     }
     return yield* runModule(file, args)
-  })
+    // The SLO source for error-budget guards (also judged up front, before a file's processes
+    // start) and burn-rate conditions.
+  }).pipe(Effect.provide(RunHistory.sloLayer(args.history ?? null)))
 
 /**
  * `faultline run`: runs an experiment and prints its summary (or its report as JSON).
@@ -233,15 +256,30 @@ export const run = (args: {
   readonly json: boolean
   readonly out: string
   readonly dryRun: boolean
+  readonly engine?: "local" | "fis"
+  readonly roleArn?: string | undefined
+  readonly stopAlarms?: ReadonlyArray<string>
+  readonly history: Option.Option<string>
+  readonly services: Option.Option<string>
+  readonly allowTier0: boolean
   readonly junit?: Option.Option<string>
 }) =>
   Effect.gen(function*() {
     const junit = args.junit === undefined ? undefined : Option.getOrUndefined(args.junit)
     // A JUnit file that cannot be written is bad input before the run, not a lost result after it.
     if (junit !== undefined) yield* junitWritable(junit)
-    const o = yield* traced((onEntry) => runAny(args.experiment, { ...args, onEntry }))
+    const o = yield* traced((onEntry) =>
+      runAny(args.experiment, {
+        ...args,
+        onEntry,
+        history: RunHistory.HistoryConfig.configured(args.history),
+        services: RunHistory.catalogFile(Option.getOrUndefined(args.services))
+      })
+    )
     if (junit !== undefined) yield* writeJunit(junit, o.dir)
-    return yield* finish(o, args.json)
+    yield* finish(o, args.json)
+    // The run folder is complete; only its index failed: say so in the exit code.
+    if (state.indexFailed) state.exitCode = 2
   })
 
 /**
@@ -290,7 +328,8 @@ export const plan = (args: { readonly experiment: string; readonly json: boolean
       Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "faultline-plan-"))),
       (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
     )
-    const o = yield* runAny(file, { out, dryRun: true, json: true, keepEntries: true })
+    // A plan changes nothing: a Tier 0 service's experiment may be planned without approval.
+    const o = yield* runAny(file, { out, dryRun: true, json: true, keepEntries: true, services: RunHistory.catalogFile(undefined), allowTier0: true })
     const calls = o.result.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls : [])
     if (args.json) process.stdout.write(JSON.stringify({ status: o.result.verdict.status, reason: o.result.verdict.reason, calls }, null, 2) + "\n")
     else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "planned" ? "" : `plan ${o.result.verdict.status}: ${o.result.verdict.reason}\n`}`)

@@ -7,8 +7,9 @@
  *
  * @internal
  */
-import type { Schema } from "effect"
-import { SchemaAST, SchemaIssue } from "effect"
+import type * as Schema from "effect/Schema"
+import * as SchemaAST from "effect/SchemaAST"
+import * as SchemaIssue from "effect/SchemaIssue"
 
 /** A path as files are read: `$`, `method[0].inject.fault`. @internal */
 export const formatPath = (path: ReadonlyArray<PropertyKey>): string =>

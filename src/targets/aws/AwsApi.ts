@@ -8,7 +8,8 @@
 import * as EC2 from "@aws-sdk/client-ec2"
 import * as RDS from "@aws-sdk/client-rds"
 import * as Route53 from "@aws-sdk/client-route-53"
-import { Effect, Schedule } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import { AwsError, fromSdk } from "./AwsError.ts"
 
 /**
@@ -24,7 +25,7 @@ export interface AwsConfig {
 }
 
 /** @since 0.1.0 */
-export type Service = "ec2" | "rds" | "route53"
+export type Service = "ec2" | "rds" | "route53" | "fis"
 
 const commands = {
   ec2: {
@@ -51,9 +52,32 @@ const commands = {
   }
 } as const
 
+// FIS (`--engine fis`) is its own optional peer, `@aws-sdk/client-fis`, loaded on first use:
+// the other AWS faults never need it. Whether each operation mutates is known without it.
+const fisOperations: Record<string, boolean> = {
+  CreateExperimentTemplate: true,
+  DeleteExperimentTemplate: true,
+  StartExperiment: true,
+  StopExperiment: true,
+  GetExperiment: false
+}
+type FisModule = typeof import("@aws-sdk/client-fis")
+let fisModule: Promise<FisModule> | undefined
+const loadFis = (target: string, operation: string) =>
+  Effect.tryPromise({
+    try: () => (fisModule ??= import("@aws-sdk/client-fis")),
+    catch: (e) =>
+      new AwsError({
+        reason: "Unavailable",
+        target,
+        operation,
+        detail: `the FIS client is not installed (npm install @aws-sdk/client-fis): ${(e as Error).message}`
+      })
+  })
+
 /** Whether an operation changes anything (a dry run never sends one). @since 0.1.0 */
 export const isMutating = (service: Service, operation: string): boolean =>
-  (commands[service] as Record<string, readonly [unknown, boolean]>)[operation]?.[1] ?? true
+  service === "fis" ? fisOperations[operation] ?? true : (commands[service] as Record<string, readonly [unknown, boolean]>)[operation]?.[1] ?? true
 
 /**
  * The SDK clients of one region/endpoint. Built lazily per service; `maxAttempts: 1`
@@ -66,6 +90,8 @@ export interface Clients {
   readonly ec2: EC2.EC2Client
   readonly rds: RDS.RDSClient
   readonly route53: Route53.Route53Client
+  /** The FIS client, made on first use (its SDK loads then). */
+  readonly fis: (sdk: FisModule) => InstanceType<FisModule["FisClient"]>
 }
 
 /** Builds the clients of a config. @since 0.1.0 */
@@ -74,7 +100,9 @@ export const makeClients = (config: AwsConfig): Clients => {
   let ec2: EC2.EC2Client | undefined
   let rds: RDS.RDSClient | undefined
   let route53: Route53.Route53Client | undefined
+  let fis: InstanceType<FisModule["FisClient"]> | undefined
   return {
+    fis: (sdk) => (fis ??= new sdk.FisClient(base)),
     config,
     get ec2() {
       return (ec2 ??= new EC2.EC2Client(base))
@@ -112,6 +140,7 @@ export const THROTTLE_RETRIES = 5
  * @since 0.1.0
  */
 export const sender = (clients: Clients): Call => (service, operation, input, target) => {
+  if (service === "fis") return sendFis(clients, operation, input, target)
   const entry = (commands[service] as Record<string, readonly [new(input: any) => any, boolean]>)[operation]
   if (entry === undefined) {
     return Effect.fail(new AwsError({ reason: "InvalidInput", target, operation, detail: `unknown ${service} operation` }))
@@ -125,6 +154,19 @@ export const sender = (clients: Clients): Call => (service, operation, input, ta
     Effect.retry({ schedule: throttleSchedule, times: THROTTLE_RETRIES, while: (e) => e.reason === "Throttled" })
   )
 }
+
+const sendFis = (clients: Clients, operation: string, input: Record<string, unknown>, target: string) =>
+  Effect.flatMap(loadFis(target, `fis.${operation}`), (sdk) => {
+    if (!(operation in fisOperations)) {
+      return Effect.fail(new AwsError({ reason: "InvalidInput", target, operation, detail: "unknown fis operation" }))
+    }
+    const Command = (sdk as unknown as Record<string, new(input: unknown) => unknown>)[`${operation}Command`]!
+    const client = clients.fis(sdk) as unknown as { send: (c: unknown, o?: { abortSignal?: AbortSignal }) => Promise<unknown> }
+    return Effect.tryPromise({
+      try: (signal) => client.send(new Command(input), { abortSignal: signal }),
+      catch: (e) => fromSdk(e, `fis.${operation}`, target)
+    }).pipe(Effect.retry({ schedule: throttleSchedule, times: THROTTLE_RETRIES, while: (e) => e.reason === "Throttled" }))
+  })
 
 /** One recorded call. @since 0.1.0 */
 export interface Recorded {

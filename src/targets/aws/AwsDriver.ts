@@ -7,7 +7,9 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { Driver } from "../../core/Driver.ts"
 import type { AwsConfig, Call, Clients } from "./AwsApi.ts"
 import { AwsError } from "./AwsError.ts"

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { PlannedCall } from "../../core/Driver.ts"
 import * as Handler from "../../core/Handler.ts"
 import type { Revert } from "../../core/Journal.ts"
@@ -13,6 +13,7 @@ import { type AwsConfig, type Call, makeClients, type Recorded, recorder, sender
 import { AwsDriver, safeEndpoint } from "./AwsDriver.ts"
 import { AwsError, toDriverError } from "./AwsError.ts"
 import { ec2 } from "./ec2.ts"
+import { fis } from "./fisRun.ts"
 import type { AwsFault } from "./Faults.ts"
 import { rds } from "./rds.ts"
 import { route53 } from "./route53.ts"
@@ -45,7 +46,7 @@ const planCalls = (ctx: AwsContext, fault: AwsFault, targets: ReadonlyArray<Targ
  * @since 0.1.0
  */
 export const awsFaults: Handler.Dispatch<AwsContext, AwsFault, AwsError> = Handler.dispatch<AwsContext, AwsFault, AwsError>(
-  { ...ec2, ...rds, ...route53 },
+  { ...ec2, ...rds, ...route53, ...fis },
   {
     discover: (_ctx, fault) => Effect.fail(notAws(String((fault as { readonly _tag?: unknown } | null)?._tag), "discover")),
     plan: planCalls,

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import * as Fault from "../../core/Fault.ts"
 import * as Guard from "../../core/Guard.ts"
 import * as Selector from "../../core/Selector.ts"
@@ -114,6 +114,22 @@ export class Route53InvertHealthCheck extends AwsFaultClass<Route53InvertHealthC
 }) {}
 
 /** Every AWS fault. @since 0.1.0 */
+/**
+ * `aws.fis.experiment`: an AWS FIS experiment template, created, started and watched
+ * (`faultline run --engine fis`). Its revert stops the experiment if it still runs and
+ * deletes the template, so the watchdog stops it too when the runner dies. No default
+ * guards of its own: the run checks the guards of the faults the template came from
+ * against their targets before it starts (the plan), and the template only names resources
+ * tagged `faultline:allow=true` (see `Fis.toTemplate`).
+ *
+ * @since 0.1.0
+ */
+export class FisExperiment extends Fault.Class(AwsDriver)<FisExperiment>()("aws.fis.experiment", {
+  target: Selector.Selector,
+  /** The template, as `CreateExperimentTemplate` takes it (`Fis.toTemplate`). */
+  template: Schema.Record(Schema.String, Schema.Unknown)
+}) {}
+
 export const AwsFault = Schema.Union([
   Ec2Stop,
   Ec2Reboot,
@@ -121,7 +137,8 @@ export const AwsFault = Schema.Union([
   RdsFailoverCluster,
   RdsRebootWithFailover,
   Route53SetWeight,
-  Route53InvertHealthCheck
+  Route53InvertHealthCheck,
+  FisExperiment
 ])
 /** @since 0.1.0 */
 export type AwsFault = typeof AwsFault.Type

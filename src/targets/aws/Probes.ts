@@ -3,8 +3,9 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schedule } from "effect"
-import type { Duration } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import type * as Duration from "effect/Duration"
 import * as Probe from "../../core/Probe.ts"
 import { AwsDriver } from "./AwsDriver.ts"
 import { AwsError } from "./AwsError.ts"

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type * as Handler from "../../core/Handler.ts"
 import { Run } from "../../core/Run.ts"
 import * as Target from "../../core/Target.ts"

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type * as Handler from "../../core/Handler.ts"
 import * as Target from "../../core/Target.ts"
 import type { AwsError } from "./AwsError.ts"

@@ -12,8 +12,10 @@
  * @since 0.1.0
  */
 import type Dockerode from "dockerode"
-import type { Duration } from "effect"
-import { Context, Effect, Layer } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { Driver } from "../../core/Driver.ts"
 import * as Handler from "../../core/Handler.ts"
 import { containers } from "./containers.ts"

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import * as os from "node:os"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { pidAlive } from "../../core/Os.ts"
 import { DockerDriver, Labels } from "./DockerDriver.ts"
 import { ALLOW_LABEL } from "./Faults.ts"

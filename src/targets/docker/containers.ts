@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type * as Handler from "../../core/Handler.ts"
 import type * as Target from "../../core/Target.ts"
 import { containerOf, type DockerContext, ensureRunning, faultTag, ineffective, Labels, marked, markerName, notModifiedOk, onContainer } from "./Engine.ts"

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Handler from "../../core/Handler.ts"
 import type * as Target from "../../core/Target.ts"
 import * as Wait from "../../core/Wait.ts"

@@ -3,8 +3,9 @@
  *
  * @since 0.1.0
  */
-import { NodeServices } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Integration from "../../core/Integration.ts"
 import { ProcessKill, ProcessPause, ProcessRestart } from "./Faults.ts"
 import { ProcessDriver } from "./ProcessDriver.ts"

@@ -5,7 +5,15 @@
  * @since 0.1.0
  */
 import { randomBytes } from "node:crypto"
-import { Context, Deferred, Duration, Effect, Exit, Layer, Schema, Scope, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import type { Driver } from "../../core/Driver.ts"
 import * as Handler from "../../core/Handler.ts"

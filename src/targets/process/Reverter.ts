@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { spawn } from "node:child_process"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { DriverError } from "../../core/Driver.ts"
 import type { LedgerRecord } from "../../core/Ledger.ts"
 import { type ProcessContext, processFaults, type ProcessRevertData } from "./Handlers.ts"

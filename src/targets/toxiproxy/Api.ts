@@ -9,7 +9,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { ToxiproxyError } from "./ToxiproxyError.ts"
 
 /** A toxic as the API returns it. @since 0.1.0 */

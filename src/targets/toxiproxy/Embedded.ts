@@ -3,7 +3,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { EmbeddedProxy, type EmbeddedProxyError, type StartOptions } from "../../proxy/EmbeddedProxy.ts"
 import { ToxiproxyDriver } from "./ToxiproxyDriver.ts"
 

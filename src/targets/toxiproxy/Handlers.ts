@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import * as Handler from "../../core/Handler.ts"
 import type * as Target from "../../core/Target.ts"
 import type { ProxyJson, ToxicJson } from "./Api.ts"

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Probe from "../../core/Probe.ts"
 import { ToxiproxyDriver } from "./ToxiproxyDriver.ts"
 

@@ -4,7 +4,10 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import type { Driver } from "../../core/Driver.ts"
 import * as Handler from "../../core/Handler.ts"
 import * as Target from "../../core/Target.ts"
