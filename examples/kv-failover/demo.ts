@@ -30,7 +30,11 @@ const exampleDir = fileURLToPath(
 export interface DemoOptions {
   /** Replication lag of the primary, ms (what the RPO measures). */
   readonly lagMs?: number
-  /** Router health-check interval, ms. */
+  /**
+   * Router health-check interval, ms (default 100; with two failed checks, each given 250 ms,
+   * before it fails over, the outage lasts long enough to be seen on a busy machine, and a slow
+   * machine does not make the router fail over before the primary is killed).
+   */
   readonly checkMs?: number
   /** How long the primary stays dead before faults are reverted. */
   readonly outage?: "2 seconds" | `${number} millis` | `${number} seconds`
@@ -83,7 +87,7 @@ export const startSystem = (options: DemoOptions = {}) =>
     const router = yield* driver.start({
       name: "kv-router",
       command: node,
-      args: [`${exampleDir}router.mjs`, "--port", "0", "--primary", primaryUrl, "--standby", standbyUrl, "--check-ms", String(options.checkMs ?? 20), "--fail-after", "2", ...common],
+      args: [`${exampleDir}router.mjs`, "--port", "0", "--primary", primaryUrl, "--standby", standbyUrl, "--check-ms", String(options.checkMs ?? 100), "--fail-after", "2", "--check-timeout-ms", "250", ...common],
       ready: "LISTENING (\\d+)",
       labels: { app: "kv", role: "router" }
     })
@@ -116,8 +120,9 @@ export const kvHeartbeat = (routerUrl: string) =>
  * `kv-router` proxy): a latency phase (`network.latency` on the proxy, reverted), then the
  * loss of the primary.
  *
- * The latency tolerance is p99 <= 250 ms: the injected 100 ms plus generous room for a
- * loaded machine. The latency phase is a deliberate, tolerated slowdown (the hypothesis
+ * The latency tolerance is p95 <= 250 ms: the injected 100 ms plus generous room for a
+ * loaded machine. Not p99: of 40 samples the p99 is the slowest one, and one sample the OS
+ * scheduled late (a busy machine, a test suite running beside it) would fail the gate. The latency phase is a deliberate, tolerated slowdown (the hypothesis
  * holds through it), while the kill is the outage the RTO measures: the RTO is timed from
  * the `process.kill` fault, not from the first fault of the run.
  *
@@ -128,7 +133,7 @@ export const primaryLoss = (routerUrl: string, options: DemoOptions = {}) => {
     probe: Probes.http(`${routerUrl}/health`, { timeout: "500 millis" }),
     every: "10 millis",
     samples: 40,
-    tolerance: Tolerance.all(Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 }), Tolerance.latency({ p99: "250 millis" }))
+    tolerance: Tolerance.all(Tolerance.successRatio({ atLeast: 0.9, confidence: 0.95 }), Tolerance.latency({ p95: "250 millis" }))
   })
   const writer = kvHeartbeat(routerUrl)
   return Experiment.make({
