@@ -8,10 +8,6 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import type * as Journal from "../core/Journal.ts"
-import * as Html from "../report/Html.ts"
-import * as Junit from "../report/Junit.ts"
-import * as Telemetry from "../report/Telemetry.ts"
-import * as FileJournal from "../run/FileJournal.ts"
 import type * as Runner from "../run/Runner.ts"
 import { exitCodeOf } from "./ExitCode.ts"
 import { BadInput, state } from "./State.ts"
@@ -67,8 +63,10 @@ export const junitWritable = (file: string) =>
  * @since 0.1.0
  */
 export const writeJunit = (file: string, dir: string) =>
-  FileJournal.fold(path.join(dir, "journal.jsonl"), Html.fold()).pipe(
-    Effect.flatMap((evidence) =>
+  // Loaded only when --junit asks for it: a run's start-up does not pay for the renderers.
+  Effect.promise(() => Promise.all([import("../report/Html.ts"), import("../report/Junit.ts"), import("../run/FileJournal.ts")])).pipe(
+    Effect.flatMap(([Html, Junit, FileJournal]) => FileJournal.fold(path.join(dir, "journal.jsonl"), Html.fold()).pipe(Effect.map((evidence) => ({ evidence, Junit })))),
+    Effect.flatMap(({ evidence, Junit }) =>
       Effect.try({
         try: () => fs.writeFileSync(file, Junit.toJunit([evidence]), { mode: 0o644 }),
         catch: (e) => new BadInput({ message: `--junit ${file}: cannot write it: ${(e as Error).message}` })
@@ -104,13 +102,13 @@ export const traced = <A, E, R>(f: (onEntry: ((e: Journal.Entry) => void) | unde
     if (!otlpConfigured()) return f(undefined)
     return Effect.flatMap(
       Effect.tryPromise({
-        try: () => import("../report/Otlp.ts"),
+        try: () => Promise.all([import("../report/Otlp.ts"), import("../report/Telemetry.ts")]),
         catch: (e) =>
           new BadInput({
             message: `OTEL_EXPORTER_OTLP_ENDPOINT is set, but OpenTelemetry could not be loaded (${(e as Error).message}): ` +
               "install @effect/opentelemetry and the @opentelemetry packages docs/tracing.md lists, or unset it"
           })
       }),
-      (otlp) => Effect.flatMap(Telemetry.listener(), (listen) => f(listen)).pipe(Effect.provide(otlp.layerOtlp()))
+      ([otlp, Telemetry]) => Effect.flatMap(Telemetry.listener(), (listen) => f(listen)).pipe(Effect.provide(otlp.layerOtlp()))
     )
   })
