@@ -18,6 +18,8 @@
  *       writer overhead on an application's write throughput, failover drill wall time
  *   (j) SLOs and history: an error budget over 241,920 points, a history query over 100,000
  *       runs, the scheduler's firing time error (bench/slo.ts)
+ *   (k) reports of a 1-hour run: report.html size, folding the journal file into every report,
+ *       and render time in headless Chromium, each beside a short run's or the JSON-only fold
  *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
  *       (bench/mutation.json) are carried over when present
  *
@@ -39,6 +41,7 @@ import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
 import * as Breach from "./breach.ts"
 import * as SloBench from "./slo.ts"
+import * as ReportBench from "./report.ts"
 import * as Startup from "./startup.ts"
 import * as Watchdog from "./watchdog.ts"
 import { type Row, table } from "./stats.ts"
@@ -96,6 +99,10 @@ const main = async () => {
 
   log("\n(j) SLOs and history: error budget over 241,920 points; history query over 100,000 runs; scheduler firing error")
   rows.push(...await SloBench.run({ log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(k) reports of a 1-hour run (10 ms probe): report.html size, fold time, render in headless Chromium")
+  rows.push(...await ReportBench.run({ trials: 10, log }))
   log(`  [${elapsed(t0)}]`)
 
   log("\n(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated")
