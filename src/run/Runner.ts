@@ -47,6 +47,8 @@ export const run = <R>(
     readonly onEntry?: (entry: Entry) => void
     /** Planning before any probe runs (see `Experiment.RunOptions.preflight`). */
     readonly preflight?: Effect.Effect<void, unknown, any>
+    /** Objectives the caller judges (see `Experiment.RunOptions.judge`). */
+    readonly judge?: Effect.Effect<ReadonlyArray<string>>
   } = {}
 ): Effect.Effect<Outcome, never, R> =>
   Effect.gen(function*() {
@@ -60,7 +62,8 @@ export const run = <R>(
         dryRun: options.dryRun ?? false,
         keepEntries: options.keepEntries ?? false,
         ...(options.onEntry ? { onEntry: options.onEntry } : {}),
-        ...(options.preflight ? { preflight: options.preflight } : {})
+        ...(options.preflight ? { preflight: options.preflight } : {}),
+        ...(options.judge ? { judge: options.judge } : {})
       })
     })).pipe(Effect.onInterrupt(() => Effect.ignore(writeReport(dir))))
     const report = yield* writeReport(dir)
