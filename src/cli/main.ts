@@ -1,5 +1,5 @@
 /**
- * The `faultline` command line: run, plan, demo, report, recover, proxy, schema. Exit codes:
+ * The `faultline` command line: run, plan, drill, demo, report, recover, proxy, schema. Exit codes:
  * 0 passed; 1 deviated, aborted or failed; 2 bad input; 130 interrupted. This module is the
  * command tree only (names, flags, descriptions): each command's module is imported when that
  * command runs, so `--help` and `run` do not load the demo, the proxy server or the report
@@ -10,7 +10,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Exit, Fiber } from "effect"
+import { Cause, Effect, Exit, Fiber, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as FileLedger from "../run/FileLedger.ts"
 import { state } from "./State.ts"
@@ -91,13 +91,31 @@ const recover = Command.make("recover", {
   json
 }, (args) => Effect.flatMap(lazily(() => import("./commands/recover.ts")), (m) => m.recover(args))).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger, and every target's own leftovers such as Docker markers and helpers); exit 0 when none is left"))
 
+const drill = Command.make("drill", {
+  runbook: Argument.String("runbook").pipe(Argument.withDescription("a Markdown runbook (runbooks/*.md)")),
+  answers: Flag.String("answers").pipe(Flag.optional, Flag.withDescription("a YAML file of scripted answers: run without people (CI, tests)")),
+  serve: Flag.String("serve").pipe(Flag.optional, Flag.withDescription("HOST:PORT for the web live view (e.g. 127.0.0.1:8080; beyond loopback needs an explicit host); its join link is printed")),
+  name: Flag.String("name").pipe(Flag.optional, Flag.withDescription("your name, journaled as the drill's runner (default: the OS user)")),
+  out,
+  json
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/drill.ts")), (m) =>
+    m.drill({
+      runbook: args.runbook,
+      answers: Option.getOrUndefined(args.answers),
+      serve: Option.getOrUndefined(args.serve),
+      name: Option.getOrUndefined(args.name),
+      out: args.out,
+      json: args.json
+    }))).pipe(Command.withDescription("run a Markdown runbook as a drill: a terminal live view with keys, --answers for CI, --serve for the room; journal, reports and drill.md"))
+
 // `schema`: the JSON Schema of experiment files, for editors
 // (`# yaml-language-server: $schema=./faultline.schema.json`).
 const schema = Command.make("schema", {}, () => Effect.flatMap(lazily(() => import("./commands/schema.ts")), (m) => m.schema())).pipe(Command.withDescription("print the JSON Schema of YAML/JSON experiment files (for editors: faultline schema > faultline.schema.json)"))
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, demo, report, recover, proxy, schema])
+  Command.withSubcommands([run, plan, drill, demo, report, recover, proxy, schema])
 )
 
 const layer = NodeServices.layer

@@ -182,7 +182,7 @@ export const decode = (file: string, text: string): Effect.Effect<Runbook, Runbo
     const branches = branchOf(sections, targets)
     const steps: Array<Step> = decoded.map(({ section, spec, line }) => ({
       id: spec.id ?? section.slug,
-      title: section.title,
+      title: section.title.replace(/^\d+[.)]\s+/, ""),
       prose: section.prose.join("\n\n").trim(),
       spec,
       plannedMs: spec.planned === undefined ? null : Duration.toMillis(Duration.fromInputUnsafe(spec.planned as Duration.Input)),

@@ -2,7 +2,7 @@
 // and timings, approvals and the two-person rule, a refused approval and an abort revert
 // every fault, a no-go runs its section, the RTO clock is judged against the objective.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer } from "effect"
+import { type Duration, Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import type { Journal } from "../../src/index.ts"
 import { Selector } from "../../src/index.ts"
@@ -47,7 +47,7 @@ const script = (over: Record<string, unknown> = {}): Answers.AnswersFile => ({
   } as Answers.AnswersFile["steps"]
 })
 
-const runDrill = (answers: Answers.AnswersFile, advance = "1 hour") =>
+const runDrill = (answers: Answers.AnswersFile, advance: Duration.Input = "1 hour") =>
   Effect.gen(function*() {
     const fiber = yield* Effect.forkChild(Drill.run(drill).pipe(Effect.provide(Answers.layer(answers))))
     yield* TestClock.adjust(advance)
