@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit, Fiber, Option } from "effect"
@@ -34,8 +35,9 @@ const run = Command.make("run", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
   json,
   out,
-  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing"))
-}, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.run(args))).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
+  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing")),
+  junit: Flag.String("junit").pipe(Flag.optional, Flag.withDescription("also write JUnit XML of the run to this file (a test case per experiment, hypothesis phase and objective)"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.run(args))).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json, report.md and report.html"))
 
 const plan = Command.make("plan", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
@@ -70,6 +72,8 @@ const proxy = Command.make("proxy", {
 const report = Command.make("report", {
   journal: Argument.String("journal").pipe(Argument.withDescription("a journal.jsonl file")),
   json,
+  html: Flag.Boolean("html").pipe(Flag.withDefault(false), Flag.withDescription("print the self-contained HTML report (timeline and tables) on stdout")),
+  junit: Flag.Boolean("junit").pipe(Flag.withDefault(false), Flag.withDescription("print JUnit XML on stdout: a test case per experiment, hypothesis phase and objective")),
   allowIncomplete: Flag.Boolean("allow-incomplete").pipe(
     Flag.withDefault(false),
     Flag.withDescription("print the report of a journal that ends without RunEnded (exit 1) instead of refusing it (exit 2)")
@@ -109,13 +113,40 @@ const drill = Command.make("drill", {
       json: args.json
     }))).pipe(Command.withDescription("run a Markdown runbook as a drill: a terminal live view with keys, --answers for CI, --serve for the room; journal, reports and drill.md"))
 
+// `evidence`: signed evidence packs of run folders (keygen, pack, verify).
+const evidenceModule = () => lazily(() => import("./commands/evidence.ts"))
+const keygen = Command.make("keygen", {
+  out: Flag.String("out").pipe(Flag.withDefault("~/.faultline/evidence"), Flag.withDescription("the key files' base name: BASE.key and BASE.pub (default ~/.faultline/evidence)"))
+}, (args) => Effect.flatMap(evidenceModule(), (m) => m.keygen({ out: args.out.replace(/^~(?=\/)/, os.homedir()) }))).pipe(
+  Command.withDescription("make an Ed25519 key pair for signing packs (the private key 0600)")
+)
+const pack = Command.make("pack", {
+  runs: Flag.String("runs").pipe(Flag.withDefault("faultline-runs"), Flag.withDescription("the directory of run folders (default: faultline-runs)")),
+  out: Flag.String("out").pipe(Flag.withDescription("the pack file to write (a tar; refused if it exists)")),
+  key: Flag.String("key").pipe(Flag.optional, Flag.withDescription("the private key (default ~/.faultline/evidence.key)")),
+  from: Flag.String("from").pipe(Flag.optional, Flag.withDescription("only runs started at or after this date/time")),
+  to: Flag.String("to").pipe(Flag.optional, Flag.withDescription("only runs started at or before this date/time")),
+  keep: Flag.String("keep").pipe(Flag.optional, Flag.withDescription("after the pack verifies, remove the packed run folders older than this (e.g. 30d)"))
+}, (args) => Effect.flatMap(evidenceModule(), (m) => m.pack(args))).pipe(Command.withDescription("bundle the journals and reports of runs into one signed tar"))
+const verify = Command.make("verify", {
+  pack: Argument.String("pack").pipe(Argument.withDescription("an evidence pack (.tar)")),
+  key: Flag.String("key").pipe(Flag.optional, Flag.withDescription("the signer's public key you trust (without it, only the key the pack names is checked)")),
+  json
+}, (args) => Effect.flatMap(evidenceModule(), (m) => m.verify(args))).pipe(
+  Command.withDescription("check a pack's signature and every file; names each changed, missing or added file (exit 2)")
+)
+const evidence = Command.make("evidence").pipe(
+  Command.withDescription("signed evidence packs: journals and reports of runs with a manifest signed with Ed25519"),
+  Command.withSubcommands([keygen, pack, verify])
+)
+
 // `schema`: the JSON Schema of experiment files, for editors
 // (`# yaml-language-server: $schema=./faultline.schema.json`).
 const schema = Command.make("schema", {}, () => Effect.flatMap(lazily(() => import("./commands/schema.ts")), (m) => m.schema())).pipe(Command.withDescription("print the JSON Schema of YAML/JSON experiment files (for editors: faultline schema > faultline.schema.json)"))
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, drill, demo, report, recover, proxy, schema])
+  Command.withSubcommands([run, plan, drill, demo, report, recover, proxy, evidence, schema])
 )
 
 const layer = NodeServices.layer

@@ -1,6 +1,6 @@
 /**
  * The runner: runs an experiment into `<out>/<run-id>/`, streaming `journal.jsonl` to disk,
- * and writes `report.json` and `report.md` there, folded from the journal file. Nothing in
+ * and writes `report.json`, `report.md` and `report.html` there, folded from the journal file. Nothing in
  * it grows with the length of the run but the file.
  *
  * @since 0.1.0
@@ -10,6 +10,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Effect } from "effect"
 import * as Experiment from "../core/Experiment.ts"
 import type { Entry } from "../core/Journal.ts"
+import * as Html from "../report/Html.ts"
 import * as Report from "../report/Report.ts"
 import * as FileJournal from "./FileJournal.ts"
 
@@ -21,13 +22,14 @@ export interface Outcome {
 }
 
 /**
- * Folds the report of a run from its journal file and writes `report.json` and `report.md`
- * beside it.
+ * Folds the report and the timeline of a run from its journal file (one pass, one line at a
+ * time) and writes `report.json`, `report.md` and `report.html` beside it.
  *
  * @since 0.1.0
  */
 export const writeReport = (dir: string) =>
-  Effect.flatMap(FileJournal.fold(path.join(dir, "journal.jsonl"), Report.fold()), (report) => Report.write(dir, report))
+  Effect.flatMap(FileJournal.fold(path.join(dir, "journal.jsonl"), Html.fold()), (evidence) =>
+    Effect.andThen(Html.write(dir, evidence), Report.write(dir, evidence.report)))
 
 /**
  * Runs an experiment and writes its report files. On interruption the faults are reverted

@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import * as Experiment from "../../core/Experiment.ts"
 import type * as Journal from "../../core/Journal.ts"
 import * as Ledger from "../../core/Ledger.ts"
@@ -21,7 +21,7 @@ import * as Runner from "../../run/Runner.ts"
 import type * as Process from "../../targets/process/ProcessDriver.ts"
 import { exitCodeOf } from "../ExitCode.ts"
 import { ensurePrivateLedger, ledgerLayer } from "../Ledger.ts"
-import { finish, live } from "../Output.ts"
+import { finish, junitWritable, live, writeJunit } from "../Output.ts"
 import { BadInput, state } from "../State.ts"
 
 const importModule = (file: string) =>
@@ -226,9 +226,19 @@ export const runAny = (file: string, args: RunArgs) =>
  *
  * @since 0.1.0
  */
-export const run = (args: { readonly experiment: string; readonly json: boolean; readonly out: string; readonly dryRun: boolean }) =>
+export const run = (args: {
+  readonly experiment: string
+  readonly json: boolean
+  readonly out: string
+  readonly dryRun: boolean
+  readonly junit?: Option.Option<string>
+}) =>
   Effect.gen(function*() {
+    const junit = args.junit === undefined ? undefined : Option.getOrUndefined(args.junit)
+    // A JUnit file that cannot be written is bad input before the run, not a lost result after it.
+    if (junit !== undefined) yield* junitWritable(junit)
     const o = yield* runAny(args.experiment, args)
+    if (junit !== undefined) yield* writeJunit(junit, o.dir)
     return yield* finish(o, args.json)
   })
 
