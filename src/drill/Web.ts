@@ -11,7 +11,7 @@
  */
 import * as http from "node:http"
 import { Effect, Schema } from "effect"
-import type { Actor } from "../core/Journal.ts"
+import type { Actor, Entry } from "../core/Journal.ts"
 import { bearer, hostAllowed, MAX_BODY, newToken, originAllowed, tokenMatches } from "../proxy/ApiGuard.ts"
 import * as DrillReport from "../report/DrillReport.ts"
 import { type Desk, Facilitator, type Response } from "./Desk.ts"
@@ -31,12 +31,12 @@ export class WebUnavailable extends Schema.TaggedError<WebUnavailable>()("WebUna
 }
 
 // What the page is sent: the live state, the rendered timeline and each step's static parts.
-const snapshot = (s: DrillReport.DrillState, statics: ReadonlyArray<unknown>, nowMono: number | null) => ({
+const snapshot = (s: DrillReport.DrillState, statics: ReadonlyArray<unknown>, nowMono: number | null, timeline: string) => ({
   state: s,
   nowMono,
   rtoMs: DrillReport.rtoMs(s, nowMono),
   steps: statics,
-  timeline: Timeline.svg(s, nowMono)
+  timeline
 })
 
 const staticsOf = (rb: Runbook | null) =>
@@ -100,18 +100,33 @@ export const serve = (options: {
   Effect.gen(function*() {
     const token = options.token ?? newToken()
     const statics = staticsOf(options.runbook)
+    const timeline = Timeline.live()
+    // The SVG is redrawn once per push, not per entry (a drill samples many times a second).
+    let svg = ""
+    let svgStale = true
+    const snap = () => {
+      if (svgStale) {
+        svg = timeline.svg()
+        svgStale = false
+      }
+      return snapshot(options.state, statics, now(), svg)
+    }
     const clients = new Set<http.ServerResponse>()
     let desk: Desk | null = null
     let origin = ""
     let lastEntryAt = performance.now()
     const now = () => options.state.lastMono === null ? null : options.state.lastMono + (performance.now() - lastEntryAt)
     const push = () => {
-      const data = `event: state\ndata: ${JSON.stringify(snapshot(options.state, statics, now()))}\n\n`
+      const data = `event: state\ndata: ${JSON.stringify(snap())}\n\n`
       for (const c of clients) c.write(data)
     }
     let timer: NodeJS.Timeout | null = null
-    const changed = () => {
+    const changed = (entry?: Entry) => {
       lastEntryAt = performance.now()
+      if (entry !== undefined) {
+        timeline.observe(entry)
+        svgStale = true
+      }
       if (timer === null) {
         timer = setTimeout(() => {
           timer = null
@@ -143,7 +158,8 @@ export const serve = (options: {
         if (decoded._tag === "Failure") return send(res, 400, { error: "expected { action, name, stepId?, reason?, text?, evidence? }" })
         if (desk === null) return send(res, 409, { error: "the drill has not started" })
         const refused = desk.submit(toResponse(decoded.value))
-        return refused === null ? send(res, 200, { ok: true }) : send(res, 409, { error: refused })
+        // A refusal is the desk's answer to a well-formed request (the page shows it), not an HTTP error.
+        return send(res, 200, refused === null ? { ok: true } : { ok: false, error: refused })
       })
     }
     const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -155,10 +171,10 @@ export const serve = (options: {
       if (req.method === "GET" && url.pathname === "/app.js") return send(res, 200, APP_JS, "text/javascript; charset=utf-8")
       if (req.method === "GET" && url.pathname === "/app.css") return send(res, 200, APP_CSS, "text/css; charset=utf-8")
       if (!authorized(req, url)) return send(res, 403, { error: "the join token is required" })
-      if (req.method === "GET" && url.pathname === "/state") return send(res, 200, snapshot(options.state, statics, now()))
+      if (req.method === "GET" && url.pathname === "/state") return send(res, 200, snap())
       if (req.method === "GET" && url.pathname === "/events") {
         res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" })
-        res.write(`event: state\ndata: ${JSON.stringify(snapshot(options.state, statics, now()))}\n\n`)
+        res.write(`event: state\ndata: ${JSON.stringify(snap())}\n\n`)
         clients.add(res)
         req.on("close", () => clients.delete(res))
         return
@@ -167,7 +183,7 @@ export const serve = (options: {
       return send(res, 404, { error: "not found" })
     }
     const server = http.createServer((req, res) => {
-      res.setHeader("content-security-policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+      res.setHeader("content-security-policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
       handle(req, res)
     })
     const address = yield* Effect.callback<{ port: number }, WebUnavailable>((resume) => {

@@ -50,7 +50,7 @@ export const APP_JS = `"use strict";
     body.name = nameInput.value.trim();
     if (body.name === "") { say("Enter your name first (bottom of the page)."); return Promise.resolve(); }
     return fetch("/api/respond", { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer " + token }, body: JSON.stringify(body) })
-      .then(function (r) { return r.json().then(function (j) { say(r.ok ? "recorded" : "refused: " + (j.error || r.status)); }); })
+      .then(function (r) { return r.json().then(function (j) { say(r.ok && j.ok ? "recorded" : "refused: " + (j.error || r.status)); }); })
       .catch(function (e) { say("not sent: " + e.message); });
   }
   function button(label, onClick, id) {

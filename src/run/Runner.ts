@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import * as Experiment from "../core/Experiment.ts"
 import type { Entry } from "../core/Journal.ts"
 import * as Html from "../report/Html.ts"
+import type * as Timeline from "../report/Timeline.ts"
 import * as Report from "../report/Report.ts"
 import * as FileJournal from "./FileJournal.ts"
 
@@ -27,8 +28,8 @@ export interface Outcome {
  *
  * @since 0.1.0
  */
-export const writeReport = (dir: string) =>
-  Effect.flatMap(FileJournal.fold(path.join(dir, "journal.jsonl"), Html.fold()), (evidence) =>
+export const writeReport = (dir: string, timeline: Timeline.Options = {}) =>
+  Effect.flatMap(FileJournal.fold(path.join(dir, "journal.jsonl"), Html.fold(timeline)), (evidence) =>
     Effect.andThen(Html.write(dir, evidence), Report.write(dir, evidence.report)))
 
 /**
@@ -51,6 +52,8 @@ export const run = <R>(
     readonly preflight?: Effect.Effect<void, unknown, any>
     /** Objectives the caller judges (see `Experiment.RunOptions.judge`). */
     readonly judge?: Effect.Effect<ReadonlyArray<string>>
+    /** How report.html's timeline reads the journal (a drill's steps). */
+    readonly timeline?: Timeline.Options
   } = {}
 ): Effect.Effect<Outcome, never, R> =>
   Effect.gen(function*() {
@@ -67,8 +70,8 @@ export const run = <R>(
         ...(options.preflight ? { preflight: options.preflight } : {}),
         ...(options.judge ? { judge: options.judge } : {})
       })
-    })).pipe(Effect.onInterrupt(() => Effect.ignore(writeReport(dir))))
-    const report = yield* writeReport(dir)
+    })).pipe(Effect.onInterrupt(() => Effect.ignore(writeReport(dir, options.timeline))))
+    const report = yield* writeReport(dir, options.timeline)
     return { result, report, dir }
     // Run folders are local directories: the runner writes them through Node's file system.
   }).pipe(Effect.orDie, Effect.provide(NodeFileSystem.layer))

@@ -15,6 +15,7 @@ import * as Drill from "../../drill/Drill.ts"
 import * as Runbook from "../../drill/Runbook.ts"
 import * as System from "../../drill/System.ts"
 import * as Terminal from "../../drill/Terminal.ts"
+import * as DrillTimeline from "../../drill/Timeline.ts"
 import * as Web from "../../drill/Web.ts"
 import * as PrivateFiles from "../../core/PrivateFiles.ts"
 import * as DrillReport from "../../report/DrillReport.ts"
@@ -87,7 +88,7 @@ export const drill = (args: DrillArgs) =>
     const { experiment, judge } = yield* Drill.toExperiment(d, runner, { out: dir })
     const onEntry = (e: Journal.Entry) => {
       DrillReport.step(live, e)
-      web?.changed()
+      web?.changed(e)
       if (term !== null) term.changed()
       else if (!args.json) {
         const line = plainLine(live, e)
@@ -97,7 +98,7 @@ export const drill = (args: DrillArgs) =>
     const drivers = yield* System.drivers(rb).pipe(Effect.mapError((e) => new BadInput({ message: `${args.runbook}: ${e.message}` })))
     const outcome = yield* Effect.gen(function*() {
       yield* System.setUp(rb, runId).pipe(Effect.mapError((e) => new BadInput({ message: `${args.runbook}: setting up the system failed: ${Experiment.describeError(e)}` })))
-      return yield* Runner.run(experiment as Experiment.Experiment<never>, { out: args.out, runId, judge, onEntry })
+      return yield* Runner.run(experiment as Experiment.Experiment<never>, { out: args.out, runId, judge, onEntry, timeline: DrillTimeline.options })
     }).pipe(
       Effect.provide(Layer.succeed(Facilitator, both(local, web?.facilitator ?? null))),
       // The drivers are data (the runbook's faults): setUp asks only for those it declares.
