@@ -94,7 +94,7 @@ export const make = (options: {
   const draw = () => {
     timer = null
     const formLines = form === null ? [KEYS] : [`${form.title} — ${form.fields[form.i]!.label}${form.fields[form.i]!.fallback ? ` [${form.fields[form.i]!.fallback}]` : ""}: ${form.buffer}_  (Enter: next, Esc: cancel)`]
-    const text = render(options.state, options.state.lastMono === null ? null : options.state.lastMono + (performance.now() - lastEntryAt), [...(options.banner ?? []), message, ...formLines])
+    const text = render(options.state, options.state.lastMono === null ? null : options.state.lastMono + (performance.now() - lastEntryAt), [...(options.banner ?? []), message, ...formLines], Math.max(60, output.columns ?? 100))
     output.write(`\x1b[H\x1b[2J${text.replace(/\n/g, "\r\n")}\r\n`)
   }
   let lastEntryAt = performance.now()

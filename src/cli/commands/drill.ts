@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect, Layer } from "effect"
 import * as Experiment from "../../core/Experiment.ts"
@@ -50,6 +51,13 @@ const plainLine = (s: DrillReport.DrillState, e: Journal.Entry): string | null =
   if (ev._tag === "DrillNote") return `${t} note by ${ev.actor.name ?? ev.actor.user}: ${ev.text}`
   if (ev._tag === "FaultInjected" || ev._tag === "FaultReverted") return `${t} ${ev._tag === "FaultInjected" ? `fault ${ev.fault} injected` : `fault ${ev.faultId} reverted`}`
   return null
+}
+
+// drill.md and drill.json: the drill report, folded from the journal as it was written.
+const writeDrillFiles = (dir: string, live: DrillReport.DrillState) => {
+  if (!fs.existsSync(dir)) return
+  PrivateFiles.writeFile(path.join(dir, "drill.md"), DrillReport.toMarkdown(live))
+  PrivateFiles.writeFile(path.join(dir, "drill.json"), JSON.stringify(live, null, 2) + "\n")
 }
 
 const listenOf = (serve: string) => {
@@ -104,12 +112,12 @@ export const drill = (args: DrillArgs) =>
       // The drivers are data (the runbook's faults): setUp asks only for those it declares.
       Effect.provide(drivers as unknown as Layer.Layer<ProcessDriver | ToxiproxyDriver>),
       Effect.provide(ledgerLayer(args.out)),
-      Effect.mapError((e: unknown) => e instanceof BadInput ? e : new BadInput({ message: `${args.runbook}: ${Experiment.describeError(e)}` }))
+      Effect.mapError((e: unknown) => e instanceof BadInput ? e : new BadInput({ message: `${args.runbook}: ${Experiment.describeError(e)}` })),
+      // Written whatever ended the drill (Ctrl-C included), once the journal is complete.
+      Effect.ensuring(Effect.sync(() => writeDrillFiles(dir, live)))
     )
     term?.redraw()
     const md = DrillReport.toMarkdown(live)
-    PrivateFiles.writeFile(path.join(dir, "drill.md"), md)
-    PrivateFiles.writeFile(path.join(dir, "drill.json"), JSON.stringify(live, null, 2) + "\n")
     if (args.json) process.stdout.write(JSON.stringify(live, null, 2) + "\n")
     else process.stdout.write(`\n${md}\nrun folder: ${outcome.dir}\n`)
     state.exitCode = exitCodeOf(outcome.result.verdict.status)
