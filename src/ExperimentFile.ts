@@ -151,6 +151,16 @@ const FileProbe = Schema.Union([
   }),
   Schema.Struct({
     command: Schema.Struct({ command: Schema.String, args: Schema.optionalKey(Schema.Array(Schema.String)), timeout: Schema.optionalKey(DurationText) })
+  }),
+  /** A DNS answer from the given resolvers (`["127.0.0.1:5353"]`); good only when it holds every `expect`ed value. */
+  Schema.Struct({
+    dns: Schema.Struct({
+      name: Schema.String,
+      servers: Schema.Array(Schema.String).check(Schema.isMinLength(1)),
+      type: Schema.optionalKey(Schema.Literals(["A", "AAAA", "CNAME", "TXT"])),
+      expect: Schema.optionalKey(Schema.Array(Schema.String)),
+      timeout: Schema.optionalKey(DurationText)
+    })
   })
 ])
 type FileProbe = typeof FileProbe.Type
@@ -167,6 +177,13 @@ const toProbe = (p: FileProbe): Probe.Probe<unknown> =>
     ? Probes.http(text(p.http.url), { ...p.http, timeout: p.http.timeout as Duration.Input | undefined })
     : "tcp" in p
     ? Probes.tcp(text(p.tcp.host), portOf(p.tcp.port), { timeout: p.tcp.timeout as Duration.Input | undefined })
+    : "dns" in p
+    ? Probes.dns(p.dns.name, {
+      servers: p.dns.servers,
+      ...(p.dns.type ? { type: p.dns.type } : {}),
+      ...(p.dns.expect ? { expect: p.dns.expect } : {}),
+      ...(p.dns.timeout ? { timeout: p.dns.timeout as Duration.Input } : {})
+    })
     : Probes.command(p.command.command, p.command.args ?? [], { timeout: p.command.timeout as Duration.Input | undefined })
 
 /**
