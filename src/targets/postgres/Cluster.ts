@@ -64,6 +64,10 @@ export class PgCluster extends Context.Service<PgCluster, {
   readonly relink: (writer: PgNode) => Effect.Effect<Topology.Upstream, PostgresError>
   /** Sets synchronous replication on the writer: `remote_apply` on every standby (`*`), or off. */
   readonly setSynchronous: (mode: "off" | "remote_write" | "on" | "remote_apply") => Effect.Effect<void, PostgresError>
+  /** Stops a node's server (`fast`: clean shutdown; `immediate`: no checkpoint). */
+  readonly stop: (node: PgNode, mode?: "fast" | "immediate") => Effect.Effect<void, PostgresError>
+  /** Starts a node's server in whatever role its data directory says. */
+  readonly start: (node: PgNode) => Effect.Effect<void, PostgresError>
   /** The runner of the server programs (bin folder, OS user). */
   readonly runner: Server.Runner
   /** The folder holding everything of the cluster (deleted with the scope). */
@@ -268,6 +272,8 @@ const makeService = (spec: PgClusterSpec, made: Made, api: Api, proxyName: strin
           Sql.query(w, mode === "off" ? "alter system set synchronous_standby_names = ''" : "alter system set synchronous_standby_names = '*'", [], { via: "socket" }),
           Effect.andThen(Sql.query(w, `alter system set synchronous_commit = '${mode === "off" ? "on" : mode}'`, [], { via: "socket" }), Sql.query(w, "select pg_reload_conf()", [], { via: "socket" }))
         ))),
+    stop: (n, mode = "fast") => Server.stop(made.runner, n.dataDir!, mode, idOf(n)),
+    start: (n) => Server.start(made.runner, n.dataDir!, idOf(n)),
     runner: made.runner,
     session: made.session
   })

@@ -100,6 +100,8 @@ export const list = (): ReadonlyArray<{ readonly dir: string; readonly descripto
       const d = decode(fs.readFileSync(path.join(dir, DESCRIPTOR), { encoding: "utf8", flag: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW }))
       return { dir, descriptor: d, problem: insideRoot(d, dir) }
     } catch (e) {
+      // A folder whose descriptor is not written yet is a cluster being made: not ours to judge.
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return { dir, descriptor: null, problem: null }
       return { dir, descriptor: null, problem: `unreadable descriptor: ${(e as Error).message.split("\n")[0]}` }
     }
   })
@@ -136,6 +138,10 @@ export const recover = (options: { readonly runId?: string | undefined; readonly
     const skipped: Array<string> = []
     const failed: Array<string> = []
     for (const { dir, descriptor: d, problem } of list()) {
+      if (d === null && problem === null) {
+        skipped.push(`${dir}: no descriptor (a cluster being made, or not faultline's)`)
+        continue
+      }
       if (d === null || problem !== null) {
         failed.push(`${dir}: ${problem}`)
         continue

@@ -138,6 +138,8 @@ export const session = (
           return fromClient("query", idOf(n))(e)
         }
       }).pipe(
+        // An abandoned statement would hold the connection: the next one starts afresh.
+        Effect.onInterrupt(() => Effect.sync(drop)),
         Effect.timeoutOrElse({
           duration: timeout,
           orElse: () => {

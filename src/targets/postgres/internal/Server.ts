@@ -154,20 +154,28 @@ export const controlState = (r: Runner, dataDir: string, target: string): Effect
  */
 export const start = (r: Runner, dataDir: string, target: string): Effect.Effect<void, PostgresError> =>
   Effect.andThen(
-    Effect.sync(() => {
-      if (running(dataDir) !== null) return
-      const pidFile = path.join(dataDir, "postmaster.pid")
-      // Lines 4 and 5 of postmaster.pid: the port and the socket folder, whose lock is stale too.
-      const lines = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").split("\n") : []
-      const [port, socketDir] = [lines[3]?.trim(), lines[4]?.trim()]
-      if (port && socketDir && /^\d+$/.test(port)) {
-        fs.rmSync(path.join(socketDir, `.s.PGSQL.${port}.lock`), { force: true })
-        fs.rmSync(path.join(socketDir, `.s.PGSQL.${port}`), { force: true })
-      }
-      fs.rmSync(pidFile, { force: true })
-    }),
+    Effect.sync(() => clearStale(dataDir)),
     Effect.asVoid(run(r, "pg_ctl", ["-D", dataDir, "-l", path.join(path.dirname(dataDir), "server.log"), "-w", "-t", "60", "start"], { target }))
   )
+
+/**
+ * Removes the lock files of a killed server (postmaster.pid and its socket's lock) when the
+ * pid they name is no live postgres of this data directory (see `start`).
+ *
+ * @since 0.1.0
+ */
+export const clearStale = (dataDir: string): void => {
+  if (running(dataDir) !== null) return
+  const pidFile = path.join(dataDir, "postmaster.pid")
+  // Lines 4 and 5 of postmaster.pid: the port and the socket folder, whose lock is stale too.
+  const lines = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").split("\n") : []
+  const [port, socketDir] = [lines[3]?.trim(), lines[4]?.trim()]
+  if (port && socketDir && /^\d+$/.test(port)) {
+    fs.rmSync(path.join(socketDir, `.s.PGSQL.${port}.lock`), { force: true })
+    fs.rmSync(path.join(socketDir, `.s.PGSQL.${port}`), { force: true })
+  }
+  fs.rmSync(pidFile, { force: true })
+}
 
 /** Stops the server of `dataDir` (`fast` or `immediate`); a server that does not run is a no-op. @since 0.1.0 */
 export const stop = (r: Runner, dataDir: string, mode: "fast" | "immediate", target: string): Effect.Effect<void, PostgresError> =>

@@ -12,6 +12,7 @@ import { Effect } from "effect"
 import type { NodeData } from "../Node.ts"
 import { idOf } from "../Node.ts"
 import type { PostgresError } from "../PostgresError.ts"
+import * as Sql from "../Sql.ts"
 import * as Server from "./Server.ts"
 
 /** The file of a node's own settings, included by every node's postgresql.conf. @since 0.1.0 */
@@ -80,6 +81,10 @@ export const rejoin = (r: Server.Runner, node: NodeData, source: NodeData, clust
   Effect.gen(function*() {
     const target = idOf(node)
     yield* Server.stop(r, node.dataDir!, "fast", target)
+    Server.clearStale(node.dataDir!)
+    // A source promoted moments ago still has the old timeline in its control file until its
+    // first checkpoint: pg_rewind would see one timeline and rewind nothing (pg_rewind's docs).
+    yield* Sql.query(source, "checkpoint", [], { via: "socket", operation: "rewind", timeout: "60 seconds" })
     const sourceConn = `host=${source.socketDir} port=${source.port} user=${source.user} dbname=postgres`
     const out = yield* Server.run(r, "pg_rewind", ["--target-pgdata", node.dataDir!, "--source-server", sourceConn, "--no-sync"], { target })
     makeStandby(r, node, clusterLabel, upstream)
