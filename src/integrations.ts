@@ -12,6 +12,7 @@ import { type FaultClass, tagOf } from "./core/Fault.ts"
 import { type Integration, IntegrationUnavailable, type Reverter } from "./core/Integration.ts"
 import { integration as aws } from "./targets/aws/Integration.ts"
 import { integration as docker } from "./targets/docker/Integration.ts"
+import { integration as postgres } from "./targets/postgres/Integration.ts"
 import { integration as process } from "./targets/process/Integration.ts"
 import { integration as toxiproxy } from "./targets/toxiproxy/Integration.ts"
 
@@ -28,7 +29,8 @@ export const integrations: ReadonlyArray<Integration> = [
   process,
   docker,
   toxiproxy,
-  aws
+  aws,
+  postgres
 ]
 
 /** The integration of a driver name (`docker`), if any. @since 0.1.0 */

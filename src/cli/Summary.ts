@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import * as path from "node:path"
 import type { Entry } from "../core/Journal.ts"
 import * as Report from "../report/Report.ts"
 
@@ -81,6 +82,7 @@ export const summary = (r: Report.Report, dir: string | null): string => {
         : `${r.rpo.windowMs} ms, ${r.rpo.lostWrites}/${r.rpo.ackedWrites} acknowledged writes lost; objective ${r.rpo.targetMs ?? "—"} ms: ${r.rpo.met === null ? "—" : r.rpo.met ? "met" : "MISSED"}`
     ])
   }
-  if (dir) rows.push(["report", dir])
+  // The last line: the page a person opens (the folder holds the journal and the other reports).
+  if (dir) rows.push(["report", path.join(dir, "report.html")])
   return table(rows)
 }

@@ -1,5 +1,5 @@
 /**
- * The `faultline` command line: run, plan, demo, report, recover, proxy, schema. Exit codes:
+ * The `faultline` command line: run, plan, drill, demo, report, recover, proxy, schema. Exit codes:
  * 0 passed; 1 deviated, aborted or failed; 2 bad input; 130 interrupted. This module is the
  * command tree only (names, flags, descriptions): each command's module is imported when that
  * command runs, so `--help` and `run` do not load the demo, the proxy server or the report
@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as Cause from "effect/Cause"
@@ -44,8 +45,9 @@ const run = Command.make("run", {
     Flag.withDescription("who injects: local (faultline's drivers, default) or fis (AWS FIS runs the template `export fis` writes; faultline observes, aborts, reverts)")
   ),
   roleArn: Flag.String("role-arn").pipe(Flag.optional, Flag.withDescription("--engine fis: the IAM role FIS assumes")),
-  stopAlarms: Flag.String("stop-alarm").pipe(Flag.atLeast(0), Flag.withDescription("--engine fis: a CloudWatch alarm ARN that stops the FIS experiment (repeatable)"))
-}, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.run({ ...args, roleArn: Option.getOrUndefined(args.roleArn) }))).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json and report.md"))
+  stopAlarms: Flag.String("stop-alarm").pipe(Flag.atLeast(0), Flag.withDescription("--engine fis: a CloudWatch alarm ARN that stops the FIS experiment (repeatable)")),
+  junit: Flag.String("junit").pipe(Flag.optional, Flag.withDescription("also write JUnit XML of the run to this file (a test case per experiment, hypothesis phase and objective)"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/run.ts")), (m) => m.run({ ...args, roleArn: Option.getOrUndefined(args.roleArn) }))).pipe(Command.withDescription("run an experiment and write journal.jsonl, report.json, report.md and report.html"))
 
 const plan = Command.make("plan", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
@@ -80,6 +82,8 @@ const proxy = Command.make("proxy", {
 const report = Command.make("report", {
   journal: Argument.String("journal").pipe(Argument.withDescription("a journal.jsonl file")),
   json,
+  html: Flag.Boolean("html").pipe(Flag.withDefault(false), Flag.withDescription("print the self-contained HTML report (timeline and tables) on stdout")),
+  junit: Flag.Boolean("junit").pipe(Flag.withDefault(false), Flag.withDescription("print JUnit XML on stdout: a test case per experiment, hypothesis phase and objective")),
   allowIncomplete: Flag.Boolean("allow-incomplete").pipe(
     Flag.withDefault(false),
     Flag.withDescription("print the report of a journal that ends without RunEnded (exit 1) instead of refusing it (exit 2)")
@@ -100,6 +104,51 @@ const recover = Command.make("recover", {
   socket: Flag.String("docker-socket").pipe(Flag.optional, Flag.withDescription("the Docker Engine socket (default /var/run/docker.sock)")),
   json
 }, (args) => Effect.flatMap(lazily(() => import("./commands/recover.ts")), (m) => m.recover(args))).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger, and every target's own leftovers such as Docker markers and helpers); exit 0 when none is left"))
+
+const drill = Command.make("drill", {
+  runbook: Argument.String("runbook").pipe(Argument.withDescription("a Markdown runbook (runbooks/*.md)")),
+  answers: Flag.String("answers").pipe(Flag.optional, Flag.withDescription("a YAML file of scripted answers: run without people (CI, tests)")),
+  serve: Flag.String("serve").pipe(Flag.optional, Flag.withDescription("HOST:PORT for the web live view (e.g. 127.0.0.1:8080; beyond loopback needs an explicit host); its join link is printed")),
+  name: Flag.String("name").pipe(Flag.optional, Flag.withDescription("your name, journaled as the drill's runner (default: the OS user)")),
+  out,
+  json
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/drill.ts")), (m) =>
+    m.drill({
+      runbook: args.runbook,
+      answers: Option.getOrUndefined(args.answers),
+      serve: Option.getOrUndefined(args.serve),
+      name: Option.getOrUndefined(args.name),
+      out: args.out,
+      json: args.json
+    }))).pipe(Command.withDescription("run a Markdown runbook as a drill: a terminal live view with keys, --answers for CI, --serve for the room; journal, reports and drill.md"))
+
+// `evidence`: signed evidence packs of run folders (keygen, pack, verify).
+const evidenceModule = () => lazily(() => import("./commands/evidence.ts"))
+const keygen = Command.make("keygen", {
+  out: Flag.String("out").pipe(Flag.withDefault("~/.faultline/evidence"), Flag.withDescription("the key files' base name: BASE.key and BASE.pub (default ~/.faultline/evidence)"))
+}, (args) => Effect.flatMap(evidenceModule(), (m) => m.keygen({ out: args.out.replace(/^~(?=\/)/, os.homedir()) }))).pipe(
+  Command.withDescription("make an Ed25519 key pair for signing packs (the private key 0600)")
+)
+const pack = Command.make("pack", {
+  runs: Flag.String("runs").pipe(Flag.withDefault("faultline-runs"), Flag.withDescription("the directory of run folders (default: faultline-runs)")),
+  out: Flag.String("out").pipe(Flag.withDescription("the pack file to write (a tar; refused if it exists)")),
+  key: Flag.String("key").pipe(Flag.optional, Flag.withDescription("the private key (default ~/.faultline/evidence.key)")),
+  from: Flag.String("from").pipe(Flag.optional, Flag.withDescription("only runs started at or after this date/time")),
+  to: Flag.String("to").pipe(Flag.optional, Flag.withDescription("only runs started at or before this date/time")),
+  keep: Flag.String("keep").pipe(Flag.optional, Flag.withDescription("after the pack verifies, remove the packed run folders older than this (e.g. 30d)"))
+}, (args) => Effect.flatMap(evidenceModule(), (m) => m.pack(args))).pipe(Command.withDescription("bundle the journals and reports of runs into one signed tar"))
+const verify = Command.make("verify", {
+  pack: Argument.String("pack").pipe(Argument.withDescription("an evidence pack (.tar)")),
+  key: Flag.String("key").pipe(Flag.optional, Flag.withDescription("the signer's public key you trust (without it, only the key the pack names is checked)")),
+  json
+}, (args) => Effect.flatMap(evidenceModule(), (m) => m.verify(args))).pipe(
+  Command.withDescription("check a pack's signature and every file; names each changed, missing or added file (exit 2)")
+)
+const evidence = Command.make("evidence").pipe(
+  Command.withDescription("signed evidence packs: journals and reports of runs with a manifest signed with Ed25519"),
+  Command.withSubcommands([keygen, pack, verify])
+)
 
 // `schema`: the JSON Schema of experiment files, for editors
 // (`# yaml-language-server: $schema=./faultline.schema.json`).
@@ -131,7 +180,7 @@ const exportCmd = Command.make("export").pipe(
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, demo, report, recover, proxy, schema, exportCmd])
+  Command.withSubcommands([run, plan, drill, demo, report, recover, proxy, evidence, schema, exportCmd])
 )
 
 const layer = NodeServices.layer

@@ -1,6 +1,6 @@
 /**
  * The runner: runs an experiment into `<out>/<run-id>/`, streaming `journal.jsonl` to disk,
- * and writes `report.json` and `report.md` there, folded from the journal file. Nothing in
+ * and writes `report.json`, `report.md` and `report.html` there, folded from the journal file. Nothing in
  * it grows with the length of the run but the file.
  *
  * @since 0.1.0
@@ -10,6 +10,8 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Experiment from "../core/Experiment.ts"
 import type { Entry } from "../core/Journal.ts"
+import * as Html from "../report/Html.ts"
+import type * as Timeline from "../report/Timeline.ts"
 import * as Report from "../report/Report.ts"
 import * as FileJournal from "./FileJournal.ts"
 
@@ -21,13 +23,14 @@ export interface Outcome {
 }
 
 /**
- * Folds the report of a run from its journal file and writes `report.json` and `report.md`
- * beside it.
+ * Folds the report and the timeline of a run from its journal file (one pass, one line at a
+ * time) and writes `report.json`, `report.md` and `report.html` beside it.
  *
  * @since 0.1.0
  */
-export const writeReport = (dir: string) =>
-  Effect.flatMap(FileJournal.fold(path.join(dir, "journal.jsonl"), Report.fold()), (report) => Report.write(dir, report))
+export const writeReport = (dir: string, timeline: Timeline.Options = {}) =>
+  Effect.flatMap(FileJournal.fold(path.join(dir, "journal.jsonl"), Html.fold(timeline)), (evidence) =>
+    Effect.andThen(Html.write(dir, evidence), Report.write(dir, evidence.report)))
 
 /**
  * Runs an experiment and writes its report files. On interruption the faults are reverted
@@ -47,6 +50,10 @@ export const run = <R>(
     readonly onEntry?: (entry: Entry) => void
     /** Planning before any probe runs (see `Experiment.RunOptions.preflight`). */
     readonly preflight?: Effect.Effect<void, unknown, any>
+    /** Objectives the caller judges (see `Experiment.RunOptions.judge`). */
+    readonly judge?: Effect.Effect<ReadonlyArray<string>>
+    /** How report.html's timeline reads the journal (a drill's steps). */
+    readonly timeline?: Timeline.Options
   } = {}
 ): Effect.Effect<Outcome, never, R> =>
   Effect.gen(function*() {
@@ -60,10 +67,11 @@ export const run = <R>(
         dryRun: options.dryRun ?? false,
         keepEntries: options.keepEntries ?? false,
         ...(options.onEntry ? { onEntry: options.onEntry } : {}),
-        ...(options.preflight ? { preflight: options.preflight } : {})
+        ...(options.preflight ? { preflight: options.preflight } : {}),
+        ...(options.judge ? { judge: options.judge } : {})
       })
-    })).pipe(Effect.onInterrupt(() => Effect.ignore(writeReport(dir))))
-    const report = yield* writeReport(dir)
+    })).pipe(Effect.onInterrupt(() => Effect.ignore(writeReport(dir, options.timeline))))
+    const report = yield* writeReport(dir, options.timeline)
     return { result, report, dir }
     // Run folders are local directories: the runner writes them through Node's file system.
   }).pipe(Effect.orDie, Effect.provide(NodeFileSystem.layer))

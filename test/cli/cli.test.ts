@@ -211,7 +211,7 @@ describe("faultline run: a real experiment", () => {
     assert.include(r.stdout, "PASSED")
     assert.include(r.stderr, "injected process.kill into victim")
     const dir = runDir(out)
-    for (const f of ["journal.jsonl", "report.json", "report.md"]) assert.isTrue(fs.existsSync(path.join(dir, f)), f)
+    for (const f of ["journal.jsonl", "report.json", "report.md", "report.html"]) assert.isTrue(fs.existsSync(path.join(dir, f)), f)
     const report = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8"))
     assert.strictEqual(report.status, "passed")
     assert.strictEqual(report.cleanup, "ok")

@@ -187,7 +187,7 @@ describe("run files are private and never followed through symlinks", () => {
     assert.strictEqual(r.code, 0, r.stderr)
     const run = fs.readdirSync(out).find((d) => d !== "ledger")!
     assert.strictEqual(mode(path.join(out, run)), "700")
-    for (const f of ["journal.jsonl", "report.json", "report.md"]) assert.strictEqual(mode(path.join(out, run, f)), "600", f)
+    for (const f of ["journal.jsonl", "report.json", "report.md", "report.html"]) assert.strictEqual(mode(path.join(out, run, f)), "600", f)
     assert.strictEqual(mode(path.join(out, "ledger")), "700")
     assert.strictEqual(mode(path.join(out, "ledger", "runs")), "700")
     assert.strictEqual(mode(path.join(out, "ledger", "runs", `${run}.jsonl`)), "600")

@@ -30,7 +30,7 @@ describe("Report", () => {
       const fiber = yield* Effect.forkChild(Runner.run(exp, { out, runId: "r1" }))
       yield* TestClock.adjust("1 minute")
       const o = yield* Fiber.join(fiber)
-      assert.deepStrictEqual(fs.readdirSync(o.dir).sort(), ["journal.jsonl", "report.json", "report.md"])
+      assert.deepStrictEqual(fs.readdirSync(o.dir).sort(), ["journal.jsonl", "report.html", "report.json", "report.md"])
       const written = JSON.parse(fs.readFileSync(path.join(o.dir, "report.json"), "utf8"))
       const entries = yield* FileJournal.readFile(path.join(o.dir, "journal.jsonl")).pipe(Effect.provide(NodeFileSystem.layer))
       assert.deepStrictEqual(Report.fromJournal(entries), written)

@@ -6,6 +6,8 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
+import * as Html from "../../report/Html.ts"
+import * as Junit from "../../report/Junit.ts"
 import * as Report from "../../report/Report.ts"
 import * as FileJournal from "../../run/FileJournal.ts"
 import { exitCodeOf } from "../ExitCode.ts"
@@ -16,13 +18,22 @@ import { BadInput, state } from "../State.ts"
  *
  * @since 0.1.0
  */
-export const report = (args: { readonly journal: string; readonly json: boolean; readonly allowIncomplete: boolean }) =>
+export const report = (args: {
+  readonly journal: string
+  readonly json: boolean
+  readonly html?: boolean
+  readonly junit?: boolean
+  readonly allowIncomplete: boolean
+}) =>
   Effect.gen(function*() {
     const file = args.journal
+    const formats = [args.json && "--json", args.html && "--html", args.junit && "--junit"].filter(Boolean)
+    if (formats.length > 1) return yield* new BadInput({ message: `${formats.join(", ")}: choose one output format` })
     // One line at a time: a game day's journal does not fit in memory.
-    const { result: r, torn } = yield* FileJournal.foldUpToTornTail(file, Report.fold()).pipe(
+    const { result: evidence, torn } = yield* FileJournal.foldUpToTornTail(file, Html.fold()).pipe(
       Effect.mapError((e) => new BadInput({ message: e.message }))
     )
+    const r = evidence.report
     if (torn !== null && !args.allowIncomplete) {
       return yield* new BadInput({
         message: `${torn.message} — the last line, a write its runner never finished; --allow-incomplete reads the journal up to line ${r.lastLine}`
@@ -44,6 +55,8 @@ export const report = (args: { readonly journal: string; readonly json: boolean;
     }
     if (torn !== null) process.stderr.write(`faultline: ${torn.message} — a torn last line, ignored\n`)
     if (args.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n")
+    else if (args.html) process.stdout.write(Html.toHtml(evidence))
+    else if (args.junit) process.stdout.write(Junit.toJunit([evidence]))
     else process.stdout.write(Report.toMarkdown(r))
     state.exitCode = !r.complete || r.status === "running" ? 1 : exitCodeOf(r.status)
   })

@@ -11,6 +11,7 @@ import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Experiment from "../../core/Experiment.ts"
 import type * as Journal from "../../core/Journal.ts"
 import * as Ledger from "../../core/Ledger.ts"
@@ -22,7 +23,7 @@ import * as Runner from "../../run/Runner.ts"
 import type * as Process from "../../targets/process/ProcessDriver.ts"
 import { exitCodeOf } from "../ExitCode.ts"
 import { ensurePrivateLedger, ledgerLayer } from "../Ledger.ts"
-import { finish, live } from "../Output.ts"
+import { finish, junitWritable, live, writeJunit } from "../Output.ts"
 import { BadInput, state } from "../State.ts"
 
 const importModule = (file: string) =>
@@ -245,9 +246,14 @@ export const run = (args: {
   readonly engine?: "local" | "fis"
   readonly roleArn?: string | undefined
   readonly stopAlarms?: ReadonlyArray<string>
+  readonly junit?: Option.Option<string>
 }) =>
   Effect.gen(function*() {
+    const junit = args.junit === undefined ? undefined : Option.getOrUndefined(args.junit)
+    // A JUnit file that cannot be written is bad input before the run, not a lost result after it.
+    if (junit !== undefined) yield* junitWritable(junit)
     const o = yield* runAny(args.experiment, args)
+    if (junit !== undefined) yield* writeJunit(junit, o.dir)
     return yield* finish(o, args.json)
   })
 
