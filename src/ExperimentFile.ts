@@ -18,6 +18,7 @@ import { Guard } from "./core/Guard.ts"
 import * as GuardModule from "./core/Guard.ts"
 import * as Hypothesis from "./core/Hypothesis.ts"
 import { Run } from "./core/Run.ts"
+import * as SloSpec from "./core/SloSpec.ts"
 import * as Strict from "./core/internal/strict.ts"
 import type * as Probe from "./core/Probe.ts"
 import * as Selector from "./core/Selector.ts"
@@ -53,7 +54,11 @@ const FileGuard = Schema.Union([
   Schema.Struct({ changeFreeze: Schema.Array(FreezeWindow).check(Schema.isMinLength(1)) }),
   Schema.Struct({ allowLabel: Schema.Struct({ key: Schema.String, value: Schema.optionalKey(Schema.String) }) }),
   Schema.Struct({ maxTargets: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)) }),
-  Schema.Struct({ environment: Schema.Struct({ variable: Schema.String, allowed: Schema.Array(Schema.String) }) })
+  Schema.Struct({ environment: Schema.Struct({ variable: Schema.String, allowed: Schema.Array(Schema.String) }) }),
+  // Refuse at plan time unless this share (0..1) of the SLO's error budget is left.
+  Schema.Struct({
+    errorBudget: Schema.Struct({ slo: SloSpec.Slo, minRemaining: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1)) })
+  })
 ])
 type FileGuard = typeof FileGuard.Type
 
@@ -62,6 +67,7 @@ const toGuard = (g: FileGuard): Guard =>
   : "changeFreeze" in g ? GuardModule.changeFreeze(g.changeFreeze)
   : "allowLabel" in g ? GuardModule.allowLabel(g.allowLabel.key, g.allowLabel.value ?? "true")
   : "maxTargets" in g ? GuardModule.maxTargets(g.maxTargets)
+  : "errorBudget" in g ? GuardModule.errorBudget(g.errorBudget)
   : GuardModule.environment(g.environment.variable, g.environment.allowed)
 
 /**
@@ -225,7 +231,15 @@ const FileStep = Schema.Union([
 export const FileAbort = Schema.Union([
   Schema.Struct({ maxDuration: DurationText }),
   Schema.Struct({ breach: Schema.Struct({ hypothesis: Schema.String, below: Schema.Number, over: DurationText }) }),
-  Schema.Struct({ signals: Schema.Literal(true) })
+  Schema.Struct({ signals: Schema.Literal(true) }),
+  Schema.Struct({
+    burnRate: Schema.Struct({
+      slo: SloSpec.Slo,
+      factor: Schema.Number.check(Schema.isGreaterThan(0)),
+      window: DurationText,
+      every: Schema.optionalKey(DurationText)
+    })
+  })
 ])
 
 /**
@@ -236,6 +250,8 @@ export const FileAbort = Schema.Union([
 export const ExperimentFile = Schema.Struct({
   name: Schema.String,
   description: Schema.optionalKey(Schema.String),
+  /** The catalog service it exercises (`services.yaml`): its tier's RTO/RPO objectives are inherited. */
+  service: Schema.optionalKey(Schema.String),
   processes: Schema.optionalKey(Schema.Array(Process.ProcessSpec)),
   hypothesis: Schema.Array(FileHypothesis).check(Schema.isMinLength(1)),
   method: Schema.Array(FileStep),
@@ -418,7 +434,8 @@ export const toExperiment = <R = never>(f: ExperimentFile): Experiment.Experimen
     },
     ...(f.guards ? { guards: f.guards.map(toGuard) } : {}),
     ...(f.irreversible ? { irreversible: true } : {}),
-    ...(f.replaceDefaultGuards ? { replaceDefaultGuards: true } : {})
+    ...(f.replaceDefaultGuards ? { replaceDefaultGuards: true } : {}),
+    ...(f.service ? { service: f.service } : {})
   })
   // Only the phantom requirement changes: the caller vouches for the drivers it provides.
   return experiment as Experiment.Experiment<R>

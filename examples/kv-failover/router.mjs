@@ -109,6 +109,30 @@ async function tick() {
 const checkTimer = setInterval(tick, Math.max(1, opts.checkMs));
 
 // ---------------------------------------------------------------------------------------------
+// Metrics: requests the router answered, by upstream and status code, in Prometheus' text
+// format at GET /metrics (an SLI source: good = 2xx, total = all).
+
+const requests = new Map();
+function countRequest(upstream, code) {
+  const key = `${upstream}\u0000${code}`;
+  requests.set(key, (requests.get(key) ?? 0) + 1);
+}
+function metricsText() {
+  const lines = [
+    "# HELP kv_router_requests_total Requests the router answered, by upstream and status code.",
+    "# TYPE kv_router_requests_total counter",
+  ];
+  for (const [key, n] of requests) {
+    const [upstream, code] = key.split("\u0000");
+    lines.push(`kv_router_requests_total{upstream="${upstream}",code="${code}"} ${n}`);
+  }
+  lines.push("# HELP kv_router_failovers_total Failovers from the primary to the standby.");
+  lines.push("# TYPE kv_router_failovers_total counter");
+  lines.push(`kv_router_failovers_total ${failovers}`);
+  return lines.join("\n") + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------
 // Proxy
 
 const HOP_BY_HOP = new Set([
@@ -150,6 +174,7 @@ function forward(req, res, body, target, name, allowRetry) {
     upReq.on("response", (upRes) => {
       const outHeaders = filterHeaders(upRes.headers);
       outHeaders["x-faultline-upstream"] = name;
+      countRequest(name, upRes.statusCode ?? 502);
       res.writeHead(upRes.statusCode ?? 502, outHeaders);
       upRes.pipe(res);
       upRes.on("end", () => {
@@ -172,6 +197,7 @@ function forward(req, res, body, target, name, allowRetry) {
       if (allowRetry && upReq.reusedSocket && err.code === "ECONNRESET") {
         return resolve(forward(req, res, body, target, name, false));
       }
+      countRequest(name, 502);
       sendJson(res, 502, { error: "upstream unreachable", upstream: name, code: err.code ?? err.message });
       resolve();
     });
@@ -183,6 +209,10 @@ async function handle(req, res) {
   const path = (req.url ?? "/").split("?")[0];
   if (path === "/router/status") {
     return sendJson(res, 200, { active, failovers });
+  }
+  if (path === "/metrics" && req.method === "GET") {
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+    return res.end(metricsText());
   }
   const body = await readBody(req, 16 << 20);
   const name = active;

@@ -19,4 +19,4 @@ export class BadInput extends Schema.TaggedError<BadInput>()("BadInput", { messa
  *
  * @since 0.1.0
  */
-export const state: { exitCode: number; runDir: string | null } = { exitCode: 0, runDir: null }
+export const state: { exitCode: number; runDir: string | null; indexFailed: boolean } = { exitCode: 0, runDir: null, indexFailed: false }

@@ -35,11 +35,23 @@ const out = Flag.String("out").pipe(Flag.withDefault("faultline-runs"), Flag.wit
 // A command's module, loaded when the command runs.
 const lazily = <M>(load: () => Promise<M>) => Effect.promise(load)
 
+const historyFlag = Flag.String("history").pipe(
+  Flag.optional,
+  Flag.withDescription("the run history: a SQLite file or a postgres:// URL (default: $FAULTLINE_HISTORY; `run` indexes into it only when one is given)")
+)
+const servicesFlag = Flag.String("services").pipe(
+  Flag.optional,
+  Flag.withDescription("the service catalog (default: $FAULTLINE_SERVICES, else ./services.yaml when it exists)")
+)
+
 const run = Command.make("run", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
   json,
   out,
   dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing")),
+  history: historyFlag,
+  services: servicesFlag,
+  allowTier0: Flag.Boolean("allow-tier-0").pipe(Flag.withDefault(false), Flag.withDescription("run an experiment on a Tier 0 service (the catalog refuses it otherwise)")),
   engine: Flag.Literals("engine", ["local", "fis"]).pipe(
     Flag.withDefault("local" as const),
     Flag.withDescription("who injects: local (faultline's drivers, default) or fis (AWS FIS runs the template `export fis` writes; faultline observes, aborts, reverts)")
@@ -150,6 +162,53 @@ const evidence = Command.make("evidence").pipe(
   Command.withSubcommands([keygen, pack, verify])
 )
 
+const history = Command.make("history", {
+  history: historyFlag,
+  out,
+  service: Flag.String("service").pipe(Flag.optional, Flag.withDescription("only runs of this catalog service")),
+  experiment: Flag.String("experiment").pipe(Flag.optional, Flag.withDescription("only runs of this experiment")),
+  since: Flag.String("since").pipe(Flag.optional, Flag.withDescription("only runs since this ISO date, or this long ago (\"30 days\")")),
+  window: Flag.String("window").pipe(Flag.withDefault("7 days"), Flag.withDescription("the length of each window of the table (default: 7 days)")),
+  json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("print the figures as JSON")),
+  reindex: Flag.Boolean("reindex").pipe(Flag.withDefault(false), Flag.withDescription("rebuild the index from the run folders under --out (they are the source of truth)"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/history.ts")), (m) => m.history(args))).pipe(Command.withDescription(
+  "the run history: pass rate, RTO/RPO p50/p95 and trend, MTTR, MTBF, availability per window (default database <out>/history.db); --reindex rebuilds it"
+))
+
+const schedule = Command.make("schedule", {
+  drills: Argument.String("drills").pipe(Argument.withDescription("a drills file (YAML or JSON): drills, cron or unannounced windows, freeze and allowed windows")),
+  once: Flag.Boolean("once").pipe(Flag.withDefault(false), Flag.withDescription("one pass for an external timer (cron, systemd, a Kubernetes CronJob): run what is due, then exit")),
+  grace: Flag.String("grace").pipe(Flag.withDefault("1 minute"), Flag.withDescription("--once: fire drills whose time fell within this long before now (default: 1 minute)")),
+  services: servicesFlag
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/schedule.ts")), (m) => m.schedule({ ...args, services: Option.getOrUndefined(args.services) }))).pipe(
+    Command.withDescription("run drills on their schedules, skipping (and journaling why) in freezes, outside allowed windows, on leased targets or spent budgets; SIGTERM reverts the running drill")
+  )
+
+const services = Command.make("services", { services: servicesFlag, json }, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/services.ts")), (m) => m.services({ ...args, services: Option.getOrUndefined(args.services) }))).pipe(
+    Command.withDescription("print the service catalog: tiers, owners, dependencies, SLOs and the RTO/RPO objectives each service inherits")
+  )
+
+const blastRadius = Command.make("blast-radius", {
+  service: Argument.String("service").pipe(Argument.withDescription("a service of the catalog")),
+  services: servicesFlag,
+  json
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/services.ts")), (m) => m.blastRadius({ ...args, services: Option.getOrUndefined(args.services) }))).pipe(
+    Command.withDescription("print every service that depends on SERVICE, directly or transitively, and the most critical tier among them")
+  )
+
+const monitor = Command.make("monitor", {
+  experiment: Argument.String("experiment").pipe(Argument.withDescription("a YAML/JSON experiment file whose hypotheses are sampled (its method is not run)")),
+  history: historyFlag,
+  out,
+  bucket: Flag.String("bucket").pipe(Flag.withDefault("10 seconds"), Flag.withDescription("how long each recorded good/total bucket is (default: 10 seconds)")),
+  duration: Flag.String("duration").pipe(Flag.optional, Flag.withDescription("stop after this long (default: until Ctrl-C or SIGTERM)"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/monitor.ts")), (m) => m.monitor(args))).pipe(
+  Command.withDescription("synthetic monitoring: sample an experiment file's hypotheses continuously and record good/total events per bucket into the history (the `monitor` SLI)")
+)
+
 // `schema`: the JSON Schema of experiment files, for editors
 // (`# yaml-language-server: $schema=./faultline.schema.json`).
 const schema = Command.make("schema", {}, () => Effect.flatMap(lazily(() => import("./commands/schema.ts")), (m) => m.schema())).pipe(Command.withDescription("print the JSON Schema of YAML/JSON experiment files (for editors: faultline schema > faultline.schema.json)"))
@@ -180,7 +239,7 @@ const exportCmd = Command.make("export").pipe(
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, drill, demo, report, recover, proxy, evidence, schema, exportCmd])
+  Command.withSubcommands([run, plan, drill, demo, report, recover, proxy, evidence, schema, exportCmd, history, schedule, services, blastRadius, monitor])
 )
 
 const layer = NodeServices.layer

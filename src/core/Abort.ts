@@ -8,9 +8,11 @@
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { Hypothesis } from "./Hypothesis.ts"
 import * as Probe from "./Probe.ts"
 import { Run } from "./Run.ts"
+import * as SloSpec from "./SloSpec.ts"
 import * as Tolerance from "./Tolerance.ts"
 import * as Windows from "./Windows.ts"
 
@@ -140,3 +142,45 @@ export const when = <R>(name: string, check: Effect.Effect<boolean, never, R>, e
     return `${name} became true`
   })
 })
+
+/**
+ * Fires when the SLO's error budget burns at `factor` times the sustainable rate or faster,
+ * measured over the last `window` and read every `every` (default 30 seconds) from the run's
+ * `SloSource`. Without a source it fires at once: a run that asked to be stopped on burn
+ * rate must not go on blind. A read that fails is noted in the journal and retried.
+ *
+ * @example
+ * ```ts
+ * Abort.burnRate({ slo: checkoutAvailability, factor: 14.4, window: "5 minutes" })
+ * ```
+ * @since 0.2.0
+ */
+export const burnRate = (options: {
+  readonly slo: SloSpec.Slo
+  readonly factor: number
+  readonly window: Duration.Input
+  readonly every?: Duration.Input
+}): AbortCondition => {
+  const windowMs = Duration.toMillis(Duration.fromInputUnsafe(options.window))
+  const every = Duration.fromInputUnsafe(options.every ?? "30 seconds")
+  const name = `burnRate(${options.slo.name} >= ${options.factor}x over ${Duration.format(Duration.millis(windowMs))})`
+  return {
+    name,
+    problem: options.factor > 0 ? undefined : `burnRate of ${options.slo.name}: factor must be above 0, got ${options.factor}`,
+    watch: Effect.gen(function*() {
+      const source = yield* SloSpec.source
+      if (Option.isNone(source)) return `${name}: no SLO source is configured, the burn rate cannot be watched`
+      const run = yield* Run
+      while (true) {
+        const read = yield* Effect.result(source.value.burnRate(options.slo, windowMs))
+        if (read._tag === "Failure") {
+          yield* run.journal.append({ _tag: "Note", message: `${name}: ${read.failure.message}` })
+        } else if (read.success.total > 0 && read.success.rate >= options.factor) {
+          const r = read.success
+          return `${options.slo.name} burns its error budget at ${r.rate.toFixed(2)}x (${r.total - r.good} bad of ${r.total} events), at or above ${options.factor}x`
+        }
+        yield* Effect.sleep(every)
+      }
+    })
+  }
+}

@@ -47,6 +47,8 @@ export interface Experiment<R = never> {
   readonly irreversible: boolean
   /** `guards` replace the faults' default guards instead of adding to them; default false. */
   readonly replaceDefaultGuards?: boolean | undefined
+  /** The catalog service the experiment exercises (journaled; the run history is indexed by it). */
+  readonly service?: { readonly name: string; readonly tier: number | null } | undefined
   /** Phantom: the services this experiment requires. */
   readonly "~R"?: (_: never) => R
 }
@@ -93,6 +95,8 @@ export const make = <
    * `guards`; default false: `guards` add to the defaults. Named in the plan and the journal.
    */
   readonly replaceDefaultGuards?: boolean
+  /** The catalog service this experiment exercises (see `Catalog.apply` for its tier's objectives). */
+  readonly service?: string | { readonly name: string; readonly tier: number | null }
 }): Experiment<Exclude<RM | ServicesOf<H> | ServicesOf<A> | ServicesOf<W>, Run | Scope.Scope>> => ({
   [TypeId]: TypeId,
   name: config.name,
@@ -110,7 +114,8 @@ export const make = <
   },
   guards: config.guards ?? [Guard.maxTargets(10)],
   irreversible: config.irreversible ?? false,
-  replaceDefaultGuards: config.replaceDefaultGuards ?? false
+  replaceDefaultGuards: config.replaceDefaultGuards ?? false,
+  service: typeof config.service === "string" ? { name: config.service, tier: null } : config.service
 })
 
 /** @since 0.1.0 */
@@ -280,7 +285,8 @@ const open = Effect.fnUntraced(function*(experiment: Experiment<any>, options: R
     // The definition and the environment, so that a report says who ran what, where.
     description: experiment.description,
     runtime: Environment.current(),
-    guards: experiment.guards.map((g) => ({ name: Guard.describe(g), spec: g }))
+    guards: experiment.guards.map((g) => ({ name: Guard.describe(g), spec: g })),
+    ...(experiment.service ? { service: experiment.service } : {})
   })
   return { ctx, journalFile: options.storage?.file ?? null }
 })

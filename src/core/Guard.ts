@@ -5,7 +5,9 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as SloSpec from "./SloSpec.ts"
 import type { Target } from "./Target.ts"
 
 /** @since 0.1.0 */
@@ -15,6 +17,10 @@ export const Guard = Schema.Union([
   Schema.TaggedStruct("Environment", { variable: Schema.String, allowed: Schema.Array(Schema.String) }),
   Schema.TaggedStruct("ChangeFreeze", {
     windows: Schema.Array(Schema.Struct({ from: Schema.String, to: Schema.String, reason: Schema.optionalKey(Schema.String) }))
+  }),
+  Schema.TaggedStruct("ErrorBudget", {
+    slo: SloSpec.Slo,
+    minRemaining: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1))
   })
 ])
 /** @since 0.1.0 */
@@ -34,6 +40,24 @@ export const environment = (variable: string, allowed: ReadonlyArray<string>): G
 export const changeFreeze = (windows: ReadonlyArray<{ from: string; to: string; reason?: string }>): Guard => ({
   _tag: "ChangeFreeze",
   windows
+})
+
+/**
+ * Refuse to run unless at least `minRemaining` (a share, 0..1) of the SLO's error budget is
+ * left. Judged at plan time, before any probe runs, from the run's `SloSource`; without one
+ * (or when the source does not answer) the guard refuses: a gate that cannot see the budget
+ * does not open.
+ *
+ * @example
+ * ```ts
+ * Guard.errorBudget({ slo: checkoutAvailability, minRemaining: 0.25 })
+ * ```
+ * @since 0.2.0
+ */
+export const errorBudget = (options: { readonly slo: SloSpec.Slo; readonly minRemaining: number }): Guard => ({
+  _tag: "ErrorBudget",
+  slo: options.slo,
+  minRemaining: options.minRemaining
 })
 
 /**
@@ -69,6 +93,8 @@ export const describe = (g: Guard): string => {
       return `environment(${g.variable} in ${g.allowed.join("|")})`
     case "ChangeFreeze":
       return `changeFreeze(${g.windows.length} windows)`
+    case "ErrorBudget":
+      return `errorBudget(${g.slo.name} >= ${g.minRemaining})`
   }
 }
 
@@ -110,5 +136,28 @@ export const check = (g: Guard, targets: ReadonlyArray<Target>): Effect.Effect<s
         }
         return "outside every change-freeze window"
       }
+      case "ErrorBudget":
+        return yield* checkBudget(g, reject)
     }
+  })
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`
+
+const checkBudget = (
+  g: Extract<Guard, { _tag: "ErrorBudget" }>,
+  reject: (reason: string) => Effect.Effect<never, GuardRejected>
+): Effect.Effect<string, GuardRejected> =>
+  Effect.gen(function*() {
+    const source = yield* SloSpec.source
+    if (Option.isNone(source)) return yield* reject(`no SLO source is configured: the budget of ${g.slo.name} cannot be read`)
+    const read = yield* Effect.result(source.value.budget(g.slo))
+    if (read._tag === "Failure") return yield* reject(read.failure.message)
+    const b = read.success
+    // No events in the window: nothing was measured, so nothing was spent; said so.
+    if (b.total === 0) return `${g.slo.name}: no events in the window, budget unspent (nothing measured)`
+    const seen = `${b.total - b.good} bad of ${b.total} events`
+    if (b.remaining < g.minRemaining) {
+      return yield* reject(`${g.slo.name}: ${pct(b.remaining)} of the error budget left (${seen}), needs ${pct(g.minRemaining)}`)
+    }
+    return `${g.slo.name}: ${pct(b.remaining)} of the error budget left (${seen}) >= ${pct(g.minRemaining)}`
   })

@@ -96,7 +96,9 @@ export const Event = Schema.Union([
      * `environment`: a field of that name holds environment values, which the journal masks.)
      */
     runtime: Schema.optionalKey(Environment),
-    guards: Schema.optionalKey(Schema.Array(Schema.Struct({ name: Schema.String, spec: Schema.Unknown })))
+    guards: Schema.optionalKey(Schema.Array(Schema.Struct({ name: Schema.String, spec: Schema.Unknown }))),
+    /** The catalog service the experiment names, with its tier when known. */
+    service: Schema.optionalKey(Schema.Struct({ name: Schema.String, tier: Schema.NullOr(Schema.Number) }))
   }),
   Schema.TaggedStruct("Sample", { hypothesis: Schema.String, phase: Phase, sample: Sample }),
   Schema.TaggedStruct("HypothesisChecked", {

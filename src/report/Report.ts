@@ -63,6 +63,8 @@ export interface Definition {
   /** Guards with their data; null when the journal predates them. */
   readonly guards: ReadonlyArray<{ readonly name: string; readonly spec: unknown }> | null
   readonly objectives: { readonly rtoMs: number | null; readonly rpoMs: number | null }
+  /** The catalog service the experiment exercises; null when it names none. */
+  readonly service?: { readonly name: string; readonly tier: number | null } | null
   readonly stopwatches: {
     readonly rto: { readonly hypothesis: string; readonly stableFor: number; readonly from: string | null } | null
     readonly rpo: { readonly everyMs: number } | null
@@ -276,7 +278,8 @@ const definitionOf = (s: Extract<Entry["event"], { _tag: "RunStarted" }>): Defin
   abort: s.abort,
   guards: s.guards ?? null,
   objectives: s.objectives,
-  stopwatches: { rto: s.rto, rpo: s.rpo }
+  stopwatches: { rto: s.rto, rpo: s.rpo },
+  service: s.service ?? null
 })
 
 const build = (o: {

@@ -156,6 +156,25 @@ export const readRun = (dir: string, runId: string): RunState | null => {
   return fs.existsSync(file) ? parseRun(file) : null
 }
 
+/**
+ * The run holding the lease on target `key` (`kind:id`), or null when none does: no lease,
+ * or a stale one (its runner is gone or its run closed). A scheduler asks before it starts a
+ * drill on that target.
+ *
+ * @since 0.2.0
+ */
+export const leaseHolder = (dir: string, key: string): string | null => {
+  let holder: { runId?: unknown; pid?: unknown } | null = null
+  try {
+    holder = JSON.parse(fs.readFileSync(leaseFile(dir, key), "utf8"))
+  } catch {
+    return null
+  }
+  if (typeof holder?.runId !== "string" || typeof holder.pid !== "number") return null
+  const run = readRun(dir, holder.runId)
+  return pidAlive(holder.pid) && !(run?.closed ?? false) ? holder.runId : null
+}
+
 /** A run is live while its runner lives and it has not closed. @since 0.1.0 */
 export const isLive = (run: RunState): boolean => !run.closed && pidAlive(run.pid)
 

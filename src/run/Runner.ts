@@ -54,6 +54,12 @@ export const run = <R>(
     readonly judge?: Effect.Effect<ReadonlyArray<string>>
     /** How report.html's timeline reads the journal (a drill's steps). */
     readonly timeline?: Timeline.Options
+    /**
+     * Called with the run folder once its report is written (also after an interruption):
+     * e.g. indexing the run into the history database. It runs after the folder is complete,
+     * so a failing index never loses the run.
+     */
+    readonly afterReport?: (dir: string) => Effect.Effect<void>
   } = {}
 ): Effect.Effect<Outcome, never, R> =>
   Effect.gen(function*() {
@@ -70,8 +76,9 @@ export const run = <R>(
         ...(options.preflight ? { preflight: options.preflight } : {}),
         ...(options.judge ? { judge: options.judge } : {})
       })
-    })).pipe(Effect.onInterrupt(() => Effect.ignore(writeReport(dir, options.timeline))))
+    })).pipe(Effect.onInterrupt(() => Effect.andThen(Effect.ignore(writeReport(dir, options.timeline)), options.afterReport?.(dir) ?? Effect.void)))
     const report = yield* writeReport(dir, options.timeline)
+    if (options.afterReport) yield* options.afterReport(dir)
     return { result, report, dir }
     // Run folders are local directories: the runner writes them through Node's file system.
   }).pipe(Effect.orDie, Effect.provide(NodeFileSystem.layer))

@@ -23,6 +23,7 @@ import * as Runner from "../../run/Runner.ts"
 import type * as Process from "../../targets/process/ProcessDriver.ts"
 import { exitCodeOf } from "../ExitCode.ts"
 import { ensurePrivateLedger, ledgerLayer } from "../Ledger.ts"
+import * as RunHistory from "../RunHistory.ts"
 import { finish, junitWritable, live, writeJunit } from "../Output.ts"
 import { BadInput, state } from "../State.ts"
 
@@ -154,6 +155,11 @@ export interface RunArgs {
   readonly keepEntries?: boolean
   /** Planning before any probe runs (experiment files: targets and guards). */
   readonly preflight?: Effect.Effect<void, unknown, any>
+  /** The run history to index into (and read SLIs from); null or absent: none. */
+  readonly history?: string | null
+  /** The service catalog file; null or absent: none. */
+  readonly services?: string | null
+  readonly allowTier0?: boolean
 }
 
 // A .json/.yaml experiment: decoded strictly, its drivers built from the integrations its
@@ -209,15 +215,18 @@ const startRecorded = (file: string, decoded: ExperimentFile.ExperimentFile, run
 export const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs, begun?: string) =>
   Effect.gen(function*() {
     const runId = begun ?? (yield* Experiment.makeRunId)
+    const history = args.history ?? null
+    const catalogued = yield* RunHistory.withCatalog(exp, args.services ?? null, args.allowTier0 ?? false)
     state.runDir = path.resolve(args.out, runId)
-    const ran = Runner.run(exp as Experiment.Experiment<never>, {
+    const ran = Runner.run(catalogued as Experiment.Experiment<never>, {
       out: args.out,
       runId,
       dryRun: args.dryRun,
       keepEntries: args.keepEntries ?? false,
       onEntry: live(args.json),
-      ...(args.preflight ? { preflight: args.preflight } : {})
-    })
+      ...(args.preflight ? { preflight: args.preflight } : {}),
+      ...(history !== null && !args.dryRun ? { afterReport: RunHistory.indexer(history) } : {})
+    }).pipe(Effect.provide(RunHistory.sloLayer(history)))
     return yield* (begun === undefined ? ran.pipe(Effect.provide(ledgerLayer(args.out))) : ran)
   })
 
@@ -247,14 +256,23 @@ export const run = (args: {
   readonly roleArn?: string | undefined
   readonly stopAlarms?: ReadonlyArray<string>
   readonly junit?: Option.Option<string>
+  readonly history: Option.Option<string>
+  readonly services: Option.Option<string>
+  readonly allowTier0: boolean
 }) =>
   Effect.gen(function*() {
     const junit = args.junit === undefined ? undefined : Option.getOrUndefined(args.junit)
     // A JUnit file that cannot be written is bad input before the run, not a lost result after it.
     if (junit !== undefined) yield* junitWritable(junit)
-    const o = yield* runAny(args.experiment, args)
+    const o = yield* runAny(args.experiment, {
+      ...args,
+      history: RunHistory.HistoryConfig.configured(args.history),
+      services: RunHistory.catalogFile(Option.getOrUndefined(args.services))
+    })
     if (junit !== undefined) yield* writeJunit(junit, o.dir)
-    return yield* finish(o, args.json)
+    yield* finish(o, args.json)
+    // The run folder is complete; only its index failed: say so in the exit code.
+    if (state.indexFailed) state.exitCode = 2
   })
 
 /**
@@ -303,7 +321,8 @@ export const plan = (args: { readonly experiment: string; readonly json: boolean
       Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "faultline-plan-"))),
       (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
     )
-    const o = yield* runAny(file, { out, dryRun: true, json: true, keepEntries: true })
+    // A plan changes nothing: a Tier 0 service's experiment may be planned without approval.
+    const o = yield* runAny(file, { out, dryRun: true, json: true, keepEntries: true, services: RunHistory.catalogFile(undefined), allowTier0: true })
     const calls = o.result.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls : [])
     if (args.json) process.stdout.write(JSON.stringify({ status: o.result.verdict.status, reason: o.result.verdict.reason, calls }, null, 2) + "\n")
     else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "planned" ? "" : `plan ${o.result.verdict.status}: ${o.result.verdict.reason}\n`}`)
