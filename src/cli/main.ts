@@ -237,9 +237,34 @@ const exportCmd = Command.make("export").pipe(
   Command.withSubcommands([fis])
 )
 
+// Durable drills shared by several runners: the cluster's state lives in PostgreSQL.
+const dbFlag = Flag.String("db").pipe(Flag.withDescription("the cluster's PostgreSQL (postgres://user:password@host:port/db); needs the optional package @effect/sql-pg"))
+const runnerCmd = Command.make("runner", {
+  db: dbFlag,
+  listen: Flag.String("listen").pipe(Flag.withDefault("127.0.0.1:34431"), Flag.withDescription("HOST:PORT other runners reach this one at (default 127.0.0.1:34431; the cluster's traffic is not authenticated: keep it on a private network)")),
+  out,
+  name: Flag.String("name").pipe(Flag.optional, Flag.withDescription("this runner's name in journals (default HOST:PORT)")),
+  schedule: Flag.String("schedule").pipe(Flag.optional, Flag.withDescription("a drills file shared with the other runners: every firing runs once in the cluster"))
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/runner.ts")), (m) =>
+    m.runner({ ...args, name: Option.getOrUndefined(args.name), schedule: Option.getOrUndefined(args.schedule) }))).pipe(
+    Command.withDescription("join the durable cluster: carry out drills, resume those of runners that died, share a schedule")
+  )
+const submitCmd = Command.make("submit", {
+  file: Argument.String("file").pipe(Argument.withDescription("a Markdown runbook or an experiment file/module (a path every runner can read)")),
+  db: dbFlag,
+  answers: Flag.String("answers").pipe(Flag.optional, Flag.withDescription("scripted answers for the runbook's human steps (a durable drill has no terminal)")),
+  key: Flag.String("key").pipe(Flag.optional, Flag.withDescription("the drill's key: submitting the same key again joins the same drill (default: file and time)")),
+  json
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/runner.ts")), (m) =>
+    m.submit({ ...args, answers: Option.getOrUndefined(args.answers), key: Option.getOrUndefined(args.key) }))).pipe(
+    Command.withDescription("hand a drill to the durable cluster's runners and wait for its verdict")
+  )
+
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, drill, demo, report, recover, proxy, evidence, schema, exportCmd, history, schedule, services, blastRadius, monitor])
+  Command.withSubcommands([run, plan, drill, demo, report, recover, proxy, evidence, schema, exportCmd, history, schedule, services, blastRadius, monitor, runnerCmd, submitCmd])
 )
 
 const layer = NodeServices.layer

@@ -158,7 +158,7 @@ const instructions = (s: Step): string => {
 export const toExperiment = (
   drill: Drill,
   runner: Actor,
-  options: { readonly out?: string } = {}
+  options: { readonly out?: string; readonly around?: StepAround } = {}
 ) =>
   Effect.gen(function*() {
     let append: (e: Event) => void = () => {}
@@ -183,7 +183,7 @@ export const toExperiment = (
       yield* facilitator.attach(desk)
       const parent = yield* Effect.scope
       const held = new Map<string, Array<Scope.Closeable>>()
-      const ctx: StepContext = { drill, desk, clocks, parent, held, out: options.out ?? null, append, done: new Set() }
+      const ctx: StepContext = { drill, desk, clocks, parent, held, out: options.out ?? null, append, done: new Set(), runner, around: options.around ?? null }
       yield* runSteps(ctx, mainPath(drill))
     })
     const experiment = Experiment.make({
@@ -208,7 +208,23 @@ export interface StepContext {
   readonly append: (e: Event) => void
   /** The steps whose end is journaled (an interruption after it journals nothing more). */
   readonly done: Set<string>
+  readonly runner: Actor
+  readonly around: StepAround | null
 }
+
+/**
+ * How each step is carried out, for engines that persist steps (`faultline/durable` runs each
+ * one as a workflow activity). `run` carries the step out; `replay` re-establishes what a step
+ * completed by an earlier attempt still holds (an inject step's fault until its `until` step,
+ * an RTO clock start) without running the step again, and journals that it did.
+ *
+ * @since 0.2.0
+ */
+export type StepAround = (
+  step: Step,
+  run: Effect.Effect<"next" | "stop", unknown, any>,
+  replay: (completedEarlier: ReadonlySet<string>) => Effect.Effect<void, unknown, any>
+) => Effect.Effect<"next" | "stop", unknown, any>
 
 const runSteps = (ctx: StepContext, steps: ReadonlyArray<Step>): Effect.Effect<void, unknown, any> =>
   Effect.gen(function*() {
@@ -216,7 +232,7 @@ const runSteps = (ctx: StepContext, steps: ReadonlyArray<Step>): Effect.Effect<v
       const release = ctx.held.get(step.id) ?? []
       ctx.held.delete(step.id)
       for (const s of release) yield* Scope.close(s, Exit.void)
-      const next = yield* runStep(ctx, step)
+      const next = yield* (ctx.around === null ? runStep(ctx, step) : ctx.around(step, runStep(ctx, step), (earlier) => replayStep(ctx, step, earlier)))
       if (next === "stop") return yield* Effect.never
     }
   })
@@ -276,6 +292,32 @@ const runStep = (ctx: StepContext, step: Step): Effect.Effect<"next" | "stop", u
       if (!ctx.done.has(step.id)) ended(ctx, step, "aborted", { detail: "the drill stopped during this step" })
     })
   ))
+
+// A step an earlier attempt completed: its held fault is injected again (the run's steady-state
+// gate has passed before any step replays), an RTO clock it started starts again now.
+const replayStep = (ctx: StepContext, step: Step, earlier: ReadonlySet<string>): Effect.Effect<void, unknown, any> =>
+  Effect.gen(function*() {
+    const spec = step.spec
+    const note = (text: string) => ctx.append({ _tag: "DrillNote", stepId: step.id, actor: ctx.runner, text })
+    if (spec.kind === "inject") {
+      // Released already when its `until` step started in an earlier attempt.
+      if (spec.until !== undefined && earlier.has(spec.until)) {
+        note(`resumed: step ${step.id} completed in an earlier attempt; its fault was released at step ${spec.until}`)
+        ctx.done.add(step.id)
+        return
+      }
+      const scope = yield* Scope.fork(ctx.parent, "sequential")
+      if (spec.until !== undefined) ctx.held.set(spec.until, [...(ctx.held.get(spec.until) ?? []), scope])
+      const injections = yield* Fault.inject(spec.fault).pipe(Scope.provide(scope), Effect.mapError((e) => new StepFailed({ stepId: step.id, detail: e.message })))
+      note(`resumed: step ${step.id} completed in an earlier attempt; its fault ${spec.fault._tag} injected again on ${injections.length} target(s)`)
+    } else if (spec.kind === "checkpoint" && spec.action === "start") {
+      ctx.clocks.rtoStart = yield* Actions.monoNow
+      note(`resumed: step ${step.id} completed in an earlier attempt; the RTO clock restarts now`)
+    } else {
+      note(`resumed: step ${step.id} completed in an earlier attempt; not run again`)
+    }
+    ctx.done.add(step.id)
+  })
 
 const human = (ctx: StepContext, step: Step): Effect.Effect<"next" | "stop", unknown, any> =>
   Effect.gen(function*() {

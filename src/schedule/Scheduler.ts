@@ -36,7 +36,8 @@ export interface Decision {
  * @since 0.2.0
  */
 export interface Host<R> {
-  readonly run: (drill: Drills.Drill) => Effect.Effect<{ readonly runId: string; readonly status: string }, string, R>
+  /** `plannedAt`: the firing's instant (epoch ms), the same on every runner sharing the schedule. */
+  readonly run: (drill: Drills.Drill, plannedAt: number) => Effect.Effect<{ readonly runId: string; readonly status: string }, string, R>
   /** The refusal of the drill's error-budget gate, or null to go ahead. */
   readonly budget: (drill: Drills.Drill) => Effect.Effect<string | null, never, R>
   /** The run holding the target's lease, or null when it is free. */
@@ -83,7 +84,7 @@ const fire = <R>(plan: Drills.Plan, host: Host<R>, state: State, fibers: FiberSe
       for (const t of drill.targets ?? []) state.held.delete(t)
     })
     yield* host.journal({ ...base, decision: "started" })
-    const body = host.run(drill).pipe(
+    const body = host.run(drill, plannedAt).pipe(
       Effect.flatMap((r) =>
         Effect.flatMap(Clock.currentTimeMillis, (end) => host.journal({ ...base, at: end, decision: "ran", runId: r.runId, status: r.status }))
       ),
