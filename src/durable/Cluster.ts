@@ -8,13 +8,14 @@
  * @since 0.2.0
  */
 import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
-import * as PgClient from "@effect/sql-pg/PgClient"
 import * as ClusterWorkflowEngine from "effect/cluster/ClusterWorkflowEngine"
 import * as RunnerAddress from "effect/cluster/RunnerAddress"
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 
 /**
  * How a runner joins: the database, its address (None: a client that submits drills and
@@ -39,7 +40,27 @@ export interface Options {
  *
  * @since 0.2.0
  */
-export const layer = (options: Options) => {
+export const layer = (options: Options) =>
+  Layer.unwrap(Effect.map(
+    Effect.tryPromise({
+      try: () => import("@effect/sql-pg/PgClient"),
+      catch: (e) => new ClusterUnavailable({ detail: `durable drills need the optional package @effect/sql-pg (npm install @effect/sql-pg): ${(e as Error).message.split("\n")[0]}` })
+    }),
+    (PgClient) => make(PgClient, options)
+  ))
+
+/**
+ * The cluster cannot be joined: its SQL package is missing.
+ *
+ * @since 0.2.0
+ */
+export class ClusterUnavailable extends Schema.TaggedError<ClusterUnavailable>()("ClusterUnavailable", { detail: Schema.String }) {
+  override get message() {
+    return this.detail
+  }
+}
+
+const make = (PgClient: typeof import("@effect/sql-pg/PgClient"), options: Options) => {
   const sql = PgClient.layer({ url: Redacted.make(options.db), connectTimeout: "5 seconds", maxConnections: 8 })
   const shardingConfig = {
     ...(options.listen === null ? {} : { runnerAddress: Option.some(RunnerAddress.make(options.listen.host, options.listen.port)) }),

@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Activity from "effect/workflow/Activity"
 import * as Workflow from "effect/workflow/Workflow"
+import type * as WorkflowEngine from "effect/workflow/WorkflowEngine"
 import type * as Drill from "../drill/Drill.ts"
 import * as Store from "./Store.ts"
 
@@ -57,6 +58,9 @@ export const DurableDrill = Workflow.make("faultline/drill", {
   success: Result,
   idempotencyKey: (p) => p.key
 })
+
+/** What submitting a drill needs: the cluster's workflow engine. @since 0.2.0 */
+export type Engine = WorkflowEngine.WorkflowEngine
 
 /**
  * What a runner provides: its name, and how it carries out a runbook (with each step passed

@@ -13,7 +13,6 @@ import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as WorkflowEngine from "effect/workflow/WorkflowEngine"
 import * as Cluster from "../../durable/Cluster.ts"
 import * as DrillWorkflow from "../../durable/DrillWorkflow.ts"
 import * as Runbooks from "../../durable/Runbooks.ts"
@@ -66,7 +65,7 @@ const shared = (file: string, out: string) =>
     const plan: Drills.Plan = { ...loaded, file: { ...loaded.file, out, journal: path.join(out, "schedule.jsonl") } }
     const base = path.dirname(path.resolve(file))
     const local = ScheduleCommand.host(plan, base, { drills: file, once: false, grace: "1 minute", services: undefined })
-    const h: Scheduler.Host<WorkflowEngine.WorkflowEngine> = {
+    const h: Scheduler.Host<DrillWorkflow.Engine> = {
       ...local,
       run: (drill, plannedAt) => {
         const target = path.resolve(base, drill.experiment)
