@@ -14,6 +14,8 @@
  *       5-minute run (child processes with --expose-gc; TestClock drives the time)
  *   (h) start-up: `faultline --version` and `faultline run` to its first probe, beside a bare node
  *   (i) breach detection: first failing sample -> every fault reverted, against a manual halt
+ *   (j) drills: automated step -> next step; journal entry -> browser DOM of the web live view;
+ *       a 2-hour drill's live page (frame time, DOM size) in headless Chromium
  *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
  *       (bench/mutation.json) are carried over when present
  *
@@ -33,6 +35,7 @@ import * as Overhead from "./overhead.ts"
 import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
 import * as Breach from "./breach.ts"
+import * as DrillBench from "./drill.ts"
 import * as Startup from "./startup.ts"
 import * as Watchdog from "./watchdog.ts"
 import { type Row, table } from "./stats.ts"
@@ -82,6 +85,10 @@ const main = async () => {
 
   log("\n(i) breach detection: 500 ms window, probe every 10 ms; first failing sample -> every fault reverted")
   rows.push(...await Breach.run({ trials: 20, log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(j) drills: step -> next step (200 automated steps, file journal); entry -> Chromium DOM; a 2-hour drill's live page")
+  rows.push(...await DrillBench.run({ log }))
   log(`  [${elapsed(t0)}]`)
 
   log("\n(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated")
