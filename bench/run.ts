@@ -16,6 +16,8 @@
  *   (i) breach detection: first failing sample -> every fault reverted, against a manual halt
  *   (j) SLOs and history: an error budget over 241,920 points, a history query over 100,000
  *       runs, the scheduler's firing time error (bench/slo.ts)
+ *   (k) drills: automated step -> next step; journal entry -> browser DOM of the web live view;
+ *       a 2-hour drill's live page (frame time, DOM size) in headless Chromium
  *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
  *       (bench/mutation.json) are carried over when present
  *
@@ -36,6 +38,7 @@ import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
 import * as Breach from "./breach.ts"
 import * as SloBench from "./slo.ts"
+import * as DrillBench from "./drill.ts"
 import * as Startup from "./startup.ts"
 import * as Watchdog from "./watchdog.ts"
 import { type Row, table } from "./stats.ts"
@@ -89,6 +92,8 @@ const main = async () => {
 
   log("\n(j) SLOs and history: error budget over 241,920 points; history query over 100,000 runs; scheduler firing error")
   rows.push(...await SloBench.run({ log }))
+  log("\n(k) drills: step -> next step (200 automated steps, file journal); entry -> Chromium DOM; a 2-hour drill's live page")
+  rows.push(...await DrillBench.run({ log }))
   log(`  [${elapsed(t0)}]`)
 
   log("\n(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated")

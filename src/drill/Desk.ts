@@ -94,6 +94,74 @@ const evidenceProblem = (step: Step, evidence: Readonly<Record<string, string | 
   return null
 }
 
+// What a desk holds while a drill runs.
+interface State {
+  readonly runner: Actor
+  readonly journal: (e: Event) => void
+  readonly halted: Deferred.Deferred<string>
+  readonly listeners: Set<(p: Pending) => void>
+  current: { readonly step: Step; readonly approvals: Array<Actor>; readonly done: Deferred.Deferred<Answer> } | null
+}
+
+const view = (st: State): Pending | null => st.current === null ? null : { step: st.current.step, approvals: st.current.approvals.slice() }
+
+const settle = (st: State, a: Answer) => {
+  const c = st.current!
+  st.current = null
+  Deferred.doneUnsafe(c.done, Effect.succeed(a))
+}
+
+// One approval: the two-person rule, one approval per person, N approvers.
+const approve = (st: State, r: Extract<Response, { _tag: "Approve" }>): string | null => {
+  const c = st.current!
+  if (c.step.spec.kind !== "approve") return `step ${c.step.id} is a ${c.step.spec.kind} step, not an approval`
+  const who = identity(r.actor)
+  if (who === "") return "an approval needs the approver's name"
+  if (who === identity(st.runner) || (st.runner.user !== null && who === st.runner.user.toLowerCase())) {
+    return `two-person rule: ${r.actor.name ?? r.actor.user} runs this drill and cannot approve its steps`
+  }
+  if (c.approvals.some((a) => identity(a) === who)) return `${r.actor.name ?? r.actor.user} has already approved step ${c.step.id}`
+  st.journal({ _tag: "StepApproval", stepId: c.step.id, actor: r.actor, approved: r.approved, reason: r.reason })
+  if (!r.approved) settle(st, { _tag: "Refused", actor: r.actor, approvers: c.approvals.slice(), reason: r.reason })
+  else {
+    c.approvals.push(r.actor)
+    if (c.approvals.length >= (c.step.spec.approvers ?? 1)) settle(st, { _tag: "Approved", approvers: c.approvals.slice() })
+    else st.listeners.forEach((l) => l(view(st)!))
+  }
+  return null
+}
+
+// A response that is not about the step waiting: a note or an abort.
+const anytime = (st: State, r: Extract<Response, { _tag: "Note" | "Abort" }>): string | null => {
+  if (r._tag === "Note") {
+    if (r.text.trim() === "") return "a note needs text"
+    st.journal({ _tag: "DrillNote", stepId: st.current?.step.id ?? null, actor: r.actor, text: r.text })
+    return null
+  }
+  st.journal({ _tag: "DrillNote", stepId: st.current?.step.id ?? null, actor: r.actor, text: `abort: ${r.reason}` })
+  Deferred.doneUnsafe(st.halted, Effect.succeed(`aborted by ${describeActor(r.actor)}: ${r.reason}`))
+  return null
+}
+
+const submit = (st: State, r: Response): string | null => {
+  if (Deferred.isDoneUnsafe(st.halted)) return "the drill has stopped"
+  if (r._tag === "Note" || r._tag === "Abort") return anytime(st, r)
+  const c = st.current
+  if (c === null || c.step.id !== r.stepId) return `step ${r.stepId} is not waiting${c === null ? "" : `; step ${c.step.id} is`}`
+  if (r._tag === "Approve") return approve(st, r)
+  if (r._tag === "Decide") {
+    if (c.step.spec.kind !== "decision") return `step ${c.step.id} is a ${c.step.spec.kind} step, not a go/no-go decision`
+    if (identity(r.actor) === "") return "a decision needs the name of who took it"
+    settle(st, { _tag: "Decided", actor: r.actor, go: r.go, reason: r.reason })
+    return null
+  }
+  if (c.step.spec.kind !== "manual") return `step ${c.step.id} is a ${c.step.spec.kind} step; it is not completed by hand`
+  const bad = evidenceProblem(c.step, r.evidence)
+  if (bad !== null) return bad
+  settle(st, { _tag: "Completed", actor: r.actor, evidence: r.evidence })
+  return null
+}
+
 /**
  * Makes a desk. `journal` appends an event (synchronously, in the drill's context).
  *
@@ -103,79 +171,27 @@ export const make = (runner: Actor, journal: (e: Event) => void): Effect.Effect<
   readonly wait: (step: Step) => Effect.Effect<Answer>
 }> =>
   Effect.gen(function*() {
-    const halted = yield* Deferred.make<string>()
-    let current: { step: Step; approvals: Array<Actor>; done: Deferred.Deferred<Answer> } | null = null
-    const listeners = new Set<(p: Pending) => void>()
-    const view = (): Pending | null => current === null ? null : { step: current.step, approvals: current.approvals.slice() }
-    const settle = (a: Answer) => {
-      const c = current!
-      current = null
-      Deferred.doneUnsafe(c.done, Effect.succeed(a))
-    }
-    const approve = (c: NonNullable<typeof current>, r: Extract<Response, { _tag: "Approve" }>): string | null => {
-      if (c.step.spec.kind !== "approve") return `step ${c.step.id} is a ${c.step.spec.kind} step, not an approval`
-      const who = identity(r.actor)
-      if (who === "") return "an approval needs the approver's name"
-      if (who === identity(runner) || (runner.user !== null && who === runner.user.toLowerCase())) {
-        return `two-person rule: ${r.actor.name ?? r.actor.user} runs this drill and cannot approve its steps`
-      }
-      if (c.approvals.some((a) => identity(a) === who)) return `${r.actor.name ?? r.actor.user} has already approved step ${c.step.id}`
-      journal({ _tag: "StepApproval", stepId: c.step.id, actor: r.actor, approved: r.approved, reason: r.reason })
-      if (!r.approved) settle({ _tag: "Refused", actor: r.actor, approvers: c.approvals.slice(), reason: r.reason })
-      else {
-        c.approvals.push(r.actor)
-        if (c.approvals.length >= (c.step.spec.approvers ?? 1)) settle({ _tag: "Approved", approvers: c.approvals.slice() })
-        else listeners.forEach((l) => l(view()!))
-      }
-      return null
-    }
-    const submit = (r: Response): string | null => {
-      if (Deferred.isDoneUnsafe(halted)) return "the drill has stopped"
-      if (r._tag === "Note") {
-        if (r.text.trim() === "") return "a note needs text"
-        journal({ _tag: "DrillNote", stepId: current?.step.id ?? null, actor: r.actor, text: r.text })
-        return null
-      }
-      if (r._tag === "Abort") {
-        journal({ _tag: "DrillNote", stepId: current?.step.id ?? null, actor: r.actor, text: `abort: ${r.reason}` })
-        Deferred.doneUnsafe(halted, Effect.succeed(`aborted by ${describeActor(r.actor)}: ${r.reason}`))
-        return null
-      }
-      const c = current
-      if (c === null || c.step.id !== r.stepId) return `step ${r.stepId} is not waiting${c === null ? "" : `; step ${c.step.id} is`}`
-      if (r._tag === "Approve") return approve(c, r)
-      if (r._tag === "Decide") {
-        if (c.step.spec.kind !== "decision") return `step ${c.step.id} is a ${c.step.spec.kind} step, not a go/no-go decision`
-        if (identity(r.actor) === "") return "a decision needs the name of who took it"
-        settle({ _tag: "Decided", actor: r.actor, go: r.go, reason: r.reason })
-        return null
-      }
-      if (c.step.spec.kind !== "manual") return `step ${c.step.id} is a ${c.step.spec.kind} step; it is not completed by hand`
-      const bad = evidenceProblem(c.step, r.evidence)
-      if (bad !== null) return bad
-      settle({ _tag: "Completed", actor: r.actor, evidence: r.evidence })
-      return null
-    }
+    const st: State = { runner, journal, halted: yield* Deferred.make<string>(), listeners: new Set(), current: null }
     const wait = (step: Step) =>
       Effect.gen(function*() {
         const done = yield* Deferred.make<Answer>()
-        current = { step, approvals: [], done }
-        listeners.forEach((l) => l(view()!))
+        st.current = { step, approvals: [], done }
+        st.listeners.forEach((l) => l(view(st)!))
         return yield* Deferred.await(done)
       }).pipe(Effect.ensuring(Effect.sync(() => {
-        if (current?.step.id === step.id) current = null
+        if (st.current?.step.id === step.id) st.current = null
       })))
     return {
       runner,
-      pending: view,
-      submit,
+      pending: () => view(st),
+      submit: (r) => submit(st, r),
       wait,
-      halted,
+      halted: st.halted,
       onPending: (listener) => {
-        listeners.add(listener)
-        const p = view()
+        st.listeners.add(listener)
+        const p = view(st)
         if (p !== null) listener(p)
-        return () => listeners.delete(listener)
+        return () => st.listeners.delete(listener)
       }
     }
   })

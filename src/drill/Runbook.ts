@@ -92,22 +92,23 @@ const lineOfKey = (text: string, problem: string): number | null => {
   return i < 0 ? null : i
 }
 
-// `${env.NAME}` in a YAML block: the value of an environment variable, for what differs between
+// `${env.NAME}` in a YAML block: the value of an environment variable (`${env.NAME:-default}`:
+// with a default), for what differs between
 // environments (a hosted zone id, a host). Values are journaled like the rest of the step:
 // never put a secret there (a notify step names its secret URL's variable with `urlFrom`).
-const ENV = /\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g
+const ENV = /\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
 
 // Decodes one YAML block strictly; a problem points at the block's line of the bad key.
 const decodeYaml = <S extends Schema.Top>(schema: S, file: string, text: string, firstLine: number, what: string) =>
   Effect.gen(function*() {
     const fail = (problem: string) =>
       new RunbookInvalid({ file, line: firstLine + (lineOfKey(text, problem) ?? 0), problem: `${what}: ${problem}` })
-    const missing = [...text.matchAll(ENV)].map((m) => m[1]!).find((name) => (process.env[name] ?? "") === "")
+    const missing = [...text.matchAll(ENV)].filter((m) => m[2] === undefined).map((m) => m[1]!).find((name) => (process.env[name] ?? "") === "")
     if (missing !== undefined) {
       const i = text.split("\n").findIndex((l) => l.includes(`\${env.${missing}}`))
       return yield* new RunbookInvalid({ file, line: firstLine + Math.max(0, i), problem: `${what}: the environment variable ${missing} is not set (\${env.${missing}})` })
     }
-    const substituted = text.replace(ENV, (_, name: string) => process.env[name]!.replace(/[\r\n]/g, ""))
+    const substituted = text.replace(ENV, (_, name: string, fallback: string | undefined) => ((process.env[name] || fallback) ?? "").replace(/[\r\n]/g, ""))
     const raw = yield* Effect.try({ try: () => YAML.parse(substituted, { prettyErrors: true }) as unknown, catch: (e) => fail(`not valid YAML: ${(e as Error).message.split("\n")[0]}`) })
     const unknown = Strict.unknownKeys(schema, raw)
     if (unknown !== undefined) return yield* fail(unknown)

@@ -9,7 +9,7 @@
 import { Effect } from "effect"
 import type { Actor } from "../core/Journal.ts"
 import * as DrillReport from "../report/DrillReport.ts"
-import type { Desk, Response } from "./Desk.ts"
+import type { Desk, Pending, Response } from "./Desk.ts"
 import { Facilitator } from "./Desk.ts"
 
 interface Field {
@@ -71,6 +71,74 @@ export const render = (s: DrillReport.DrillState, nowMono: number | null, extra:
 
 const KEYS = "keys: [c] complete  [a] approve  [r] refuse  [g] go  [n] no-go  [o] note  [x] abort  [Ctrl-C] interrupt"
 
+// The form a key opens for the step waiting (or a message when the key does nothing now).
+const formFor = (key: string, p: Pending | null, runner: Actor, actor: (name: string) => Actor): Form | string | null => {
+  const id = p?.step.id ?? ""
+  const spec = p?.step.spec
+  const runnerName = runner.name ?? ""
+  const open = (title: string, fields: ReadonlyArray<Field>, submit: Form["submit"]): Form => ({ title, fields, values: {}, i: 0, buffer: "", submit })
+  if (key === "c" && spec?.kind === "manual") {
+    const ev = spec.evidence ?? []
+    return open(`complete ${id}`, [...ev.map((f) => ({ key: f.name, label: `${f.label ?? f.name} (${f.type === "checkbox" ? "y/n" : f.type})` })), { key: "by", label: "your name", fallback: runnerName }], (v) => ({
+      _tag: "Complete",
+      stepId: id,
+      actor: actor(v.by ?? ""),
+      evidence: Object.fromEntries(ev.map((f) => [f.name, f.type === "checkbox" ? /^y/i.test(v[f.name] ?? "") : v[f.name] ?? ""]))
+    }))
+  }
+  if ((key === "a" || key === "r") && spec?.kind === "approve") {
+    const approved = key === "a"
+    return open(`${approved ? "approve" : "refuse"} ${id}`, [{ key: "by", label: "approver's name" }, ...(approved ? [] : [{ key: "reason", label: "reason" }])], (v) => ({ _tag: "Approve", stepId: id, actor: actor(v.by ?? ""), approved, reason: v.reason ?? "" }))
+  }
+  if ((key === "g" || key === "n") && spec?.kind === "decision") {
+    const go = key === "g"
+    return open(`${go ? "go" : "no-go"} at ${id}`, [{ key: "by", label: "your name", fallback: runnerName }, { key: "reason", label: "reason", fallback: "" }], (v) => ({ _tag: "Decide", stepId: id, actor: actor(v.by ?? ""), go, reason: v.reason ?? "" }))
+  }
+  if (key === "o") return open("note", [{ key: "text", label: "note" }, { key: "by", label: "your name", fallback: runnerName }], (v) => ({ _tag: "Note", actor: actor(v.by ?? ""), text: v.text ?? "" }))
+  if (key === "x") return open("ABORT the drill (every fault is reverted)", [{ key: "reason", label: "reason" }], (v) => ({ _tag: "Abort", actor: actor(""), reason: v.reason || "aborted from the terminal" }))
+  return "carngox".includes(key) ? `[${key}] does nothing now${p ? ` (step ${id} is a ${spec?.kind} step)` : " (no step is waiting for people)"}` : null
+}
+
+// A key typed into an open form: the form stays open, closes (cancelled), or is submitted.
+const formKey = (f: Form, ch: string): "open" | "cancel" | "submit" => {
+  if (ch === "\x1b") return "cancel"
+  if (ch === "\r" || ch === "\n") {
+    const field = f.fields[f.i]!
+    f.values[field.key] = f.buffer === "" ? field.fallback ?? "" : f.buffer
+    f.buffer = ""
+    f.i++
+    return f.i >= f.fields.length ? "submit" : "open"
+  }
+  if (ch === "\x7f" || ch === "\b") f.buffer = f.buffer.slice(0, -1)
+  else if (ch >= " ") f.buffer += ch
+  return "open"
+}
+
+const formLine = (form: Form | null): string => {
+  if (form === null) return KEYS
+  const field = form.fields[form.i]!
+  return `${form.title} — ${field.label}${field.fallback ? ` [${field.fallback}]` : ""}: ${form.buffer}_  (Enter: next, Esc: cancel)`
+}
+
+// Raw keys from the terminal for the drill's lifetime; the terminal is restored after.
+const keysFrom = (input: NodeJS.ReadStream, onData: (data: Buffer) => void, stopPending: () => void, last: () => void) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      if (input.isTTY) input.setRawMode(true)
+      input.resume()
+      input.on("data", onData)
+      last()
+    }),
+    () =>
+      Effect.sync(() => {
+        stopPending()
+        input.off("data", onData)
+        if (input.isTTY) input.setRawMode(false)
+        input.pause()
+        last()
+      })
+  )
+
 /**
  * A terminal facilitator on the process' stdin/stdout. `state` is the live state the CLI
  * folds from the journal; `changed` is called by the CLI after each entry.
@@ -90,98 +158,50 @@ export const make = (options: {
   let form: Form | null = null
   let message = ""
   let timer: NodeJS.Timeout | null = null
+  let lastEntryAt = performance.now()
   const actor = (name: string): Actor => ({ name: name.trim() === "" ? options.runner.name : name.trim(), user: options.runner.user, via: "terminal" })
   const draw = () => {
     timer = null
-    const formLines = form === null ? [KEYS] : [`${form.title} — ${form.fields[form.i]!.label}${form.fields[form.i]!.fallback ? ` [${form.fields[form.i]!.fallback}]` : ""}: ${form.buffer}_  (Enter: next, Esc: cancel)`]
-    const text = render(options.state, options.state.lastMono === null ? null : options.state.lastMono + (performance.now() - lastEntryAt), [...(options.banner ?? []), message, ...formLines], Math.max(60, output.columns ?? 100))
+    const now = options.state.lastMono === null ? null : options.state.lastMono + (performance.now() - lastEntryAt)
+    const text = render(options.state, now, [...(options.banner ?? []), message, formLine(form)], Math.max(60, output.columns ?? 100))
     output.write(`\x1b[H\x1b[2J${text.replace(/\n/g, "\r\n")}\r\n`)
   }
-  let lastEntryAt = performance.now()
   const changed = () => {
     lastEntryAt = performance.now()
     if (timer === null) timer = setTimeout(draw, 50)
   }
-  const open = (title: string, fields: ReadonlyArray<Field>, submit: Form["submit"]) => {
-    form = { title, fields, values: {}, i: 0, buffer: "", submit }
-  }
-  const onKey = (key: string) => {
-    const p = desk?.pending() ?? null
-    const kind = p?.step.spec.kind
-    const id = p?.step.id ?? ""
-    const runnerName = options.runner.name ?? ""
-    if (key === "c" && kind === "manual" && p?.step.spec.kind === "manual") {
-      const ev = p.step.spec.evidence ?? []
-      open(`complete ${id}`, [...ev.map((f) => ({ key: f.name, label: `${f.label ?? f.name} (${f.type === "checkbox" ? "y/n" : f.type})` })), { key: "by", label: "your name", fallback: runnerName }], (v) => ({
-        _tag: "Complete",
-        stepId: id,
-        actor: actor(v.by ?? ""),
-        evidence: Object.fromEntries(ev.map((f) => [f.name, f.type === "checkbox" ? /^y/i.test(v[f.name] ?? "") : v[f.name] ?? ""]))
-      }))
-    } else if ((key === "a" || key === "r") && kind === "approve") {
-      const approved = key === "a"
-      open(`${approved ? "approve" : "refuse"} ${id}`, [{ key: "by", label: "approver's name" }, ...(approved ? [] : [{ key: "reason", label: "reason" }])], (v) => ({ _tag: "Approve", stepId: id, actor: actor(v.by ?? ""), approved, reason: v.reason ?? "" }))
-    } else if ((key === "g" || key === "n") && kind === "decision") {
-      const go = key === "g"
-      open(`${go ? "go" : "no-go"} at ${id}`, [{ key: "by", label: "your name", fallback: runnerName }, { key: "reason", label: "reason", fallback: "" }], (v) => ({ _tag: "Decide", stepId: id, actor: actor(v.by ?? ""), go, reason: v.reason ?? "" }))
-    } else if (key === "o") {
-      open("note", [{ key: "text", label: "note" }, { key: "by", label: "your name", fallback: runnerName }], (v) => ({ _tag: "Note", actor: actor(v.by ?? ""), text: v.text ?? "" }))
-    } else if (key === "x") {
-      open("ABORT the drill (every fault is reverted)", [{ key: "reason", label: "reason" }], (v) => ({ _tag: "Abort", actor: actor(""), reason: v.reason || "aborted from the terminal" }))
-    } else if ("carngox".includes(key)) message = `[${key}] does nothing now${p ? ` (step ${id} is a ${kind} step)` : " (no step is waiting for people)"}`
-  }
-  const onFormKey = (f: Form, ch: string) => {
-    if (ch === "\x1b") {
-      form = null
-      message = "cancelled"
-    } else if (ch === "\r" || ch === "\n") {
-      const field = f.fields[f.i]!
-      f.values[field.key] = f.buffer === "" ? field.fallback ?? "" : f.buffer
-      f.buffer = ""
-      f.i++
-      if (f.i >= f.fields.length) {
+  const onChar = (ch: string) => {
+    if (ch === "\x03") {
+      message = "interrupted: reverting every fault"
+      process.kill(process.pid, "SIGINT")
+    } else if (form === null) {
+      const opened = formFor(ch, desk?.pending() ?? null, options.runner, actor)
+      if (typeof opened === "string") message = opened
+      else if (opened !== null) form = opened
+    } else {
+      const f = form
+      const next = formKey(f, ch)
+      if (next === "cancel") [form, message] = [null, "cancelled"]
+      if (next === "submit") {
         form = null
         const refused = desk?.submit(f.submit(f.values)) ?? "the drill has not started"
         message = refused === null ? `${f.title}: recorded` : `${f.title}: REFUSED — ${refused}`
       }
-    } else if (ch === "\x7f" || ch === "\b") f.buffer = f.buffer.slice(0, -1)
-    else if (ch >= " ") f.buffer += ch
+    }
   }
   const onData = (data: Buffer) => {
-    for (const ch of data.toString("utf8")) {
-      if (ch === "\x03") {
-        message = "interrupted: reverting every fault"
-        process.kill(process.pid, "SIGINT")
-        continue
-      }
-      if (form !== null) onFormKey(form, ch)
-      else onKey(ch)
-    }
+    for (const ch of data.toString("utf8")) onChar(ch)
     draw()
   }
-  const facilitator = Facilitator.of({
-    runner: options.runner,
-    attach: (d) =>
-      Effect.acquireRelease(
-        Effect.sync(() => {
-          desk = d
-          if (input.isTTY) input.setRawMode(true)
-          input.resume()
-          input.on("data", onData)
-          const stop = d.onPending(() => changed())
-          draw()
-          return stop
-        }),
-        (stop) =>
-          Effect.sync(() => {
-            stop()
-            input.off("data", onData)
-            if (input.isTTY) input.setRawMode(false)
-            input.pause()
-            if (timer !== null) clearTimeout(timer)
-            draw()
-          })
-      )
-  })
-  return { facilitator, changed, redraw: draw }
+  const attach = (d: Desk) =>
+    Effect.andThen(
+      Effect.sync(() => {
+        desk = d
+      }),
+      keysFrom(input, onData, d.onPending(() => changed()), () => {
+        if (timer !== null) clearTimeout(timer)
+        draw()
+      })
+    )
+  return { facilitator: Facilitator.of({ runner: options.runner, attach }), changed, redraw: draw }
 }

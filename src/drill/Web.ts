@@ -82,13 +82,8 @@ const send = (res: http.ServerResponse, status: number, body: unknown, type = "a
   res.end(text)
 }
 
-/**
- * Starts the web live view; it stops with the scope. `changed` pushes the state to every
- * page (at most every 20 ms).
- *
- * @since 0.1.0
- */
-export const serve = (options: {
+/** @since 0.1.0 */
+export interface ServeOptions {
   readonly host: string
   readonly port: number
   readonly state: DrillReport.DrillState
@@ -96,118 +91,132 @@ export const serve = (options: {
   readonly title: string
   readonly runbook: Runbook | null
   readonly token?: string
-}) =>
-  Effect.gen(function*() {
-    const token = options.token ?? newToken()
-    const statics = staticsOf(options.runbook)
-    const timeline = Timeline.live()
-    // The SVG is redrawn once per push, not per entry (a drill samples many times a second).
-    let svg = ""
-    let svgStale = true
-    const snap = () => {
-      if (svgStale) {
-        svg = timeline.svg()
-        svgStale = false
-      }
-      return snapshot(options.state, statics, now(), svg)
-    }
-    const clients = new Set<http.ServerResponse>()
-    let desk: Desk | null = null
-    let origin = ""
-    let lastEntryAt = performance.now()
-    const now = () => options.state.lastMono === null ? null : options.state.lastMono + (performance.now() - lastEntryAt)
-    const push = () => {
-      const data = `event: state\ndata: ${JSON.stringify(snap())}\n\n`
+}
+
+// The room: the live state, the timeline and the pages listening for changes.
+const makeRoom = (options: ServeOptions) => {
+  const statics = staticsOf(options.runbook)
+  const timeline = Timeline.live()
+  const clients = new Set<http.ServerResponse>()
+  let lastEntryAt = performance.now()
+  // The SVG is redrawn once per push, not per entry (a drill samples many times a second).
+  let svg = ""
+  let svgStale = true
+  let timer: NodeJS.Timeout | null = null
+  const room = {
+    token: options.token ?? newToken(),
+    origin: "",
+    desk: null as Desk | null,
+    clients,
+    snap: () => {
+      if (svgStale) [svg, svgStale] = [timeline.svg(), false]
+      const now = options.state.lastMono === null ? null : options.state.lastMono + (performance.now() - lastEntryAt)
+      return snapshot(options.state, statics, now, svg)
+    },
+    push: () => {
+      const data = `event: state\ndata: ${JSON.stringify(room.snap())}\n\n`
       for (const c of clients) c.write(data)
-    }
-    let timer: NodeJS.Timeout | null = null
-    const changed = (entry?: Entry) => {
+    },
+    changed: (entry?: Entry) => {
       lastEntryAt = performance.now()
       if (entry !== undefined) {
         timeline.observe(entry)
         svgStale = true
       }
-      if (timer === null) {
-        timer = setTimeout(() => {
-          timer = null
-          push()
-        }, 20)
-      }
+      timer ??= setTimeout(() => {
+        timer = null
+        room.push()
+      }, 20)
+    },
+    stop: () => {
+      if (timer !== null) clearTimeout(timer)
+      room.push()
+      for (const c of clients) c.end()
     }
-    const tick = setInterval(push, 1000)
-    const authorized = (req: http.IncomingMessage, url: URL) => {
-      const presented = bearer(req) ?? url.searchParams.get("token")
-      return presented !== null && tokenMatches(presented, token)
+  }
+  return room
+}
+type Room = ReturnType<typeof makeRoom>
+
+// POST /api/respond: a participant's write, checked by the desk and journaled there.
+const respond = (room: Room, req: http.IncomingMessage, res: http.ServerResponse) => {
+  let body = ""
+  let size = 0
+  req.on("data", (c: Buffer) => {
+    size += c.length
+    if (size <= MAX_BODY) body += c.toString("utf8")
+  })
+  req.on("end", () => {
+    if (size > MAX_BODY) return send(res, 413, { error: "body too large" })
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(body)
+    } catch {
+      return send(res, 400, { error: "the body is not JSON" })
     }
-    const write = (req: http.IncomingMessage, res: http.ServerResponse) => {
-      let body = ""
-      let size = 0
-      req.on("data", (c: Buffer) => {
-        size += c.length
-        if (size <= MAX_BODY) body += c.toString("utf8")
-      })
-      req.on("end", () => {
-        if (size > MAX_BODY) return send(res, 413, { error: "body too large" })
-        let parsed: unknown
-        try {
-          parsed = JSON.parse(body)
-        } catch {
-          return send(res, 400, { error: "the body is not JSON" })
-        }
-        const decoded = Schema.decodeUnknownExit(WriteBody)(parsed, { onExcessProperty: "error" })
-        if (decoded._tag === "Failure") return send(res, 400, { error: "expected { action, name, stepId?, reason?, text?, evidence? }" })
-        if (desk === null) return send(res, 409, { error: "the drill has not started" })
-        const refused = desk.submit(toResponse(decoded.value))
-        // A refusal is the desk's answer to a well-formed request (the page shows it), not an HTTP error.
-        return send(res, 200, refused === null ? { ok: true } : { ok: false, error: refused })
-      })
-    }
-    const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
-      // DNS rebinding and pages elsewhere: refused before anything is read or written.
-      if (!hostAllowed(req.headers.host, options.host)) return send(res, 403, { error: "Host refused" })
-      if (!originAllowed(req.headers.origin, origin)) return send(res, 403, { error: "Origin refused" })
-      const url = new URL(req.url ?? "/", origin)
-      if (req.method === "GET" && url.pathname === "/") return send(res, 200, PAGE(options.title), "text/html; charset=utf-8")
-      if (req.method === "GET" && url.pathname === "/app.js") return send(res, 200, APP_JS, "text/javascript; charset=utf-8")
-      if (req.method === "GET" && url.pathname === "/app.css") return send(res, 200, APP_CSS, "text/css; charset=utf-8")
-      if (!authorized(req, url)) return send(res, 403, { error: "the join token is required" })
-      if (req.method === "GET" && url.pathname === "/state") return send(res, 200, snap())
-      if (req.method === "GET" && url.pathname === "/events") {
-        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" })
-        res.write(`event: state\ndata: ${JSON.stringify(snap())}\n\n`)
-        clients.add(res)
-        req.on("close", () => clients.delete(res))
-        return
-      }
-      if (req.method === "POST" && url.pathname === "/api/respond") return write(req, res)
-      return send(res, 404, { error: "not found" })
-    }
-    const server = http.createServer((req, res) => {
-      res.setHeader("content-security-policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
-      handle(req, res)
-    })
+    const decoded = Schema.decodeUnknownExit(WriteBody)(parsed, { onExcessProperty: "error" })
+    if (decoded._tag === "Failure") return send(res, 400, { error: "expected { action, name, stepId?, reason?, text?, evidence? }" })
+    if (room.desk === null) return send(res, 409, { error: "the drill has not started" })
+    const refused = room.desk.submit(toResponse(decoded.value))
+    // A refusal is the desk's answer to a well-formed request (the page shows it), not an HTTP error.
+    return send(res, 200, refused === null ? { ok: true } : { ok: false, error: refused })
+  })
+}
+
+const handler = (room: Room, host: string, title: string) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+  res.setHeader("content-security-policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
+  // DNS rebinding and pages elsewhere: refused before anything is read or written.
+  if (!hostAllowed(req.headers.host, host)) return send(res, 403, { error: "Host refused" })
+  if (!originAllowed(req.headers.origin, room.origin)) return send(res, 403, { error: "Origin refused" })
+  const url = new URL(req.url ?? "/", room.origin)
+  if (req.method === "GET" && url.pathname === "/") return send(res, 200, PAGE(title), "text/html; charset=utf-8")
+  if (req.method === "GET" && url.pathname === "/app.js") return send(res, 200, APP_JS, "text/javascript; charset=utf-8")
+  if (req.method === "GET" && url.pathname === "/app.css") return send(res, 200, APP_CSS, "text/css; charset=utf-8")
+  const presented = bearer(req) ?? url.searchParams.get("token")
+  if (presented === null || !tokenMatches(presented, room.token)) return send(res, 403, { error: "the join token is required" })
+  if (req.method === "GET" && url.pathname === "/state") return send(res, 200, room.snap())
+  if (req.method === "GET" && url.pathname === "/events") {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" })
+    res.write(`event: state\ndata: ${JSON.stringify(room.snap())}\n\n`)
+    room.clients.add(res)
+    req.on("close", () => room.clients.delete(res))
+    return
+  }
+  if (req.method === "POST" && url.pathname === "/api/respond") return respond(room, req, res)
+  return send(res, 404, { error: "not found" })
+}
+
+/**
+ * Starts the web live view; it stops with the scope. `changed(entry)` feeds it each journal
+ * entry and pushes the state to every page (at most every 20 ms; once a second anyway, so
+ * the clocks move).
+ *
+ * @since 0.1.0
+ */
+export const serve = (options: ServeOptions) =>
+  Effect.gen(function*() {
+    const room = makeRoom(options)
+    const server = http.createServer(handler(room, options.host, options.title))
     const address = yield* Effect.callback<{ port: number }, WebUnavailable>((resume) => {
       server.once("error", (e) => resume(Effect.fail(new WebUnavailable({ listen: `${options.host}:${options.port}`, detail: e.message }))))
       server.listen(options.port, options.host, () => resume(Effect.succeed(server.address() as { port: number })))
     })
+    const tick = setInterval(room.push, 1000)
     yield* Effect.addFinalizer(() =>
       Effect.promise(() => {
         clearInterval(tick)
-        if (timer !== null) clearTimeout(timer)
-        push()
-        for (const c of clients) c.end()
+        room.stop()
         return new Promise<void>((r) => server.close(() => r()))
       })
     )
-    const hostText = options.host.includes(":") ? `[${options.host}]` : options.host
-    origin = `http://${hostText}:${address.port}`
+    room.origin = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${address.port}`
     const facilitator = Facilitator.of({
       runner: options.runner,
       attach: (d) =>
         Effect.sync(() => {
-          desk = d
-          d.onPending(() => changed())
+          room.desk = d
+          d.onPending(() => room.changed())
         })
     })
-    return { url: `${origin}/#token=${token}`, origin, token, port: address.port, changed, facilitator }
+    return { url: `${room.origin}/#token=${room.token}`, origin: room.origin, token: room.token, port: address.port, changed: room.changed, facilitator }
   })

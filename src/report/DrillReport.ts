@@ -87,52 +87,68 @@ export const empty = (): DrillState => ({
 export const step = (s: DrillState, e: Entry): void => {
   s.entries++
   s.lastMono = e.mono
+  if (!stepDrill(s, e)) stepRun(s, e)
+}
+
+const blankStep = (x: { readonly stepId: string; readonly title: string; readonly kind: string; readonly plannedMs: number | null; readonly branch: string | null }): StepState => ({
+  ...x,
+  status: "pending",
+  instructions: "",
+  startedMono: null,
+  endedMono: null,
+  startedAt: null,
+  actor: null,
+  evidence: {},
+  approvers: [],
+  approvals: [],
+  detail: ""
+})
+
+// The drill's own events; false when the entry is not one.
+const stepDrill = (s: DrillState, e: Entry): boolean => {
   const ev = e.event
   const find = (id: string) => s.steps.find((x) => x.stepId === id)
   switch (ev._tag) {
-    case "RunStarted":
-      s.runId = e.runId
-      s.startedMono = e.mono
-      s.startedAt = e.at
-      return
     case "DrillStarted":
       Object.assign(s, { runbook: ev.runbook, service: ev.service, tier: ev.tier, runner: ev.runner, objectives: { ...ev.objectives } })
-      s.steps = ev.steps.map((x) => ({
-        ...x,
-        status: "pending",
-        instructions: "",
-        startedMono: null,
-        endedMono: null,
-        startedAt: null,
-        actor: null,
-        evidence: {},
-        approvers: [],
-        approvals: [],
-        detail: ""
-      }))
-      return
+      s.steps = ev.steps.map(blankStep)
+      return true
     case "StepStarted": {
       const st = find(ev.stepId)
       if (st) Object.assign(st, { status: "running", instructions: ev.instructions, startedMono: e.mono, startedAt: e.at })
       s.current = ev.stepId
-      return
+      return true
     }
     case "StepEnded": {
       const st = find(ev.stepId)
       if (st) Object.assign(st, { status: ev.outcome, endedMono: e.mono, actor: ev.actor, evidence: ev.evidence, approvers: [...ev.approvers], detail: ev.detail })
       if (s.current === ev.stepId) s.current = null
-      return
+      return true
     }
     case "StepApproval":
       find(ev.stepId)?.approvals.push({ actor: ev.actor, approved: ev.approved, reason: ev.reason })
-      return
+      return true
     case "DrillNote":
       s.notes.push({ mono: e.mono, actor: ev.actor, text: ev.text, stepId: ev.stepId })
       if (s.notes.length > MAX_NOTES) s.notes.shift()
-      return
+      return true
     case "Checkpoint":
       if (ev.action === "start") s.rto.startMono = e.mono
       else if (s.rto.startMono !== null) s.rto.stopMono = e.mono
+      return true
+    default:
+      return false
+  }
+}
+
+// The run's events a drill shows: its start and end, samples, faults.
+const stepRun = (s: DrillState, e: Entry): void => {
+  const ev = e.event
+  switch (ev._tag) {
+    case "RunStarted":
+      s.runId = e.runId
+      s.startedMono = e.mono
+      s.startedAt = e.at
       return
     case "Sample": {
       const h = s.hypotheses[ev.hypothesis] ?? { ok: true, good: 0, total: 0, lastAt: 0, error: null }

@@ -33,6 +33,8 @@ const fresh = () => {
   return out
 }
 
+const ports = { KV_PORT: "47421", KV_PROXY_PORT: "47422" }
+
 const writeAnswers = (text: string) => {
   const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "answers-")), "answers.yaml")
   fs.writeFileSync(f, text)
@@ -41,7 +43,7 @@ const writeAnswers = (text: string) => {
 
 describe("faultline drill runbooks/dependency-outage.md --answers", () => {
   it("runs end to end: faults through the embedded proxy, the outage seen, every fault reverted, objectives met, the channel told", async () => {
-    const r = await faultline(["drill", "runbooks/dependency-outage.md", "--answers", "runbooks/answers/dependency-outage.yaml", "--out", fresh()], { FAULTLINE_DRILL_WEBHOOK: hookUrl })
+    const r = await faultline(["drill", "runbooks/dependency-outage.md", "--answers", "runbooks/answers/dependency-outage.yaml", "--out", fresh()], { ...ports, FAULTLINE_DRILL_WEBHOOK: hookUrl })
     expect(r.code, r.stderr + r.stdout).toBe(0)
     const { events, drill } = journalOf(out)
     expect(drill.status).toBe("passed")
@@ -73,7 +75,7 @@ describe("faultline drill runbooks/dependency-outage.md --answers", () => {
       /detect-the-outage: .*/,
       "detect-the-outage: { by: Linus, abort: \"real incident elsewhere\" }"
     ))
-    const r = await faultline(["drill", "runbooks/dependency-outage.md", "--answers", answers, "--out", fresh()])
+    const r = await faultline(["drill", "runbooks/dependency-outage.md", "--answers", answers, "--out", fresh()], ports)
     expect(r.code, r.stderr + r.stdout).toBe(1)
     const { events, drill } = journalOf(out)
     expect(drill.status).toBe("aborted")
@@ -88,7 +90,7 @@ describe("faultline drill runbooks/dependency-outage.md --answers", () => {
       /approve-the-faults: .*/,
       "approve-the-faults: { approvals: [{ by: Grace, approved: false, reason: \"release freeze\" }] }"
     ))
-    const r = await faultline(["drill", "runbooks/dependency-outage.md", "--answers", answers, "--out", fresh()])
+    const r = await faultline(["drill", "runbooks/dependency-outage.md", "--answers", answers, "--out", fresh()], ports)
     expect(r.code).toBe(1)
     const { events, drill } = journalOf(out)
     expect(drill.reason).toMatch(/approval refused at step approve-the-faults by Grace.*release freeze/)

@@ -27,7 +27,7 @@ describeWith("tmux (terminal live view)", hasTmux, () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-tty-"))
     const session = `faultline-drill-${process.pid}-${interrupt ? "int" : "abort"}`
     const done = path.join(out, "exit-code")
-    const cmd = `cd ${root} && ${process.execPath} src/cli/main.ts drill runbooks/dependency-outage.md --name Ada --out ${out}; echo $? > ${done}; sleep 60`
+    const cmd = `cd ${root} && KV_PORT=47441 KV_PROXY_PORT=47442 ${process.execPath} src/cli/main.ts drill runbooks/dependency-outage.md --name Ada --out ${out}; echo $? > ${done}; sleep 60`
     tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "50", cmd)
     const screen = () => tmux("capture-pane", "-p", "-t", session)
     const waitFor = async (re: RegExp, ms = 30_000) => {
