@@ -186,6 +186,18 @@ drills:
     assert.match(r.stdout, /refused/)
   })
 
+  it("a file whose error-budget guard passes still starts its processes and runs", async () => {
+    const dir = tmp()
+    const text = fs.readFileSync(path.join(root, "test/fixtures/kill-one.yaml"), "utf8") +
+      `guards:\n  - errorBudget:\n      slo: { name: kv runs, sli: { history: { service: kv } }, objective: 0.9, window: "7 days" }\n      minRemaining: 0.1\n`
+    fs.writeFileSync(path.join(dir, "gated.yaml"), text)
+    const r = await cli(["run", "gated.yaml", "--history", "h.db", "--out", "runs", "--json"], dir)
+    assert.strictEqual(r.code, 0, r.stderr)
+    const report = JSON.parse(r.stdout)
+    assert.strictEqual(report.status, "passed")
+    assert.strictEqual(report.faults.length, 1)
+  })
+
   it("SIGTERM stops the scheduler: the running drill is interrupted, its fault reverted, its report written", async () => {
     const dir = tmp()
     fs.copyFileSync(path.join(root, "test/fixtures/pause-long.yaml"), path.join(dir, "drill.yaml"))

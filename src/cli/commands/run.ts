@@ -226,7 +226,7 @@ export const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs, be
       onEntry: live(args.json),
       ...(args.preflight ? { preflight: args.preflight } : {}),
       ...(history !== null && !args.dryRun ? { afterReport: RunHistory.indexer(history) } : {})
-    }).pipe(Effect.provide(RunHistory.sloLayer(history)))
+    })
     return yield* (begun === undefined ? ran.pipe(Effect.provide(ledgerLayer(args.out))) : ran)
   })
 
@@ -240,7 +240,9 @@ export const runAny = (file: string, args: RunArgs) =>
       return yield* new BadInput({ message: `${file}: expected a .ts, .js, .json or .yaml experiment` })
     }
     return yield* runModule(file, args)
-  })
+    // The SLO source for error-budget guards (also judged up front, before a file's processes
+    // start) and burn-rate conditions.
+  }).pipe(Effect.provide(RunHistory.sloLayer(args.history ?? null)))
 
 /**
  * `faultline run`: runs an experiment and prints its summary (or its report as JSON).

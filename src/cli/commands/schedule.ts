@@ -13,6 +13,7 @@ import * as path from "node:path"
 import { Duration, Effect, Option } from "effect"
 import * as Guard from "../../core/Guard.ts"
 import * as PrivateFiles from "../../core/PrivateFiles.ts"
+import * as Redact from "../../core/Redact.ts"
 import * as FileLedger from "../../run/FileLedger.ts"
 import * as Drills from "../../schedule/Drills.ts"
 import * as Scheduler from "../../schedule/Scheduler.ts"
@@ -36,8 +37,10 @@ const journalWriter = (file: string) => {
     const last = fs.readFileSync(file, "utf8").trimEnd().split("\n").at(-1)
     if (last) prev = createHash("sha256").update(last).digest("hex")
   }
-  return (d: Scheduler.Decision) =>
+  return (decision: Scheduler.Decision) =>
     Effect.sync(() => {
+      // A reason may quote a source's error (a Prometheus URL with credentials): masked first.
+      const d = Redact.redact(decision)
       const line = JSON.stringify({ ...d, at: new Date(d.at).toISOString(), plannedAt: new Date(d.plannedAt).toISOString(), prev })
       const fd = PrivateFiles.openAppend(file)
       try {
