@@ -18,6 +18,7 @@ import * as DrillWorkflow from "../../durable/DrillWorkflow.ts"
 import * as Runbooks from "../../durable/Runbooks.ts"
 import * as Store from "../../durable/Store.ts"
 import * as Drills from "../../schedule/Drills.ts"
+import * as HistoryPg from "../../schedule/HistoryPg.ts"
 import * as Scheduler from "../../schedule/Scheduler.ts"
 import { exitCodeOf } from "../ExitCode.ts"
 import { ensurePrivateLedger } from "../Ledger.ts"
@@ -43,6 +44,15 @@ const listenOf = (listen: string) => {
 
 const dbOf = (db: string) =>
   /^postgres(ql)?:\/\//.test(db) ? Effect.succeed(db) : Effect.fail(new BadInput({ message: `--db: expected a postgres:// connection string` }))
+
+// The cluster's database could not be reached or used: one line naming it (no password).
+const unreachable = (db: string) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  self.pipe(
+    Effect.catchDefect((d) => Effect.fail(d)),
+    Effect.mapError((e: unknown) =>
+      e instanceof BadInput ? e : new BadInput({ message: `--db ${HistoryPg.describe(db)}: ${String((e as { message?: string })?.message ?? e).split("\n")[0]}` })
+    )
+  )
 
 const kindOf = (file: string): "runbook" | "experiment" => file.endsWith(".md") ? "runbook" : "experiment"
 
@@ -99,7 +109,7 @@ export const runner = (args: RunnerArgs) =>
       if (args.schedule !== undefined) return yield* shared(args.schedule, out)
       return yield* Effect.never
     })
-    yield* body.pipe(Effect.provide(layer), Effect.mapError((e) => e instanceof BadInput ? e : new BadInput({ message: `runner: ${String((e as { message?: string })?.message ?? e)}` })))
+    yield* body.pipe(Effect.provide(layer), unreachable(db))
   })
 
 /** @since 0.2.0 */
@@ -124,7 +134,7 @@ export const submit = (args: SubmitArgs) =>
     const payload = { kind: kindOf(file), file, answers: args.answers === undefined ? null : path.resolve(args.answers), key }
     const result = yield* DrillWorkflow.DurableDrill.execute(payload).pipe(
       Effect.provide(Cluster.layer({ db, listen: null })),
-      Effect.mapError((e) => new BadInput({ message: `submit: ${String((e as { message?: string })?.message ?? e)}` }))
+      unreachable(db)
     )
     if (args.json) process.stdout.write(JSON.stringify({ key, ...result }) + "\n")
     else process.stdout.write(`${key}: ${result.status} (run ${result.runId ?? "none"}, attempt ${result.attempt} on ${result.runner})${result.detail ? ` — ${result.detail}` : ""}\n`)
