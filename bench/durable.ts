@@ -34,8 +34,11 @@ const resumeTrials = async (db: string, tmp: string, trials: number, log: (l: st
       const outs = runners.map((r) => r.out)
       const submittedAt = Date.now()
       const sub = C.submit([path.join(fixtures, "resume.md"), "--answers", path.join(fixtures, "resume-answers.yaml"), "--db", db, "--key", key, "--json"])
-      const first = await C.waitFor("step 3", 60_000, () =>
-        C.runDirs(outs, `${key}-`).find((d) => C.journal(d).some((l) => l.event._tag === "StepStarted" && l.event.stepId === "watch")))
+      const first = await C.waitFor(
+        "step 3",
+        60_000,
+        () => C.runDirs(outs, `${key}-`).find((d) => C.journal(d).some((l) => l.event._tag === "StepStarted" && l.event.stepId === "watch"))
+      )
       dispatched.push(C.journal(first)[0]!.wall - submittedAt)
       const i = runners.findIndex((r) => first.startsWith(r.out + path.sep))
       runners[i]!.child.kill("SIGKILL")
@@ -64,7 +67,8 @@ const resumeTrials = async (db: string, tmp: string, trials: number, log: (l: st
   })
 }
 
-const experiment = (port: number) => `name: tick
+const experiment = (port: number) =>
+  `name: tick
 hypothesis:
   - name: up
     probe: { http: { url: "http://127.0.0.1:${port}/", timeout: "500 millis" } }
@@ -75,7 +79,8 @@ method:
   - sleep: "10 millis"
 `
 
-const drillsFile = (from: number, seconds: number, drills: number) => `timeZone: UTC
+const drillsFile = (from: number, seconds: number, drills: number) =>
+  `timeZone: UTC
 maxConcurrency: 40
 allowed:
   - { from: "${new Date(from).toISOString()}", to: "${new Date(from + seconds * 1000).toISOString()}" }
@@ -138,7 +143,9 @@ const scheduled = async (db: string, tmp: string, log: (l: string) => void) => {
     fs.writeFileSync(path.join(shared, "tick.yaml"), experiment(port))
     from = Math.ceil((Date.now() + 12_000) / 1000) * 1000
     fs.writeFileSync(path.join(shared, "drills.yaml"), drillsFile(from, seconds, drills))
-    const runners = await Promise.all([1, 2, 3].map((i) => C.startRunner({ db, out: path.join(shared, `r${i}`), name: `sched-r${i}`, schedule: path.join(shared, "drills.yaml") })))
+    const runners = await Promise.all(
+      [1, 2, 3].map((i) => C.startRunner({ db, out: path.join(shared, `r${i}`), name: `sched-r${i}`, schedule: path.join(shared, "drills.yaml") }))
+    )
     const outs = runners.map((r) => r.out)
     try {
       await C.waitFor("the cluster's 100 runs", 180_000, () => latencies(outs).firings >= seconds * drills)
@@ -148,11 +155,31 @@ const scheduled = async (db: string, tmp: string, log: (l: string) => void) => {
     const dur = latencies(outs)
     log(`  three durable runners: ${dur.firings} firings, ${dur.runs} runs (${outs.map((o) => C.runDirs([o]).length).join("/")} per runner)`)
     const mk = (name: string, m: ReadonlyArray<number>, b: ReadonlyArray<number>, goal: string | null, met: boolean | null) =>
-      row({ name, unit: "ms", baseline: percentile(b, 50), measured: percentile(m, 50), p50: percentile(m, 50), p95: percentile(m, 95), p99: percentile(m, 99), goal, met })
+      row({
+        name,
+        unit: "ms",
+        baseline: percentile(b, 50),
+        measured: percentile(m, 50),
+        p50: percentile(m, 50),
+        p95: percentile(m, 95),
+        p99: percentile(m, 99),
+        goal,
+        met
+      })
     return [
       mk("durable: 100 scheduled drills, 3 runners: firing -> run started", dur.start, base.start, null, null),
       mk("durable: 100 scheduled drills, 3 runners: firing -> verdict", dur.verdict, base.verdict, null, null),
-      row({ name: "durable: 100 scheduled drills, 3 runners: runs", unit: "count", baseline: base.runs, measured: dur.runs, p50: null, p95: null, p99: null, goal: "= 100", met: dur.runs === 100 })
+      row({
+        name: "durable: 100 scheduled drills, 3 runners: runs",
+        unit: "count",
+        baseline: base.runs,
+        measured: dur.runs,
+        p50: null,
+        p95: null,
+        p99: null,
+        goal: "= 100",
+        met: dur.runs === 100
+      })
     ]
   } finally {
     server.close()

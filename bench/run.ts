@@ -18,6 +18,8 @@
  *       runs, the scheduler's firing time error (bench/slo.ts)
  *   (k) drills: automated step -> next step; journal entry -> browser DOM of the web live view;
  *       a 2-hour drill's live page (frame time, DOM size) in headless Chromium
+ *   (l) durable drills: runner loss -> drill resumed on another runner (3 runners, PostgreSQL 15);
+ *       100 scheduled drills across 3 runners vs one plain runner (bench/durable.ts)
  *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
  *       (bench/mutation.json) are carried over when present
  *
@@ -39,6 +41,7 @@ import * as Rto from "./rto.ts"
 import * as Breach from "./breach.ts"
 import * as SloBench from "./slo.ts"
 import * as DrillBench from "./drill.ts"
+import * as DurableBench from "./durable.ts"
 import * as Startup from "./startup.ts"
 import * as Watchdog from "./watchdog.ts"
 import { type Row, table } from "./stats.ts"
@@ -96,6 +99,10 @@ const main = async () => {
   rows.push(...await DrillBench.run({ log }))
   log(`  [${elapsed(t0)}]`)
 
+  log("\n(l) durable drills: runner loss -> resumed (10 SIGKILLs, 3 runners); 100 scheduled drills, 3 runners vs one")
+  rows.push(...await DurableBench.run({ log }))
+  log(`  [${elapsed(t0)}]`)
+
   log("\n(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated")
   rows.push(...await LongRun.run({ log }))
   log(`  [${elapsed(t0)}]`)
@@ -104,9 +111,11 @@ const main = async () => {
   if (left.length > 0) log(`\nWARNING: processes still running: ${left.join(", ")}`)
 
   const mutation = Mutation.lastRows()
-  log(mutation.length > 0
-    ? `\n(g) mutation score: ${mutation.length} row(s) from the last npm run mutate (${Mutation.MUTATION_ROWS})`
-    : "\n(g) mutation score: npm run mutate has not been run here; no row")
+  log(
+    mutation.length > 0
+      ? `\n(g) mutation score: ${mutation.length} row(s) from the last npm run mutate (${Mutation.MUTATION_ROWS})`
+      : "\n(g) mutation score: npm run mutate has not been run here; no row"
+  )
   rows.push(...mutation)
 
   fs.writeFileSync(RESULTS, JSON.stringify(rows, null, 2) + "\n")

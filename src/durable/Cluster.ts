@@ -44,7 +44,10 @@ export const layer = (options: Options) =>
   Layer.unwrap(Effect.map(
     Effect.tryPromise({
       try: () => import("@effect/sql-pg/PgClient"),
-      catch: (e) => new ClusterUnavailable({ detail: `durable drills need the optional package @effect/sql-pg (npm install @effect/sql-pg): ${(e as Error).message.split("\n")[0]}` })
+      catch: (e) =>
+        new ClusterUnavailable({
+          detail: `durable drills need the optional package @effect/sql-pg (npm install @effect/sql-pg): ${(e as Error).message.split("\n")[0]}`
+        })
     }),
     (PgClient) => make(PgClient, options)
   ))
@@ -71,7 +74,7 @@ const make = (PgClient: typeof import("@effect/sql-pg/PgClient"), options: Optio
     entityMessagePollInterval: Duration.millis(250),
     entityReplyPollInterval: Duration.millis(50),
     runnerHealthCheckInterval: Duration.seconds(2),
-    // A runner stops at once on SIGTERM (its drill's faults are reverted by the run itself).
+    // How long a stopping runner waits for its entities (its drills) to end.
     entityTerminationTimeout: Duration.seconds(2)
   }
   const cluster = options.listen === null

@@ -109,7 +109,11 @@ const execute = (payload: Payload, executionId: string) =>
         execute: host.runExperiment(payload)
       })
       : yield* Effect.flatMap(Store.completedSteps(executionId), (earlier) =>
-        host.runRunbook(payload, aroundFor(executionId, attempt, host.runner, earlier), `${path.basename(payload.key).replace(/[^A-Za-z0-9._-]/g, "_")}-a${attempt}`))
+        host.runRunbook(
+          payload,
+          aroundFor(executionId, attempt, host.runner, earlier),
+          `${path.basename(payload.key).replace(/[^A-Za-z0-9._-]/g, "_")}-a${attempt}`
+        ))
     return { ...base, status: outcome.status, runId: outcome.runId as string | null, detail: "" }
   }).pipe(
     Effect.catch((e) =>

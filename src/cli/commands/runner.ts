@@ -50,7 +50,9 @@ const unreachable = (db: string) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
   self.pipe(
     Effect.catchDefect((d) => Effect.fail(d)),
     Effect.mapError((e: unknown) =>
-      e instanceof BadInput ? e : new BadInput({ message: `--db ${HistoryPg.describe(db)}: ${String((e as { message?: string })?.message ?? e).split("\n")[0]}` })
+      e instanceof BadInput
+        ? e
+        : new BadInput({ message: `--db ${HistoryPg.describe(db)}: ${String((e as { message?: string })?.message ?? e).split("\n")[0]}` })
     )
   )
 
@@ -79,7 +81,12 @@ const shared = (file: string, out: string) =>
       ...local,
       run: (drill, plannedAt) => {
         const target = path.resolve(base, drill.experiment)
-        return DrillWorkflow.DurableDrill.execute({ kind: kindOf(target), file: target, answers: null, key: `schedule:${drill.name}@${new Date(plannedAt).toISOString()}` }).pipe(
+        return DrillWorkflow.DurableDrill.execute({
+          kind: kindOf(target),
+          file: target,
+          answers: null,
+          key: `schedule:${drill.name}@${new Date(plannedAt).toISOString()}`
+        }).pipe(
           Effect.map((r) => ({ runId: r.runId ?? "", status: r.status }))
         )
       }
@@ -137,6 +144,8 @@ export const submit = (args: SubmitArgs) =>
       unreachable(db)
     )
     if (args.json) process.stdout.write(JSON.stringify({ key, ...result }) + "\n")
-    else process.stdout.write(`${key}: ${result.status} (run ${result.runId ?? "none"}, attempt ${result.attempt} on ${result.runner})${result.detail ? ` — ${result.detail}` : ""}\n`)
+    else {process.stdout.write(
+        `${key}: ${result.status} (run ${result.runId ?? "none"}, attempt ${result.attempt} on ${result.runner})${result.detail ? ` — ${result.detail}` : ""}\n`
+      )}
     state.exitCode = result.status === "error" ? 1 : exitCodeOf(result.status as Parameters<typeof exitCodeOf>[0])
   })

@@ -90,11 +90,17 @@ export const journal = (dir: string): ReadonlyArray<Line> => {
 
 /** The run folders under the runners' out directories whose name starts with `prefix`. */
 export const runDirs = (outs: ReadonlyArray<string>, prefix = "") =>
-  outs.flatMap((o) => fs.existsSync(o) ? fs.readdirSync(o).filter((d) => d.startsWith(prefix) && fs.existsSync(path.join(o, d, "journal.jsonl"))).map((d) => path.join(o, d)) : [])
+  outs.flatMap((o) =>
+    fs.existsSync(o) ? fs.readdirSync(o).filter((d) => d.startsWith(prefix) && fs.existsSync(path.join(o, d, "journal.jsonl"))).map((d) => path.join(o, d)) : []
+  )
 
 /** `faultline submit` as a child process (not awaited). */
 export const submit = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  const child = spawn(process.execPath, ["src/cli/main.ts", "submit", ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawn(process.execPath, ["src/cli/main.ts", "submit", ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
   let output = ""
   child.stdout.on("data", (c: Buffer) => void (output += c.toString("utf8")))
   child.stderr.on("data", (c: Buffer) => void (output += c.toString("utf8")))

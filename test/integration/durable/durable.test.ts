@@ -33,19 +33,33 @@ describeWith("durable drills (3 runners, PostgreSQL 15)", Pg.missing(), () => {
   }, 60_000)
 
   const startThree = async (tag: string, extra: { schedule?: string } = {}) => {
-    runners = await Promise.all([1, 2, 3].map((i) =>
-      startRunner({ db: pg.url, out: path.join(tmp, tag, `r${i}`), name: `${tag}-r${i}`, env: { FAULTLINE_DURABLE_KV: String(kvPort) }, ...extra })
-    ))
+    runners = await Promise.all(
+      [1, 2, 3].map((i) =>
+        startRunner({ db: pg.url, out: path.join(tmp, tag, `r${i}`), name: `${tag}-r${i}`, env: { FAULTLINE_DURABLE_KV: String(kvPort) }, ...extra })
+      )
+    )
     return runners
   }
 
   it("SIGKILL of the runner carrying a drill: another resumes it within 10 s; no step completes twice; no fault left open", async () => {
     const rs = await startThree("kill")
     const outs = rs.map((r) => r.out)
-    const sub = submit([path.join(fixtures, "resume.md"), "--answers", path.join(fixtures, "resume-answers.yaml"), "--db", pg.url, "--key", "kill-test", "--json"])
+    const sub = submit([
+      path.join(fixtures, "resume.md"),
+      "--answers",
+      path.join(fixtures, "resume-answers.yaml"),
+      "--db",
+      pg.url,
+      "--key",
+      "kill-test",
+      "--json"
+    ])
     // The drill is in step 3 (the store paused by step 2, people watching): kill its runner.
-    const first = await waitFor("the drill to reach step 3", 60_000, () =>
-      runDirs(outs, "kill-test").find((d) => journal(d).some((l) => l.event._tag === "StepStarted" && l.event.stepId === "watch")))
+    const first = await waitFor(
+      "the drill to reach step 3",
+      60_000,
+      () => runDirs(outs, "kill-test").find((d) => journal(d).some((l) => l.event._tag === "StepStarted" && l.event.stepId === "watch"))
+    )
     const victim = rs.find((r) => first.startsWith(r.out + path.sep))!
     expect(processes(["kv.mjs", String(kvPort)]).map((p) => p.state)).toContain("T")
     victim.child.kill("SIGKILL")
@@ -124,7 +138,8 @@ describeWith("durable drills (3 runners, PostgreSQL 15)", Pg.missing(), () => {
   }, 200_000)
 })
 
-const tickExperiment = (port: number) => `name: tick
+const tickExperiment = (port: number) =>
+  `name: tick
 hypothesis:
   - name: up
     probe: { http: { url: "http://127.0.0.1:${port}/", timeout: "500 millis" } }
@@ -135,7 +150,8 @@ method:
   - sleep: "10 millis"
 `
 
-const drillsFile = (from: number, n: number) => `timeZone: UTC
+const drillsFile = (from: number, n: number) =>
+  `timeZone: UTC
 maxConcurrency: 20
 allowed:
   - { from: "${new Date(from).toISOString()}", to: "${new Date(from + n * 1000).toISOString()}" }
