@@ -8,6 +8,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, expect, it } from "vitest"
+import * as FileLedger from "../../../src/run/FileLedger.ts"
 import { describeWith } from "../require.ts"
 import * as Pg from "../slo/throwawayPostgres.ts"
 import { freePort, journal, processes, root, runDirs, type RunnerProc, startRunner, stopRunner, submit, waitFor } from "./cluster.ts"
@@ -97,6 +98,11 @@ describeWith("durable drills (3 runners, PostgreSQL 15)", Pg.missing(), () => {
       const j = journal(d).map((l) => l.event)
       expect(j.filter((e) => e._tag === "FaultReverted").length, d).toBe(j.filter((e) => e._tag === "FaultInjected").length)
       expect(j.at(-1)?._tag, d).toBe("RunEnded")
+    }
+    // ...and every runner's ledger says so: no run with a fault still open.
+    for (const r of rs) {
+      const open = FileLedger.readRuns(path.join(r.out, "ledger")).flatMap((run) => FileLedger.openFaults(run).map((f) => `${run.runId}: ${JSON.stringify(f)}`))
+      expect(open, r.name).toEqual([])
     }
     await waitFor("the store's processes to stop", 10_000, () => processes(["kv.mjs", String(kvPort)]).every((p) => p.state !== "T"))
   }, 150_000)
