@@ -17,6 +17,13 @@ describe("faultline runner / submit: bad input", () => {
     expect(r.stderr).toBe("faultline: --listen nope: expected HOST:PORT, e.g. 127.0.0.1:34431\n")
   })
 
+  it("a bad --schedule file is refused before the runner joins", async () => {
+    const r = await faultline(["runner", "--db", "postgres://u:pw@127.0.0.1:1/db", "--schedule", "test/durable/fixtures/resume.md", "--out", "/tmp/faultline-durable-cli-out"])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split("\n")).toHaveLength(1)
+    expect(r.stderr).toMatch(/^faultline: .*resume\.md/)
+  })
+
   it("a database that does not answer: one line naming it, never its password", async () => {
     const r = await faultline(["submit", "test/durable/fixtures/resume.md", "--db", "postgres://u:secretpw@127.0.0.1:1/db"])
     expect(r.code).toBe(2)

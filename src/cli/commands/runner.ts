@@ -70,11 +70,16 @@ const host = (out: string, runner: string) =>
       )
   })
 
+// The drills file, checked before the runner joins; its run folders and decisions go to `out`.
+const loadPlan = (file: string, out: string) =>
+  Effect.map(
+    Drills.load(file).pipe(Effect.mapError((e) => new BadInput({ message: e.message }))),
+    (loaded): Drills.Plan => ({ ...loaded, file: { ...loaded.file, out, journal: path.join(out, "schedule.jsonl") } })
+  )
+
 // The schedule, shared: each firing is submitted under its key and awaited.
-const shared = (file: string, out: string) =>
+const shared = (file: string, plan: Drills.Plan) =>
   Effect.gen(function*() {
-    const loaded = yield* Drills.load(file).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
-    const plan: Drills.Plan = { ...loaded, file: { ...loaded.file, out, journal: path.join(out, "schedule.jsonl") } }
     const base = path.dirname(path.resolve(file))
     const local = ScheduleCommand.host(plan, base, { drills: file, once: false, grace: "1 minute", services: undefined })
     const h: Scheduler.Host<DrillWorkflow.Engine> = {
@@ -105,6 +110,7 @@ export const runner = (args: RunnerArgs) =>
     const listen = yield* listenOf(args.listen)
     const out = path.resolve(args.out)
     yield* ensurePrivateLedger(path.join(out, "ledger"))
+    const plan = args.schedule === undefined ? null : yield* loadPlan(args.schedule, out)
     const name = args.name ?? `${os.hostname()}:${listen.port}`
     const layer = DrillWorkflow.layer.pipe(
       Layer.provideMerge(Layer.succeed(DrillWorkflow.DrillHost, host(out, name))),
@@ -113,7 +119,7 @@ export const runner = (args: RunnerArgs) =>
     const body = Effect.gen(function*() {
       yield* Store.migrate
       process.stderr.write(`runner ${name} joined the cluster (${listen.host}:${listen.port}); run folders in ${out}\n`)
-      if (args.schedule !== undefined) return yield* shared(args.schedule, out)
+      if (args.schedule !== undefined && plan !== null) return yield* shared(args.schedule, plan)
       return yield* Effect.never
     })
     yield* body.pipe(Effect.provide(layer), unreachable(db))
