@@ -116,9 +116,11 @@ describeWith("durable drills (3 runners, PostgreSQL 15)", Pg.missing(), () => {
       fs.mkdirSync(dir, { recursive: true })
       fs.writeFileSync(path.join(dir, "tick.yaml"), tickExperiment(port))
       // An allowed window of exactly 100 firings (one a second), starting once all three have joined.
-      const from = Math.ceil((Date.now() + 15_000) / 1000) * 1000
+      const from = Math.ceil((Date.now() + 25_000) / 1000) * 1000
       fs.writeFileSync(path.join(dir, "drills.yaml"), drillsFile(from, 100))
       const rs = await startThree("sched", { schedule: path.join(dir, "drills.yaml") })
+      // The window must open after the runners joined, or its first firings had nobody to fire them.
+      expect(Date.now()).toBeLessThan(from)
       const outs = rs.map((r) => r.out)
       const ranKeys = () => new Set(rs.flatMap((r) => decisions(r.out)).filter((d) => d.decision === "ran").map((d) => d.plannedAt))
       await waitFor("100 firings to run", from - Date.now() + 100_000 + 30_000, () => ranKeys().size >= 100)
@@ -141,7 +143,7 @@ describeWith("durable drills (3 runners, PostgreSQL 15)", Pg.missing(), () => {
     } finally {
       server.close()
     }
-  }, 200_000)
+  }, 220_000)
 })
 
 const tickExperiment = (port: number) =>
