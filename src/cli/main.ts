@@ -1,5 +1,6 @@
 /**
- * The `faultline` command line: run, plan, drill, demo, report, recover, proxy, schema. Exit codes:
+ * The `faultline` command line: run, plan, drill, demo, report, recover, proxy, evidence, schema,
+ * export, history, schedule, services, blast-radius, monitor, runner, submit. Exit codes:
  * 0 passed; 1 deviated, aborted or failed; 2 bad input; 130 interrupted. This module is the
  * command tree only (names, flags, descriptions): each command's module is imported when that
  * command runs, so `--help` and `run` do not load the demo, the proxy server or the report

@@ -83,7 +83,8 @@ const fire = <R>(plan: Drills.Plan, host: Host<R>, state: State, fibers: FiberSe
       state.running--
       for (const t of drill.targets ?? []) state.held.delete(t)
     })
-    yield* host.journal({ ...base, decision: "started" })
+    // Who approved an unattended drill (a Tier 0 service needs it) is part of the decision.
+    yield* host.journal({ ...base, decision: "started", ...(drill.approvedBy ? { reason: `approved by ${drill.approvedBy}` } : {}) })
     const body = host.run(drill, plannedAt).pipe(
       Effect.flatMap((r) =>
         Effect.flatMap(Clock.currentTimeMillis, (end) => host.journal({ ...base, at: end, decision: "ran", runId: r.runId, status: r.status }))

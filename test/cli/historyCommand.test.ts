@@ -198,6 +198,25 @@ drills:
     assert.strictEqual(report.faults.length, 1)
   })
 
+  it("monitor records good/total buckets that a monitor SLI then reads", async () => {
+    const dir = tmp()
+    const m = await cli(["monitor", fixture, "--history", "h.db", "--bucket", "1 second", "--duration", "4 seconds"], dir)
+    assert.strictEqual(m.code, 0, m.stderr)
+    assert.match(m.stdout, /probe succeeds: \d+\/\d+ good/)
+    const db = new DatabaseSync(path.join(dir, "h.db"))
+    const rows = db.prepare("SELECT good, total FROM monitor_events WHERE name = 'probe succeeds'").all() as Array<{ good: number; total: number }>
+    db.close()
+    assert.isAtLeast(rows.length, 2)
+    assert.isTrue(rows.every((r) => r.good === r.total && r.total > 0))
+    const text = fs.readFileSync(fixture, "utf8") +
+      `guards:\n  - errorBudget:\n      slo: { name: probe, sli: { monitor: probe succeeds }, objective: 0.99, window: "1 hour" }\n      minRemaining: 0.9\n`
+    fs.writeFileSync(path.join(dir, "gated.yaml"), text)
+    const r = await cli(["run", "gated.yaml", "--history", "h.db", "--out", "runs", "--json"], dir)
+    assert.strictEqual(r.code, 0, r.stderr)
+    const journal = fs.readFileSync(path.join(dir, "runs", runFolders(path.join(dir, "runs"))[0]!, "journal.jsonl"), "utf8")
+    assert.match(journal, /"GuardChecked","guard":"errorBudget\(probe >= 0.9\)","ok":true,"detail":"probe: 100.0% of the error budget left \(0 bad of \d+ events\)/)
+  })
+
   it("SIGTERM stops the scheduler: the running drill is interrupted, its fault reverted, its report written", async () => {
     const dir = tmp()
     fs.copyFileSync(path.join(root, "test/fixtures/pause-long.yaml"), path.join(dir, "drill.yaml"))

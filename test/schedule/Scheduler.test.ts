@@ -147,7 +147,7 @@ describe("Scheduler", () => {
       yield* TestClock.setTime(Date.parse("2026-03-02T08:00:20Z"))
       const p = yield* plan({
         drills: [
-          { name: "due", experiment: "a.yaml", cron: "0 8 * * *" },
+          { name: "due", experiment: "a.yaml", cron: "0 8 * * *", approvedBy: "alice" },
           { name: "later", experiment: "b.yaml", cron: "0 9 * * *" }
         ]
       })
@@ -155,6 +155,7 @@ describe("Scheduler", () => {
       yield* TestClock.adjust("10 minutes")
       const decisions = yield* Fiber.join(fiber)
       assert.deepStrictEqual(decisions.map((d) => [d.drill, d.decision]), [["due", "started"], ["due", "ran"]])
+      assert.strictEqual(decisions[0]!.reason, "approved by alice")
     }))
 
   it.effect("a malformed drills file is one line naming the path", () =>
