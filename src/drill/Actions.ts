@@ -6,7 +6,9 @@
  */
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
-import { Duration, Effect, Layer } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Experiment from "../core/Experiment.ts"
 import * as Probe from "../core/Probe.ts"
 import { Run } from "../core/Run.ts"

@@ -6,7 +6,11 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Exit, Schema, Scope } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
 import type { AbortCondition } from "../core/Abort.ts"
 import * as Experiment from "../core/Experiment.ts"
 import * as Fault from "../core/Fault.ts"
