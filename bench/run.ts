@@ -16,6 +16,8 @@
  *   (i) breach detection: first failing sample -> every fault reverted, against a manual halt
  *   (j) drills: automated step -> next step; journal entry -> browser DOM of the web live view;
  *       a 2-hour drill's live page (frame time, DOM size) in headless Chromium
+ *   (p) PostgreSQL: promotion RTO by a 10 ms probe against the server's own log, heartbeat
+ *       writer overhead on an application's write throughput, failover drill wall time
  *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
  *       (bench/mutation.json) are carried over when present
  *
@@ -32,6 +34,7 @@ import * as DockerBench from "./docker.ts"
 import * as LongRun from "./longrun.ts"
 import * as Mutation from "./mutation.ts"
 import * as Overhead from "./overhead.ts"
+import * as Pg from "./postgres.ts"
 import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
 import * as Breach from "./breach.ts"
@@ -89,6 +92,10 @@ const main = async () => {
 
   log("\n(j) drills: step -> next step (200 automated steps, file journal); entry -> Chromium DOM; a 2-hour drill's live page")
   rows.push(...await DrillBench.run({ log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(p) PostgreSQL: promotion RTO (10 ms probe vs server log), heartbeat writer overhead (pgbench), failover drill wall time")
+  rows.push(...await Pg.run({ trials: 12, windowMs: 1000, windows: 16, log }))
   log(`  [${elapsed(t0)}]`)
 
   log("\n(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated")
