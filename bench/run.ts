@@ -14,10 +14,12 @@
  *       5-minute run (child processes with --expose-gc; TestClock drives the time)
  *   (h) start-up: `faultline --version` and `faultline run` to its first probe, beside a bare node
  *   (i) breach detection: first failing sample -> every fault reverted, against a manual halt
- *   (j) drills: automated step -> next step; journal entry -> browser DOM of the web live view;
+ *   (k) drills: automated step -> next step; journal entry -> browser DOM of the web live view;
  *       a 2-hour drill's live page (frame time, DOM size) in headless Chromium
  *   (p) PostgreSQL: promotion RTO by a 10 ms probe against the server's own log, heartbeat
  *       writer overhead on an application's write throughput, failover drill wall time
+ *   (j) reports of a 1-hour run: report.html size, folding the journal file into every report,
+ *       and render time in headless Chromium, each beside a short run's or the JSON-only fold
  *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
  *       (bench/mutation.json) are carried over when present
  *
@@ -39,6 +41,7 @@ import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
 import * as Breach from "./breach.ts"
 import * as DrillBench from "./drill.ts"
+import * as ReportBench from "./report.ts"
 import * as Startup from "./startup.ts"
 import * as Watchdog from "./watchdog.ts"
 import { type Row, table } from "./stats.ts"
@@ -90,12 +93,16 @@ const main = async () => {
   rows.push(...await Breach.run({ trials: 20, log }))
   log(`  [${elapsed(t0)}]`)
 
-  log("\n(j) drills: step -> next step (200 automated steps, file journal); entry -> Chromium DOM; a 2-hour drill's live page")
+  log("\n(k) drills: step -> next step (200 automated steps, file journal); entry -> Chromium DOM; a 2-hour drill's live page")
   rows.push(...await DrillBench.run({ log }))
   log(`  [${elapsed(t0)}]`)
 
   log("\n(p) PostgreSQL: promotion RTO (10 ms probe vs server log), heartbeat writer overhead (pgbench), failover drill wall time")
   rows.push(...await Pg.run({ trials: 12, windowMs: 1000, windows: 16, log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(j) reports of a 1-hour run (10 ms probe): report.html size, fold time, render in headless Chromium")
+  rows.push(...await ReportBench.run({ trials: 10, log }))
   log(`  [${elapsed(t0)}]`)
 
   log("\n(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated")

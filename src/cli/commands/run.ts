@@ -21,7 +21,7 @@ import * as Runner from "../../run/Runner.ts"
 import type * as Process from "../../targets/process/ProcessDriver.ts"
 import { exitCodeOf } from "../ExitCode.ts"
 import { ensurePrivateLedger, ledgerLayer } from "../Ledger.ts"
-import { finish, junitWritable, live, writeJunit } from "../Output.ts"
+import { both, finish, junitWritable, live, traced, writeJunit } from "../Output.ts"
 import { BadInput, state } from "../State.ts"
 
 const importModule = (file: string) =>
@@ -148,6 +148,8 @@ export interface RunArgs {
   readonly keepEntries?: boolean
   /** Planning before any probe runs (experiment files: targets and guards). */
   readonly preflight?: Effect.Effect<void, unknown, any>
+  /** Another journal listener besides the live lines (traces, when configured). */
+  readonly onEntry?: ((entry: Journal.Entry) => void) | undefined
 }
 
 // A .json/.yaml experiment: decoded strictly, its drivers built from the integrations its
@@ -204,7 +206,7 @@ const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs, begun?: s
       runId,
       dryRun: args.dryRun,
       keepEntries: args.keepEntries ?? false,
-      onEntry: live(args.json),
+      onEntry: both(live(args.json), args.onEntry),
       ...(args.preflight ? { preflight: args.preflight } : {})
     })
     return yield* (begun === undefined ? ran.pipe(Effect.provide(ledgerLayer(args.out))) : ran)
@@ -237,7 +239,7 @@ export const run = (args: {
     const junit = args.junit === undefined ? undefined : Option.getOrUndefined(args.junit)
     // A JUnit file that cannot be written is bad input before the run, not a lost result after it.
     if (junit !== undefined) yield* junitWritable(junit)
-    const o = yield* runAny(args.experiment, args)
+    const o = yield* traced((onEntry) => runAny(args.experiment, { ...args, onEntry }))
     if (junit !== undefined) yield* writeJunit(junit, o.dir)
     return yield* finish(o, args.json)
   })
