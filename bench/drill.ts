@@ -1,15 +1,15 @@
 /**
- * (j) Drills.
+ * (k) Drills.
  *
- *   (j1) automated step -> next step: the engine's gap between one step's end and the next
+ *   (k1) automated step -> next step: the engine's gap between one step's end and the next
  *        step's start (journal monotonic times), over drills of 200 automated steps run with
  *        their journal streamed to a file. Goal p99 <= 5 ms. Baseline: the gap between two
  *        consecutive journal appends with nothing between them, in the same drills.
- *   (j2) journal entry -> browser DOM: a note journaled in this process until headless
+ *   (k2) journal entry -> browser DOM: a note journaled in this process until headless
  *        Chromium shows it in the web live view (wall clock of this machine on both ends).
  *        Goal p95 <= 250 ms. Baseline: the same note's arrival on the page's event stream,
  *        before any rendering.
- *   (j3) a 2-hour drill's live page: the journal of a 2-hour drill (a hypothesis sampled every
+ *   (k3) a 2-hour drill's live page: the journal of a 2-hour drill (a hypothesis sampled every
  *        second, 60 steps, 600 notes) folded in, then 5 s of live updates at 20 entries/s;
  *        Chromium's frame time (requestAnimationFrame intervals) and the page's DOM size.
  *        Goals: frame p99 <= 100 ms, and a DOM no bigger than the same page 5 minutes into the
@@ -204,7 +204,7 @@ const longDrill = async (log: (line: string) => void): Promise<ReadonlyArray<Row
   ]
 }
 
-/** Runs (j1)-(j3); the browser rows say why when Chromium is missing. @since 0.1.0 */
+/** Runs (k1)-(k3); the browser rows say why when Chromium is missing. @since 0.1.0 */
 export const run = async (options: { readonly log: (line: string) => void }): Promise<ReadonlyArray<Row>> => {
   const rows: Array<Row> = [...await stepOverhead(options.log)]
   if (!fs.existsSync(CHROMIUM)) {

@@ -20,6 +20,10 @@
  *       a 2-hour drill's live page (frame time, DOM size) in headless Chromium
  *   (l) durable drills: runner loss -> drill resumed on another runner (3 runners, PostgreSQL 15);
  *       100 scheduled drills across 3 runners vs one plain runner (bench/durable.ts)
+ *   (p) PostgreSQL: promotion RTO by a 10 ms probe against the server's own log, heartbeat
+ *       writer overhead on an application's write throughput, failover drill wall time
+ *   (j) reports of a 1-hour run: report.html size, folding the journal file into every report,
+ *       and render time in headless Chromium, each beside a short run's or the JSON-only fold
  *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
  *       (bench/mutation.json) are carried over when present
  *
@@ -36,12 +40,14 @@ import * as DockerBench from "./docker.ts"
 import * as LongRun from "./longrun.ts"
 import * as Mutation from "./mutation.ts"
 import * as Overhead from "./overhead.ts"
+import * as Pg from "./postgres.ts"
 import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
 import * as Breach from "./breach.ts"
 import * as SloBench from "./slo.ts"
 import * as DrillBench from "./drill.ts"
 import * as DurableBench from "./durable.ts"
+import * as ReportBench from "./report.ts"
 import * as Startup from "./startup.ts"
 import * as Watchdog from "./watchdog.ts"
 import { type Row, table } from "./stats.ts"
@@ -101,6 +107,15 @@ const main = async () => {
 
   log("\n(l) durable drills: runner loss -> resumed (10 SIGKILLs, 3 runners); 100 scheduled drills, 3 runners vs one")
   rows.push(...await DurableBench.run({ log }))
+
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(p) PostgreSQL: promotion RTO (10 ms probe vs server log), heartbeat writer overhead (pgbench), failover drill wall time")
+  rows.push(...await Pg.run({ trials: 12, windowMs: 1000, windows: 16, log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(j) reports of a 1-hour run (10 ms probe): report.html size, fold time, render in headless Chromium")
+  rows.push(...await ReportBench.run({ trials: 10, log }))
   log(`  [${elapsed(t0)}]`)
 
   log("\n(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated")

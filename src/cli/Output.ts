@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import type * as Journal from "../core/Journal.ts"
 import * as Html from "../report/Html.ts"
 import * as Junit from "../report/Junit.ts"
+import * as Telemetry from "../report/Telemetry.ts"
 import * as FileJournal from "../run/FileJournal.ts"
 import type * as Runner from "../run/Runner.ts"
 import { exitCodeOf } from "./ExitCode.ts"
@@ -75,3 +76,41 @@ export const writeJunit = (file: string, dir: string) =>
     ),
     Effect.catchTag("JournalInvalid", (e) => Effect.fail(new BadInput({ message: e.message })))
   )
+
+/**
+ * Two journal listeners as one.
+ *
+ * @since 0.1.0
+ */
+export const both = (a: (e: Journal.Entry) => void, b: ((e: Journal.Entry) => void) | undefined) =>
+  b === undefined ? a : (e: Journal.Entry) => {
+    a(e)
+    b(e)
+  }
+
+// The standard OpenTelemetry variables that ask for OTLP export (checked without loading it).
+const otlpConfigured = () =>
+  process.env.OTEL_SDK_DISABLED !== "true" && Boolean(process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+
+/**
+ * Runs `f` with a journal listener that turns the run into spans and metrics exported over
+ * OTLP — when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`) is set; otherwise with
+ * none, and OpenTelemetry is never loaded. The exporters flush when the run ends.
+ *
+ * @since 0.1.0
+ */
+export const traced = <A, E, R>(f: (onEntry: ((e: Journal.Entry) => void) | undefined) => Effect.Effect<A, E, R>) =>
+  Effect.suspend(() => {
+    if (!otlpConfigured()) return f(undefined)
+    return Effect.flatMap(
+      Effect.tryPromise({
+        try: () => import("../report/Otlp.ts"),
+        catch: (e) =>
+          new BadInput({
+            message: `OTEL_EXPORTER_OTLP_ENDPOINT is set, but OpenTelemetry could not be loaded (${(e as Error).message}): ` +
+              "install @effect/opentelemetry and the @opentelemetry packages docs/tracing.md lists, or unset it"
+          })
+      }),
+      (otlp) => Effect.flatMap(Telemetry.listener(), (listen) => f(listen)).pipe(Effect.provide(otlp.layerOtlp()))
+    )
+  })

@@ -1,6 +1,6 @@
 /**
- * The `faultline` command line: run, plan, drill, demo, report, recover, proxy, evidence, schema,
- * export, history, schedule, services, blast-radius, monitor, runner, submit. Exit codes:
+ * The `faultline` command line: run, plan, drill, demo, report, postmortem, recover, proxy, evidence,
+ * schema, export, history, schedule, services, blast-radius, monitor, runner, submit. Exit codes:
  * 0 passed; 1 deviated, aborted or failed; 2 bad input; 130 interrupted. This module is the
  * command tree only (names, flags, descriptions): each command's module is imported when that
  * command runs, so `--help` and `run` do not load the demo, the proxy server or the report
@@ -136,6 +136,13 @@ const drill = Command.make("drill", {
       json: args.json
     }))).pipe(Command.withDescription("run a Markdown runbook as a drill: a terminal live view with keys, --answers for CI, --serve for the room; journal, reports and drill.md"))
 
+const postmortem = Command.make("postmortem", {
+  run: Argument.String("run").pipe(Argument.withDescription("a run folder (or its journal.jsonl)")),
+  stdout: Flag.Boolean("stdout").pipe(Flag.withDefault(false), Flag.withDescription("print the draft instead of writing RUN/postmortem.md"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/postmortem.ts")), (m) => m.postmortem(args))).pipe(
+  Command.withDescription("write a Markdown postmortem draft of a run from its journal: impact, timeline, detection, RTO/RPO, deviations, action items")
+)
+
 // `evidence`: signed evidence packs of run folders (keygen, pack, verify).
 const evidenceModule = () => lazily(() => import("./commands/evidence.ts"))
 const keygen = Command.make("keygen", {
@@ -265,7 +272,7 @@ const submitCmd = Command.make("submit", {
 
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, drill, demo, report, recover, proxy, evidence, schema, exportCmd, history, schedule, services, blastRadius, monitor, runnerCmd, submitCmd])
+  Command.withSubcommands([run, plan, drill, demo, report, postmortem, recover, proxy, evidence, schema, exportCmd, history, schedule, services, blastRadius, monitor, runnerCmd, submitCmd])
 )
 
 const layer = NodeServices.layer

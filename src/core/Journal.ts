@@ -172,7 +172,9 @@ export const Event = Schema.Union([
     actor: Schema.NullOr(Actor),
     evidence: Schema.Record(Schema.String, Schema.Unknown),
     approvers: Schema.Array(Actor),
-    detail: Schema.String
+    detail: Schema.String,
+    /** What a `run` step's experiment measured: its RPO (the drill judges its objective with it). */
+    rpo: Schema.optionalKey(Schema.Struct({ windowMs: Schema.Number, lostWrites: Schema.Number }))
   }),
   Schema.TaggedStruct("StepApproval", { stepId: Schema.String, actor: Actor, approved: Schema.Boolean, reason: Schema.String }),
   Schema.TaggedStruct("DrillNote", { stepId: Schema.NullOr(Schema.String), actor: Actor, text: Schema.String }),

@@ -6,7 +6,9 @@
  */
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
-import { Duration, Effect, Layer } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Experiment from "../core/Experiment.ts"
 import * as Probe from "../core/Probe.ts"
 import { Run } from "../core/Run.ts"
@@ -27,6 +29,8 @@ export interface Result {
   readonly detail: string
   /** A failure that fails the drill (otherwise the step is recorded as failed and the drill goes on). */
   readonly fatal: boolean
+  /** The RPO a `run` step's experiment measured. */
+  readonly rpo?: { readonly windowMs: number; readonly lostWrites: number }
 }
 
 /**
@@ -139,12 +143,12 @@ const runExperiment = (ctx: StepContext, spec: Spec<"run">) =>
       const r = yield* Experiment.run(loaded.experiment as Experiment.Experiment<never>, options)
       return { ...Report.fromJournal(r.entries), dir: null as string | null }
     }).pipe(Effect.scoped, Effect.provide(loaded.drivers as Layer.Layer<never>))
-    if (report.rpo !== null) ctx.clocks.rpo.push({ windowMs: report.rpo.windowMs, lostWrites: report.rpo.lostWrites })
     const figures = [
       report.rto?.measuredMs != null ? `RTO ${report.rto.measuredMs.toFixed(0)} ms` : null,
       report.rpo !== null ? `RPO ${report.rpo.windowMs.toFixed(0)} ms (${report.rpo.lostWrites} writes lost)` : null
     ].filter((x) => x !== null)
     return {
+      ...(report.rpo !== null ? { rpo: { windowMs: report.rpo.windowMs, lostWrites: report.rpo.lostWrites } } : {}),
       ok: report.status === "passed",
       detail: `${spec.experiment}: ${report.status} — ${report.reason}${figures.length ? `; ${figures.join(", ")}` : ""}${report.dir ? `; run folder ${report.dir}` : ""}`,
       fatal: true

@@ -15,7 +15,11 @@
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
-import { Duration, Effect, Layer, Queue, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Schema from "effect/Schema"
 import type { Actor } from "../core/Journal.ts"
 import * as Strict from "../core/internal/strict.ts"
 import { DurationText } from "../ExperimentFile.ts"

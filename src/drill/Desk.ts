@@ -7,7 +7,10 @@
  *
  * @since 0.1.0
  */
-import { Context, Deferred, Effect, Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Scope from "effect/Scope"
 import type { Actor, Event } from "../core/Journal.ts"
 import type { Step } from "./Step.ts"
 

@@ -6,7 +6,11 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Exit, Schema, Scope } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
 import type { AbortCondition } from "../core/Abort.ts"
 import * as Experiment from "../core/Experiment.ts"
 import * as Fault from "../core/Fault.ts"
@@ -242,6 +246,7 @@ const ended = (ctx: StepContext, step: Step, outcome: Extract<Event, { _tag: "St
   readonly evidence?: Readonly<Record<string, unknown>>
   readonly approvers?: ReadonlyArray<Actor>
   readonly detail?: string
+  readonly rpo?: { readonly windowMs: number; readonly lostWrites: number } | undefined
 } = {}) => {
   ctx.done.add(step.id)
   ctx.append({
@@ -251,8 +256,10 @@ const ended = (ctx: StepContext, step: Step, outcome: Extract<Event, { _tag: "St
     actor: fields.actor ?? null,
     evidence: { ...fields.evidence },
     approvers: [...(fields.approvers ?? [])],
-    detail: fields.detail ?? ""
+    detail: fields.detail ?? "",
+    ...(fields.rpo ? { rpo: fields.rpo } : {})
   })
+  if (fields.rpo) ctx.clocks.rpo.push(fields.rpo)
 }
 
 // Runs one step; "stop" when the drill must halt (a refusal, a no-go after its section).
@@ -282,7 +289,7 @@ const runStep = (ctx: StepContext, step: Step): Effect.Effect<"next" | "stop", u
       }
       default: {
         const result = yield* Actions.automatic(ctx, step)
-        ended(ctx, step, result.ok ? "done" : "failed", { detail: result.detail })
+        ended(ctx, step, result.ok ? "done" : "failed", { detail: result.detail, rpo: result.rpo })
         if (!result.ok && result.fatal) return yield* Effect.fail(new StepFailed({ stepId: step.id, detail: result.detail }))
         return "next"
       }

@@ -10,7 +10,9 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Duration, Effect, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import MarkdownIt from "markdown-it"
 import * as YAML from "yaml"
 import * as Strict from "../core/internal/strict.ts"

@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Ledger from "../core/Ledger.ts"
 import * as Os from "../core/Os.ts"
 import * as Integrations from "../integrations.ts"

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Actor } from "../core/Journal.ts"
 import * as DrillReport from "../report/DrillReport.ts"
 import type { Desk, Pending, Response } from "./Desk.ts"

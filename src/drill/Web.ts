@@ -10,7 +10,8 @@
  * @since 0.1.0
  */
 import * as http from "node:http"
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { Actor, Entry } from "../core/Journal.ts"
 import { bearer, hostAllowed, MAX_BODY, newToken, originAllowed, tokenMatches } from "../proxy/ApiGuard.ts"
 import * as DrillReport from "../report/DrillReport.ts"

@@ -45,6 +45,8 @@ export interface DrillState {
   steps: Array<StepState>
   current: string | null
   rto: { startMono: number | null; stopMono: number | null }
+  /** The worst RPO the drill's `run` steps measured; null when none did. */
+  rpo: { windowMs: number; lostWrites: number } | null
   hypotheses: Record<string, { ok: boolean; good: number; total: number; lastAt: number; error: string | null }>
   faultsOpen: Array<{ faultId: string; fault: string; target: string; sinceMono: number }>
   notes: Array<{ mono: number; actor: Actor; text: string; stepId: string | null }>
@@ -73,6 +75,7 @@ export const empty = (): DrillState => ({
   steps: [],
   current: null,
   rto: { startMono: null, stopMono: null },
+  rpo: null,
   hypotheses: {},
   faultsOpen: [],
   notes: [],
@@ -123,6 +126,7 @@ const stepDrill = (s: DrillState, e: Entry): boolean => {
       const st = find(ev.stepId)
       if (st) Object.assign(st, { status: ev.outcome, endedMono: e.mono, actor: ev.actor, evidence: ev.evidence, approvers: [...ev.approvers], detail: ev.detail })
       if (s.current === ev.stepId) s.current = null
+      if (ev.rpo !== undefined && (s.rpo === null || ev.rpo.windowMs > s.rpo.windowMs)) s.rpo = { ...ev.rpo }
       return true
     }
     case "StepApproval":
@@ -213,7 +217,8 @@ export const toMarkdown = (s: DrillState): string => {
     `- run: ${s.runId}; service ${s.service}, tier ${s.tier}; run by ${who(s.runner)}`,
     `- status: **${s.status}** — ${s.reason}; cleanup: ${s.cleanup}`,
     `- RTO (checkpoint clock): ${rto === null ? "not measured" : clock(rto)}${s.objectives.rtoMs === null ? "" : ` vs objective ${clock(s.objectives.rtoMs)} — ${rto === null ? "not measured" : rto <= s.objectives.rtoMs ? "met" : "missed"}`}`,
-    `- RPO: ${s.objectives.rpoMs === null ? "no objective" : `objective ${clock(s.objectives.rpoMs)}; see the run steps' figures`}`,
+    `- RPO (run steps' heartbeats): ${s.rpo === null ? "not measured" : `${clock(s.rpo.windowMs)} (${s.rpo.lostWrites} acknowledged writes lost)`}` +
+    `${s.objectives.rpoMs === null ? "" : ` vs objective ${clock(s.objectives.rpoMs)} — ${s.rpo === null ? "not measured" : s.rpo.windowMs <= s.objectives.rpoMs ? "met" : "missed"}`}`,
     "",
     "| # | step | kind | status | planned | actual | who | evidence / approvers / detail |",
     "|---|---|---|---|---|---|---|---|"

@@ -9,7 +9,8 @@
  * spawns or writes anything. Only regular files with plain relative names are accepted.
  *
  * Layout: `manifest.json`, `manifest.sig` (base64 signature of manifest.json's bytes), then
- * `runs/<run-id>/journal.jsonl` and the run's `report.json`, `report.md`, `report.html`.
+ * `runs/<run-id>/journal.jsonl` and the run's `report.json`, `report.md`, `report.html` (and
+ * `postmortem.md` when there is one).
  *
  * @since 0.1.0
  */
@@ -24,8 +25,13 @@ import * as PrivateFiles from "../core/PrivateFiles.ts"
 /** The format this module writes and reads. @since 0.1.0 */
 export const FORMAT = "faultline-evidence/1"
 
-/** The files of a run folder that go into a pack (the journal must be there). @since 0.1.0 */
-export const RUN_FILES = ["journal.jsonl", "report.json", "report.md", "report.html"] as const
+/**
+ * The files of a run folder that go into a pack when present (the journal must be there),
+ * including the team's postmortem.
+ *
+ * @since 0.1.0
+ */
+export const RUN_FILES = ["journal.jsonl", "report.json", "report.md", "report.html", "postmortem.md"] as const
 
 /**
  * The signed manifest of a pack.
@@ -171,12 +177,12 @@ export const runFolders = (runsDir: string, range: { readonly from?: number | un
 const hashFile = async (file: string) => {
   const h = createHash("sha256")
   let size = 0
-  await pipeline(fs.createReadStream(file, { fd: fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0)) }), async function*(src) {
-    for await (const chunk of src as AsyncIterable<Buffer>) {
-      h.update(chunk)
-      size += chunk.length
-    }
-  })
+  // Never through a symlink.
+  const src = fs.createReadStream(file, { fd: fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0)) })
+  for await (const chunk of src as AsyncIterable<Buffer>) {
+    h.update(chunk)
+    size += chunk.length
+  }
   return { sha256: h.digest("hex"), size }
 }
 

@@ -24,7 +24,11 @@ export interface Case {
 
 // XML 1.0 allows neither most control characters nor lone surrogates: a reason quoting a
 // probe's output must not make the file invalid.
-const clean = (s: string) => s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "\uFFFD")
+const clean = (s: string) =>
+  Array.from(s, (ch) => {
+    const c = ch.codePointAt(0)!
+    return (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0xfffe || c === 0xffff || (c >= 0xd800 && c <= 0xdfff) ? "\uFFFD" : ch
+  }).join("")
 const x = (s: string) => clean(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
 const secs = (ms: number | null) => Math.max(0, Math.round((ms ?? 0)) / 1000)
 

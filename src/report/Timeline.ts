@@ -147,6 +147,11 @@ export interface Model {
   readonly aborts: ReadonlyArray<AbortMark>
   readonly rto: RtoBracket | null
   readonly rpo: RpoWindow | null
+  /**
+   * When the heartbeat writes were read back (ms since the origin) and what was found, also
+   * when none was lost (then `rpo` is null); null without an RPO stopwatch or a read-back.
+   */
+  readonly rpoReadBack: { readonly atMs: number; readonly ackedWrites: number; readonly lostWrites: number } | null
   readonly steps: ReadonlyArray<StepBar>
 }
 
@@ -336,6 +341,7 @@ export const fold = (options: Options = {}): Fold<Model> => {
   let status = "running"
   let rtoSpec: { readonly from: string | null } | null = null
   let rtoStart: number | null = null
+  let readBackAt: number | null = null
   const lanes = sampleLanes(options.maxBuckets ?? 600)
   const phases = phaseSpans()
   const faults = faultBars()
@@ -366,6 +372,7 @@ export const fold = (options: Options = {}): Fold<Model> => {
       if (rtoSpec !== null && rtoStart === null && (rtoSpec.from === null || rtoSpec.from === ev.fault)) rtoStart = ev.startedMono - first.mono
     } else if (ev._tag === "AbortFired") aborts.push({ atMs: t, condition: ev.condition, reason: ev.reason })
     else if (ev._tag === "HeartbeatAck") acks.push({ seq: ev.seq, mono: ev.mono - first.mono })
+    else if (ev._tag === "HeartbeatReadBack") readBackAt ??= t
   }
   const result = (): Model => ({
     runId: first?.runId ?? "",
@@ -380,6 +387,7 @@ export const fold = (options: Options = {}): Fold<Model> => {
     aborts: aborts.slice(),
     rto: rtoOf(rtoStart, rtoFold.result()),
     rpo: rpoOf(rpoFold.result(), acks),
+    rpoReadBack: readBackOf(readBackAt, rpoFold.result()),
     steps: steps.result()
   })
   return { step, result }
@@ -406,6 +414,9 @@ const rpoOf = (r: Stopwatch.RpoResult | null, acks: ReadonlyArray<{ readonly seq
   for (let i = 0; i < acks.length; i++) if (acks[i]!.seq < acks[firstLost]!.seq && !lost.has(acks[i]!.seq)) before = i
   return { fromMs: acks[before ?? firstLost]!.mono, toMs: acks[lastLost]!.mono, lostWrites: r.lostWrites, ackedWrites: r.ackedWrites }
 }
+
+const readBackOf = (atMs: number | null, r: Stopwatch.RpoResult | null): Model["rpoReadBack"] =>
+  atMs === null || r === null ? null : { atMs, ackedWrites: r.ackedWrites, lostWrites: r.lostWrites }
 
 /**
  * The timeline of entries held in memory (see `fold`).

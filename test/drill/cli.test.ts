@@ -125,3 +125,28 @@ describe("faultline drill: bad input exits 2 naming file:line and the field", ()
     expect(r.stderr).toBe(`faultline: ${a}: no step "brief-teh-room" at steps.brief-teh-room; did you mean "brief-the-room"?\n`)
   })
 })
+
+describe("faultline drill: a run step", () => {
+  it("runs an experiment file as one step, with its own run folder under the drill's", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rb-run-"))
+    const f = path.join(dir, "run-step.md")
+    // pause-kv.yaml on a port of its own (the docs test runs the original at the same time), its
+    // latency bound relaxed: this test is about the step, not about the machine being idle.
+    fs.writeFileSync(path.join(dir, "pause-kv.yaml"), fs.readFileSync("experiments/pause-kv.yaml", "utf8").replaceAll("47311", "47451").replace("maxMs: 50", "maxMs: 2000").replace(/examples\//, `${path.resolve("examples")}/`))
+    fs.writeFileSync(f, [
+      "---", "name: run-step", "service: kv", "tier: 3", "roles: { facilitator: runs it }", "objectives: { rto: \"1 minute\" }", "---", "",
+      "# An experiment inside a drill", "", "## Start the clock", "", "```step", "kind: checkpoint", "action: start", "```", "",
+      "## Pause the store", "", "The pause-kv experiment, as one step.", "", "```step", "kind: run", "experiment: pause-kv.yaml", "```", "",
+      "## Stop the clock", "", "```step", "kind: checkpoint", "action: stop", "```", ""
+    ].join("\n"))
+    const r = await faultline(["drill", f, "--answers", writeAnswers("steps: {}\n"), "--out", fresh()])
+    expect(r.code, r.stderr + r.stdout).toBe(0)
+    const { dir: runDir, drill } = journalOf(out)
+    const step = drill.steps.find((s: any) => s.stepId === "pause-the-store")
+    expect(step.status).toBe("done")
+    expect(step.detail).toMatch(/pause-kv\.yaml: passed — .*run folder /)
+    const nested = fs.readdirSync(path.join(runDir, "steps"))
+    expect(nested).toHaveLength(1)
+    expect(fs.existsSync(path.join(runDir, "steps", nested[0]!, "journal.jsonl"))).toBe(true)
+  })
+})

@@ -2,6 +2,7 @@
 // scripted answers (the primary crashed, the standby promoted by the failover automation, the
 // old primary rewound into the new primary's standby), and a refused approval in the middle of
 // the drill (a fault already open) that leaves the cluster exactly as it was.
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -83,6 +84,32 @@ describeWith("PostgreSQL (pg-failover runbook)", pgMissing(), () => {
     expect(await snapshot()).toEqual(before)
     expect(fs.readFileSync(path.join(journalOf(out).dir, "journal.jsonl"), "utf8")).not.toContain(PASSWORD)
   })
+
+  it("the runner killed mid-drill (SIGKILL, replay paused): its watchdog reverts the fault and stops the drill's processes", async () => {
+    const before = await snapshot()
+    const answers = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "answers-")), "slow.yaml")
+    fs.writeFileSync(answers, fs.readFileSync("runbooks/answers/pg-failover.yaml", "utf8").replace(/record-the-lag: \{ /, "record-the-lag: { after: \"10 minutes\", "))
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-pg-"))
+    const child = spawn(process.execPath, ["src/cli/main.ts", "drill", "runbooks/pg-failover.md", "--answers", answers, "--out", out], { env: { ...process.env, ...env }, stdio: "ignore" })
+    const journal = () => {
+      const run = fs.readdirSync(out).find((d) => d !== "ledger")
+      return run === undefined || !fs.existsSync(path.join(out, run, "journal.jsonl")) ? "" : fs.readFileSync(path.join(out, run, "journal.jsonl"), "utf8")
+    }
+    const until = async (ok: () => Promise<boolean> | boolean, ms: number, what: string) => {
+      const t0 = Date.now()
+      while (!(await ok())) {
+        if (Date.now() - t0 > ms) throw new Error(`${what} not within ${ms} ms`)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+    await until(() => journal().includes(`"_tag":"StepStarted","stepId":"record-the-lag"`), 60_000, "the drill reaching record-the-lag")
+    const [paused] = await rows(c.standby, "select pg_get_wal_replay_pause_state() as s")
+    expect(paused!.s).not.toBe("not paused")
+    child.kill("SIGKILL")
+    await until(async () => (await rows(c.standby, "select pg_get_wal_replay_pause_state() as s"))[0]!.s === "not paused", 30_000, "the watchdog resuming replay")
+    await until(() => fetch("http://127.0.0.1:47561/").then(() => false, () => true), 30_000, "the orchestrator stopped")
+    expect(await snapshot()).toEqual(before)
+  }, 120_000)
 
   it("end to end: the primary crashes, the standby is promoted, writes resume within the objective; the old primary rejoins as standby", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-pg-"))

@@ -147,6 +147,16 @@ describe("evidence packs", () => {
     assert.match(j.stderr, /^faultline: .*junk\.tar: /)
   })
 
+  it("a run folder whose journal is not a journal: pack exits 2 naming it", () => {
+    const other = path.join(tmp, "bad-runs")
+    fs.mkdirSync(path.join(other, "broken"), { recursive: true })
+    fs.writeFileSync(path.join(other, "broken", "journal.jsonl"), "not json\n")
+    const r = cli(["evidence", "pack", "--runs", other, "--out", path.join(tmp, "bad.tar")])
+    assert.strictEqual(r.status, 2)
+    assert.match(r.stderr, /^faultline: .*broken\/journal\.jsonl: line 1 is not a journal entry/)
+    assert.isFalse(fs.existsSync(path.join(tmp, "bad.tar")))
+  })
+
   it("--keep prunes only the old run folders inside the verified pack", () => {
     // old-2 only is in this pack; old-1 is old too but not packed here: it stays.
     const out = path.join(tmp, "keep.tar")

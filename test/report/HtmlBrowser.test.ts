@@ -5,6 +5,7 @@
  * put them (element boxes against the times); it renders well under a second; a screenshot
  * is written to test-output/ (and to docs/report-screenshot.png with FAULTLINE_UPDATE_DOCS=1).
  */
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -104,6 +105,22 @@ describeWith("HTML report in Chromium", missing, () => {
     assert.isBelow(renderMs, 5000)
     const headings = await page.$$eval("h1, h2", (hs) => hs.map((h) => h.textContent))
     assert.includeMembers(headings, ["Timeline", "Verdict and why", "Objectives vs measured", "Phases", "Faults", "Environment", "Experiment definition"])
+    // Accessible: a language, a labelled drawing, captioned tables with column headers, labelled marks.
+    const a11y = await page.evaluate(`({
+      lang: document.documentElement.lang,
+      svgLabel: document.querySelector("#timeline").getAttribute("aria-labelledby").split(" ").map((id) => document.getElementById(id)?.textContent ?? null),
+      tables: document.querySelectorAll("table").length,
+      captioned: document.querySelectorAll("table > caption").length,
+      headed: [...document.querySelectorAll("table")].every((t) => t.querySelector("th[scope=col]") !== null),
+      unlabelledMarks: [...document.querySelectorAll(".fault-bar, .rto-bracket, .rpo-window, .abort-marker")].filter((g) => !g.getAttribute("aria-label")).length,
+      untitledRects: [...document.querySelectorAll("#timeline rect")].filter((r) => r.querySelector("title") === null && !r.closest("pattern")).length
+    })`) as { lang: string; svgLabel: Array<string | null>; tables: number; captioned: number; headed: boolean; unlabelledMarks: number; untitledRects: number }
+    assert.strictEqual(a11y.lang, "en")
+    assert.isTrue(a11y.svgLabel.every((t) => t !== null && t.length > 0))
+    assert.strictEqual(a11y.captioned, a11y.tables)
+    assert.isTrue(a11y.headed)
+    assert.strictEqual(a11y.unlabelledMarks, 0)
+    assert.strictEqual(a11y.untitledRects, 0)
     fs.mkdirSync(OUTPUT, { recursive: true })
     await page.screenshot({ path: path.join(OUTPUT, "report-one-hour.png"), fullPage: true })
     await page.close()
@@ -148,11 +165,26 @@ describeWith("HTML report in Chromium", missing, () => {
     await dark.page.close()
   })
 
-  it("writes the screenshot people look at", async () => {
+  it("a synthetic run's report renders with no console error", async () => {
     const d = path.join(dir, "short")
     Synthetic.write(d, SHORT)
     await Effect.runPromise(Runner.writeReport(d).pipe(Effect.provide(NodeFileSystem.layer)))
     const { page, errors } = await open(browser, path.join(d, "report.html"))
+    assert.deepStrictEqual(errors, [])
+    fs.mkdirSync(OUTPUT, { recursive: true })
+    await page.screenshot({ path: path.join(OUTPUT, "report-synthetic.png"), fullPage: true })
+    await page.close()
+  })
+
+  it("faultline demo ends with the path of its report.html, which is the screenshot people look at", async () => {
+    const out = path.join(dir, "demo")
+    const r = spawnSync(path.resolve("node_modules/.bin/node"), ["src/cli/main.ts", "demo", "--out", out], { encoding: "utf8", timeout: 120_000 })
+    assert.include([0, 1], r.status, r.stderr)
+    const last = r.stdout.trim().split("\n").at(-1)!
+    const m = /^\s*report\s+(\S+report\.html)$/.exec(last)
+    assert.isNotNull(m, last)
+    assert.isTrue(fs.existsSync(m![1]!))
+    const { page, errors } = await open(browser, m![1]!)
     assert.deepStrictEqual(errors, [])
     await page.setViewport({ width: 1100, height: 900 })
     fs.mkdirSync(OUTPUT, { recursive: true })

@@ -56,6 +56,15 @@ describe("Timeline", () => {
     assert.include(svg, "alice")
   })
 
+  it("a run that lost no acknowledged write marks its read-back instead of a window", () => {
+    const { entries } = Synthetic.entries({ ...spec, rpo: { everyMs: 100, lostFrom: 0, lostTo: 0 } })
+    const m = Timeline.fromEntries(entries)
+    assert.isNull(m.rpo)
+    assert.strictEqual(m.rpoReadBack!.lostWrites, 0)
+    assert.isAbove(m.rpoReadBack!.ackedWrites, 0)
+    assert.include(Timeline.render(m), `none of ${m.rpoReadBack!.ackedWrites} acknowledged writes lost`)
+  })
+
   it("escapes names it draws", () => {
     const { entries } = Synthetic.entries({ ...spec, experiment: "<b>&x</b>" })
     const svg = Timeline.render(Timeline.fromEntries(entries))

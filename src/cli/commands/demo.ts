@@ -11,7 +11,7 @@ import * as Runner from "../../run/Runner.ts"
 import { ProcessDriver } from "../../targets/process/ProcessDriver.ts"
 import { ToxiproxyDriver } from "../../targets/toxiproxy/ToxiproxyDriver.ts"
 import { ledgerLayer } from "../Ledger.ts"
-import { finish, live } from "../Output.ts"
+import { both, finish, live, traced } from "../Output.ts"
 import { BadInput } from "../State.ts"
 
 /**
@@ -33,8 +33,10 @@ export const demo = (args: { readonly json: boolean; readonly out: string; reado
         Effect.mapError((e) => new BadInput({ message: `could not route through the embedded proxy: ${e.message}` }))
       )
       if (!args.json) process.stderr.write(`clients reach the router through the embedded fault proxy at ${clientUrl}\n`)
-      const o = yield* Runner.run(Demo.primaryLoss(clientUrl, { lagMs: args.lagMs }), { out: args.out, onEntry: live(args.json) }).pipe(
-        Effect.provide(ledgerLayer(args.out))
+      const o = yield* traced((onEntry) =>
+        Runner.run(Demo.primaryLoss(clientUrl, { lagMs: args.lagMs }), { out: args.out, onEntry: both(live(args.json), onEntry) }).pipe(
+          Effect.provide(ledgerLayer(args.out))
+        )
       )
       return yield* finish(o, args.json)
     }).pipe(Effect.provide(ToxiproxyDriver.layerConfig({ url })))

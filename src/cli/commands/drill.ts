@@ -7,7 +7,8 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Experiment from "../../core/Experiment.ts"
 import type * as Journal from "../../core/Journal.ts"
 import * as Answers from "../../drill/Answers.ts"

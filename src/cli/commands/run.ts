@@ -24,7 +24,7 @@ import type * as Process from "../../targets/process/ProcessDriver.ts"
 import { exitCodeOf } from "../ExitCode.ts"
 import { ensurePrivateLedger, ledgerLayer } from "../Ledger.ts"
 import * as RunHistory from "../RunHistory.ts"
-import { finish, junitWritable, live, writeJunit } from "../Output.ts"
+import { both, finish, junitWritable, live, traced, writeJunit } from "../Output.ts"
 import { BadInput, state } from "../State.ts"
 
 const importModule = (file: string) =>
@@ -160,6 +160,8 @@ export interface RunArgs {
   /** The service catalog file; null or absent: none. */
   readonly services?: string | null
   readonly allowTier0?: boolean
+  /** Another journal listener besides the live lines (traces, when configured). */
+  readonly onEntry?: ((entry: Journal.Entry) => void) | undefined
 }
 
 // A .json/.yaml experiment: decoded strictly, its drivers built from the integrations its
@@ -223,7 +225,7 @@ export const runExperiment = (exp: Experiment.Experiment<any>, args: RunArgs, be
       runId,
       dryRun: args.dryRun,
       keepEntries: args.keepEntries ?? false,
-      onEntry: live(args.json),
+      onEntry: both(live(args.json), args.onEntry),
       ...(args.preflight ? { preflight: args.preflight } : {}),
       ...(history !== null && !args.dryRun ? { afterReport: RunHistory.indexer(history) } : {})
     })
@@ -266,11 +268,14 @@ export const run = (args: {
     const junit = args.junit === undefined ? undefined : Option.getOrUndefined(args.junit)
     // A JUnit file that cannot be written is bad input before the run, not a lost result after it.
     if (junit !== undefined) yield* junitWritable(junit)
-    const o = yield* runAny(args.experiment, {
-      ...args,
-      history: RunHistory.HistoryConfig.configured(args.history),
-      services: RunHistory.catalogFile(Option.getOrUndefined(args.services))
-    })
+    const o = yield* traced((onEntry) =>
+      runAny(args.experiment, {
+        ...args,
+        onEntry,
+        history: RunHistory.HistoryConfig.configured(args.history),
+        services: RunHistory.catalogFile(Option.getOrUndefined(args.services))
+      })
+    )
     if (junit !== undefined) yield* writeJunit(junit, o.dir)
     yield* finish(o, args.json)
     // The run folder is complete; only its index failed: say so in the exit code.

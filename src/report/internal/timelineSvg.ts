@@ -178,6 +178,17 @@ const rtoRow = (c: Ctx, m: Model) => {
 
 const rpoRow = (c: Ctx, m: Model) => {
   const r = m.rpo
+  const back = m.rpoReadBack
+  if (r === null && back !== null) {
+    rowLabel(c, "RPO", 14)
+    c.out.push(
+      `<g class="rpo-held" role="img" aria-label="${esc(`RPO: none of ${back.ackedWrites} acknowledged writes lost`)}" ${times(back.atMs, null)}>` +
+        `<path class="lat" d="M${n(c.x(back.atMs))},${c.y} v14"/><text x="${n(Math.min(c.x(back.atMs) + 4, c.x1 - 4))}" y="${c.y + 11}" ` +
+        `text-anchor="${c.x(back.atMs) + 220 > c.x1 ? "end" : "start"}">${title(`heartbeat read back at +${dur(back.atMs)}`)}none of ${back.ackedWrites} acknowledged writes lost</text></g>`
+    )
+    c.y += 20
+    return
+  }
   if (r === null) return
   rowLabel(c, "RPO", 14)
   const w = Math.max(2, c.x(r.toMs) - c.x(r.fromMs))
