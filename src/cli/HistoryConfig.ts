@@ -5,7 +5,8 @@
  * @since 0.2.0
  */
 import * as path from "node:path"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type * as History from "../schedule/History.ts"
 import * as Stores from "../schedule/Stores.ts"
 import { BadInput } from "./State.ts"

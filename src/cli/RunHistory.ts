@@ -7,7 +7,8 @@
  * @since 0.2.0
  */
 import * as fs from "node:fs"
-import { Effect, type Layer } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import type * as Experiment from "../core/Experiment.ts"
 import type * as SloSpec from "../core/SloSpec.ts"
 import * as HistoryIndex from "../schedule/HistoryIndex.ts"

@@ -6,7 +6,11 @@
  *
  * @since 0.2.0
  */
-import { Context, DateTime, Effect, Option, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 
 const DurationText = Schema.String.check(Schema.makeFilter((s: string) =>
   /^\d+(\.\d+)? (millis?|seconds?|minutes?|hours?|days?|weeks?)$/.test(s) ||

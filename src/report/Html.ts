@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Entry, Fold } from "../core/Journal.ts"
 import * as PrivateFiles from "../core/PrivateFiles.ts"
 import { esc } from "./internal/timelineSvg.ts"

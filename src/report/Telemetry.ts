@@ -8,7 +8,12 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Exit, Metric, Option, type Tracer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import type * as Tracer from "effect/Tracer"
 import type { Entry } from "../core/Journal.ts"
 import * as Report from "./Report.ts"
 import { defaultStepOf, type StepMark } from "./Timeline.ts"

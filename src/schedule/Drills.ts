@@ -5,7 +5,9 @@
  *
  * @since 0.2.0
  */
-import { Cron, Effect, Schema } from "effect"
+import * as Cron from "effect/Cron"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import * as SloSpec from "../core/SloSpec.ts"
 import * as DataFile from "../slo/DataFile.ts"
 import * as TimeWindows from "./TimeWindows.ts"

@@ -6,7 +6,8 @@
  *
  * @since 0.2.0
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type * as Slo from "../slo/Slo.ts"
 
 /**

@@ -7,7 +7,8 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import * as History from "./History.ts"
 
 // Only what the index needs of a report; the report has more (and may grow), so other keys

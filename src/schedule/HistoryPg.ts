@@ -5,7 +5,12 @@
  *
  * @since 0.2.0
  */
-import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
 import type * as SqlClient from "effect/sql/SqlClient"
 import * as History from "./History.ts"
 

@@ -9,7 +9,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { DatabaseSync } from "node:sqlite"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as History from "./History.ts"
 
 type Sqlite = typeof import("node:sqlite")

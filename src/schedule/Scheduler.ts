@@ -8,7 +8,9 @@
  *
  * @since 0.2.0
  */
-import { Clock, Effect, FiberSet } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import type * as Drills from "./Drills.ts"
 
 /**

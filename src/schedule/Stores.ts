@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as SloSpec from "../core/SloSpec.ts"
 import type * as Sources from "../slo/Sources.ts"
 import type * as History from "./History.ts"

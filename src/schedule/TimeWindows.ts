@@ -5,7 +5,12 @@
  *
  * @since 0.2.0
  */
-import { Cron, DateTime, Duration, Option, Result, Schema } from "effect"
+import * as Cron from "effect/Cron"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 
 /**
  * A window as written in a drills file.

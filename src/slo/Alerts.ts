@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { Duration } from "effect"
+import * as Duration from "effect/Duration"
 import type * as SloSpec from "../core/SloSpec.ts"
 import * as Slo from "./Slo.ts"
 

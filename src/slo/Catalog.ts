@@ -6,7 +6,9 @@
  *
  * @since 0.2.0
  */
-import { Duration, Effect, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type * as Experiment from "../core/Experiment.ts"
 import * as SloSpec from "../core/SloSpec.ts"
 import * as DataFile from "./DataFile.ts"

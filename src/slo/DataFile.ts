@@ -5,7 +5,8 @@
  * @since 0.2.0
  */
 import * as fs from "node:fs"
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import * as YAML from "yaml"
 import * as Strict from "../core/internal/strict.ts"
 

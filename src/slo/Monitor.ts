@@ -5,7 +5,9 @@
  *
  * @since 0.2.0
  */
-import { Clock, Duration, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import type * as Hypothesis from "../core/Hypothesis.ts"
 import * as Probe from "../core/Probe.ts"
 import * as Tolerance from "../core/Tolerance.ts"

@@ -6,7 +6,8 @@
  *
  * @since 0.2.0
  */
-import { DateTime, Duration } from "effect"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
 import * as SloSpec from "../core/SloSpec.ts"
 
 export {

@@ -6,7 +6,9 @@
  *
  * @since 0.2.0
  */
-import { Clock, Effect, Layer } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as SloSpec from "../core/SloSpec.ts"
 import * as Slo from "./Slo.ts"
 

@@ -6,7 +6,10 @@
  */
 import * as os from "node:os"
 import * as path from "node:path"
-import { Clock, Duration, Effect, Option } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as EvidencePack from "../../report/EvidencePack.ts"
 import * as EvidenceVerify from "../../report/EvidenceVerify.ts"
 import { BadInput, state } from "../State.ts"

@@ -4,7 +4,10 @@
  *
  * @since 0.2.0
  */
-import { Clock, Duration, Effect, type Option } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import * as History from "../../schedule/History.ts"
 import * as HistoryIndex from "../../schedule/HistoryIndex.ts"
 import * as Stats from "../../schedule/Stats.ts"

@@ -5,7 +5,9 @@
  *
  * @since 0.2.0
  */
-import { Duration, Effect, type Option } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import * as ExperimentFile from "../../ExperimentFile.ts"
 import * as Integrations from "../../integrations.ts"
 import * as History from "../../schedule/History.ts"

@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as PrivateFiles from "../../core/PrivateFiles.ts"
 import * as Postmortem from "../../report/Postmortem.ts"
 import * as FileJournal from "../../run/FileJournal.ts"

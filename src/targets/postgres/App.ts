@@ -6,7 +6,8 @@
  *
  * @since 0.1.0
  */
-import { type Duration, Effect } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import type { PgNode } from "./Node.ts"
 import * as Sql from "./Sql.ts"
 

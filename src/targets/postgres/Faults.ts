@@ -10,7 +10,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import * as Fault from "../../core/Fault.ts"
 import * as Guard from "../../core/Guard.ts"
 import * as Selector from "../../core/Selector.ts"

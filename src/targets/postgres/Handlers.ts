@@ -5,7 +5,8 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type * as Handler from "../../core/Handler.ts"
 import type * as Target from "../../core/Target.ts"
 import { discover, nodeOf, type PgContext, serverOf, sql, until } from "./internal/Nodes.ts"

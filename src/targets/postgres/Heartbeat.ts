@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { monoMillis } from "../../core/Probe.ts"
 import * as Stopwatch from "../../core/Stopwatch.ts"
 import type { AppPath } from "./App.ts"

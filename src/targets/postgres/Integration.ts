@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Integration from "../../core/Integration.ts"
 import { defaultGuards, PostgresCrashPrimary, PostgresPauseReplay, PostgresReadOnly, PostgresTerminateConnections } from "./Faults.ts"
 

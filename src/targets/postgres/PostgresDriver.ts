@@ -6,7 +6,11 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { Context, Duration, Effect, Layer, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import type { Driver } from "../../core/Driver.ts"
 import * as Handler from "../../core/Handler.ts"
 import type { PostgresFault } from "./Faults.ts"

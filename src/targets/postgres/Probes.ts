@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Probe from "../../core/Probe.ts"
 import type { AppPath } from "./App.ts"
 import { describe, idOf, type PgNode } from "./Node.ts"

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { monoMillis } from "../../core/Probe.ts"
 import { Run } from "../../core/Run.ts"
 import { awaitStreaming, type PgCluster } from "./Cluster.ts"

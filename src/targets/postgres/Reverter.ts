@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { DriverError } from "../../core/Driver.ts"
 import type { LedgerRecord } from "../../core/Ledger.ts"
 import { postgresFaults } from "./PostgresDriver.ts"

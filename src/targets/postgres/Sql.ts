@@ -6,7 +6,8 @@
  * @since 0.1.0
  */
 import type * as Pg from "pg"
-import { Duration, Effect } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { idOf, passwordOf, type PgNode } from "./Node.ts"
 import { fromClient, PostgresError } from "./PostgresError.ts"
 

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Layer } from "effect"
+import * as Layer from "effect/Layer"
 import { PgCluster, type PgClusterOptions } from "./Cluster.ts"
 import type { PostgresError } from "./PostgresError.ts"
 import { PostgresDriver } from "./PostgresDriver.ts"

@@ -6,7 +6,8 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import * as Selector from "../../../core/Selector.ts"
 import type * as Target from "../../../core/Target.ts"
 import { DEFAULT_BIN, idOf, type NodeData, type PgClusterSpec, type PgNode, toTarget } from "../Node.ts"

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { PostgresError } from "../PostgresError.ts"
 
 /** A Toxiproxy API and its write token. @since 0.1.0 */

@@ -10,7 +10,7 @@ import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { DEFAULT_BIN } from "../Node.ts"
 import { PostgresError } from "../PostgresError.ts"
 

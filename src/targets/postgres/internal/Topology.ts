@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { NodeData } from "../Node.ts"
 import { idOf } from "../Node.ts"
 import type { PostgresError } from "../PostgresError.ts"
