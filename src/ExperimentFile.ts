@@ -405,6 +405,7 @@ export const toAborts = (
   aborts.map((a) =>
     "maxDuration" in a ? Abort.maxDuration(a.maxDuration as Duration.Input)
     : "breach" in a ? Abort.breach(hyps.find((h) => h.name === a.breach.hypothesis)!, { below: a.breach.below, over: a.breach.over as Duration.Input })
+    : "burnRate" in a ? Abort.burnRate({ ...a.burnRate, window: a.burnRate.window as Duration.Input, every: a.burnRate.every as Duration.Input | undefined })
     : Abort.signals()
   )
 
