@@ -52,7 +52,10 @@ export const request = (
       bodyTimeout: ms
     })
       .then((res) => res.body.text().then((body) => resume(Effect.succeed({ status: res.statusCode, body }))))
-      .catch((e: Error) => resume(Effect.fail(e)))
+      // undici's own timeouts say "Headers Timeout Error": say what happened, as the probe does.
+      .catch((e: Error & { code?: string }) =>
+        resume(Effect.fail(e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT" ? new Error(`timed out after ${ms} ms`) : e))
+      )
   })
 
 /**
