@@ -1,6 +1,6 @@
 /**
  * The direction of dependencies, checked in CI (`npm run check:deps`):
- * cli -> run / report -> integrations -> targets / probes / proxy -> core.
+ * cli -> durable -> run / drill / schedule / report -> integrations -> targets / probes / proxy -> core.
  * `core` imports nothing of faultline outside itself and no SDK; a target imports only its
  * own folder (and probes/proxy/core); SDKs are imported only inside their target's folder.
  */
@@ -68,6 +68,26 @@ module.exports = {
       to: { path: "node_modules/(dockerode|@aws-sdk/|pg/|pg-)" }
     },
     {
+      name: "durable-is-above-drill-and-schedule",
+      comment: "src/durable (drills on Effect's cluster) is used by the CLI only; the layers below it do not know it",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/(cli|durable)/" },
+      to: { path: "^src/durable/" }
+    },
+    {
+      name: "cluster-and-workflow-only-in-durable",
+      comment: "Effect's cluster and workflow engine, and their PostgreSQL client, load only with faultline runner/submit",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/durable/" },
+      to: { path: "node_modules/(effect/(dist|src)/(cluster|workflow)/|@effect/platform-node/(dist|src)/NodeCluster)" }
+    },
+    {
+      name: "sql-pg-only-in-durable-and-history",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/(durable/|schedule/HistoryPg\\.ts$)" },
+      to: { path: "node_modules/@effect/sql-pg/" }
+    },
+    {
       name: "no-circular",
       comment: "type-only imports and the lazy `import()` of a driver's implementation do not make a cycle at load time",
       severity: "error",
@@ -81,6 +101,6 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default", "types"], extensions: [".ts", ".js", ".json"] },
-    exclude: { path: "node_modules" }
+    exclude: { path: "^node_modules/(?!(effect|@effect|dockerode|@aws-sdk|pg)/)" }
   }
 }

@@ -14,11 +14,15 @@
  *       5-minute run (child processes with --expose-gc; TestClock drives the time)
  *   (h) start-up: `faultline --version` and `faultline run` to its first probe, beside a bare node
  *   (i) breach detection: first failing sample -> every fault reverted, against a manual halt
- *   (p) PostgreSQL: promotion RTO by a 10 ms probe against the server's own log, heartbeat
- *       writer overhead on an application's write throughput, failover drill wall time
  *   (j) SLOs and history: an error budget over 241,920 points, a history query over 100,000
  *       runs, the scheduler's firing time error (bench/slo.ts)
- *   (k) reports of a 1-hour run: report.html size, folding the journal file into every report,
+ *   (k) drills: automated step -> next step; journal entry -> browser DOM of the web live view;
+ *       a 2-hour drill's live page (frame time, DOM size) in headless Chromium
+ *   (l) durable drills: runner loss -> drill resumed on another runner (3 runners, PostgreSQL 15);
+ *       100 scheduled drills across 3 runners vs one plain runner (bench/durable.ts)
+ *   (p) PostgreSQL: promotion RTO by a 10 ms probe against the server's own log, heartbeat
+ *       writer overhead on an application's write throughput, failover drill wall time
+ *   (r) reports of a 1-hour run: report.html size, folding the journal file into every report,
  *       and render time in headless Chromium, each beside a short run's or the JSON-only fold
  *   (m) mutation score: not measured here (minutes of CPU); the rows of the last `npm run mutate`
  *       (bench/mutation.json) are carried over when present
@@ -41,6 +45,8 @@ import * as Proxy from "./proxy.ts"
 import * as Rto from "./rto.ts"
 import * as Breach from "./breach.ts"
 import * as SloBench from "./slo.ts"
+import * as DrillBench from "./drill.ts"
+import * as DurableBench from "./durable.ts"
 import * as ReportBench from "./report.ts"
 import * as Startup from "./startup.ts"
 import * as Watchdog from "./watchdog.ts"
@@ -93,15 +99,22 @@ const main = async () => {
   rows.push(...await Breach.run({ trials: 20, log }))
   log(`  [${elapsed(t0)}]`)
 
+  log("\n(j) SLOs and history: error budget over 241,920 points; history query over 100,000 runs; scheduler firing error")
+  rows.push(...await SloBench.run({ log }))
+  log("\n(k) drills: step -> next step (200 automated steps, file journal); entry -> Chromium DOM; a 2-hour drill's live page")
+  rows.push(...await DrillBench.run({ log }))
+  log(`  [${elapsed(t0)}]`)
+
+  log("\n(l) durable drills: runner loss -> resumed (10 SIGKILLs, 3 runners); 100 scheduled drills, 3 runners vs one")
+  rows.push(...await DurableBench.run({ log }))
+
+  log(`  [${elapsed(t0)}]`)
+
   log("\n(p) PostgreSQL: promotion RTO (10 ms probe vs server log), heartbeat writer overhead (pgbench), failover drill wall time")
   rows.push(...await Pg.run({ trials: 12, windowMs: 1000, windows: 16, log }))
   log(`  [${elapsed(t0)}]`)
 
-  log("\n(j) SLOs and history: error budget over 241,920 points; history query over 100,000 runs; scheduler firing error")
-  rows.push(...await SloBench.run({ log }))
-  log(`  [${elapsed(t0)}]`)
-
-  log("\n(k) reports of a 1-hour run (10 ms probe): report.html size, fold time, render in headless Chromium")
+  log("\n(r) reports of a 1-hour run (10 ms probe): report.html size, fold time, render in headless Chromium")
   rows.push(...await ReportBench.run({ trials: 10, log }))
   log(`  [${elapsed(t0)}]`)
 
@@ -113,9 +126,11 @@ const main = async () => {
   if (left.length > 0) log(`\nWARNING: processes still running: ${left.join(", ")}`)
 
   const mutation = Mutation.lastRows()
-  log(mutation.length > 0
-    ? `\n(g) mutation score: ${mutation.length} row(s) from the last npm run mutate (${Mutation.MUTATION_ROWS})`
-    : "\n(g) mutation score: npm run mutate has not been run here; no row")
+  log(
+    mutation.length > 0
+      ? `\n(g) mutation score: ${mutation.length} row(s) from the last npm run mutate (${Mutation.MUTATION_ROWS})`
+      : "\n(g) mutation score: npm run mutate has not been run here; no row"
+  )
   rows.push(...mutation)
 
   fs.writeFileSync(RESULTS, JSON.stringify(rows, null, 2) + "\n")

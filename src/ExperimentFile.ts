@@ -29,7 +29,12 @@ import * as Integrations from "./integrations.ts"
 import * as Probes from "./probes/index.ts"
 import * as Process from "./targets/process/index.ts"
 
-const DurationText = Schema.String.check(
+/**
+ * A duration as files write it (`"500 millis"`, `"2 seconds"`).
+ *
+ * @since 0.1.0
+ */
+export const DurationText = Schema.String.check(
   Schema.makeFilter((s: string) => {
     try {
       Duration.fromInputUnsafe(s as Duration.Input)
@@ -130,7 +135,13 @@ const fileFault = (tag: string, cls: Fault.FaultClass) => {
   )
 }
 
-const FileFault = Schema.Union(Integrations.faultClasses.map(({ tag, cls }) => fileFault(tag, cls)))
+/**
+ * A fault as files write it: `fault: <tag>`, a file selector as `target`, the class's own
+ * fields; decodes into the fault class of any integration.
+ *
+ * @since 0.1.0
+ */
+export const FileFault = Schema.Union(Integrations.faultClasses.map(({ tag, cls }) => fileFault(tag, cls)))
 
 /**
  * The integrations whose faults a decoded file injects (the CLI provides their drivers).
@@ -157,6 +168,16 @@ const FileProbe = Schema.Union([
   }),
   Schema.Struct({
     command: Schema.Struct({ command: Schema.String, args: Schema.optionalKey(Schema.Array(Schema.String)), timeout: Schema.optionalKey(DurationText) })
+  }),
+  /** A DNS answer from the given resolvers (`["127.0.0.1:5353"]`); good only when it holds every `expect`ed value. */
+  Schema.Struct({
+    dns: Schema.Struct({
+      name: Schema.String,
+      servers: Schema.Array(Schema.String).check(Schema.isMinLength(1)),
+      type: Schema.optionalKey(Schema.Literals(["A", "AAAA", "CNAME", "TXT"])),
+      expect: Schema.optionalKey(Schema.Array(Schema.String)),
+      timeout: Schema.optionalKey(DurationText)
+    })
   })
 ])
 type FileProbe = typeof FileProbe.Type
@@ -173,9 +194,21 @@ const toProbe = (p: FileProbe): Probe.Probe<unknown> =>
     ? Probes.http(text(p.http.url), { ...p.http, timeout: p.http.timeout as Duration.Input | undefined })
     : "tcp" in p
     ? Probes.tcp(text(p.tcp.host), portOf(p.tcp.port), { timeout: p.tcp.timeout as Duration.Input | undefined })
+    : "dns" in p
+    ? Probes.dns(p.dns.name, {
+      servers: p.dns.servers,
+      ...(p.dns.type ? { type: p.dns.type } : {}),
+      ...(p.dns.expect ? { expect: p.dns.expect } : {}),
+      ...(p.dns.timeout ? { timeout: p.dns.timeout as Duration.Input } : {})
+    })
     : Probes.command(p.command.command, p.command.args ?? [], { timeout: p.command.timeout as Duration.Input | undefined })
 
-const FileHypothesis = Schema.Struct({
+/**
+ * A hypothesis as files write it.
+ *
+ * @since 0.1.0
+ */
+export const FileHypothesis = Schema.Struct({
   name: Schema.String,
   probe: FileProbe,
   every: Schema.optionalKey(DurationText),
@@ -190,7 +223,12 @@ const FileStep = Schema.Union([
   Schema.Struct({ sleep: DurationText })
 ])
 
-const FileAbort = Schema.Union([
+/**
+ * An abort condition as files write it.
+ *
+ * @since 0.1.0
+ */
+export const FileAbort = Schema.Union([
   Schema.Struct({ maxDuration: DurationText }),
   Schema.Struct({ breach: Schema.Struct({ hypothesis: Schema.String, below: Schema.Number, over: DurationText }) }),
   Schema.Struct({ signals: Schema.Literal(true) }),
@@ -340,14 +378,12 @@ export const load = (file: string): Effect.Effect<ExperimentFile, ExperimentFile
   )
 
 /**
- * Turns a decoded file into an Experiment (its processes are started separately, by
- * `startProcesses`). Which drivers it requires is data (its faults' integrations), so the
- * type cannot say it: `R` is what the caller provides (the CLI: `Integrations.layerFor`).
+ * The hypotheses of a file (experiment or runbook) as Hypothesis values.
  *
  * @since 0.1.0
  */
-export const toExperiment = <R = never>(f: ExperimentFile): Experiment.Experiment<R> => {
-  const hyps = f.hypothesis.map((h) =>
+export const toHypotheses = (hs: ReadonlyArray<typeof FileHypothesis.Type>): ReadonlyArray<Hypothesis.Hypothesis<unknown>> =>
+  hs.map((h) =>
     Hypothesis.make(h.name, {
       probe: toProbe(h.probe),
       ...(h.every ? { every: h.every as Duration.Input } : {}),
@@ -356,6 +392,32 @@ export const toExperiment = <R = never>(f: ExperimentFile): Experiment.Experimen
       ...(h.during === undefined ? {} : { during: h.during === "observe" ? "observe" as const : Tolerance.all(...h.during) })
     })
   )
+
+/**
+ * The abort conditions of a file, over its hypotheses (names already checked).
+ *
+ * @since 0.1.0
+ */
+export const toAborts = (
+  aborts: ReadonlyArray<typeof FileAbort.Type>,
+  hyps: ReadonlyArray<Hypothesis.Hypothesis<unknown>>
+): ReadonlyArray<Abort.AbortCondition<unknown>> =>
+  aborts.map((a) =>
+    "maxDuration" in a ? Abort.maxDuration(a.maxDuration as Duration.Input)
+    : "breach" in a ? Abort.breach(hyps.find((h) => h.name === a.breach.hypothesis)!, { below: a.breach.below, over: a.breach.over as Duration.Input })
+    : "burnRate" in a ? Abort.burnRate({ ...a.burnRate, window: a.burnRate.window as Duration.Input, every: a.burnRate.every as Duration.Input | undefined })
+    : Abort.signals()
+  )
+
+/**
+ * Turns a decoded file into an Experiment (its processes are started separately, by
+ * `startProcesses`). Which drivers it requires is data (its faults' integrations), so the
+ * type cannot say it: `R` is what the caller provides (the CLI: `Integrations.layerFor`).
+ *
+ * @since 0.1.0
+ */
+export const toExperiment = <R = never>(f: ExperimentFile): Experiment.Experiment<R> => {
+  const hyps = toHypotheses(f.hypothesis)
   const byName = (n: string) => hyps.find((h) => h.name === n)!
   const method = Effect.forEach(f.method, (step) =>
     "inject" in step ? Effect.asVoid(Fault.inject(step.inject)) : Effect.sleep(step.sleep as Duration.Input), { discard: true })
@@ -365,12 +427,7 @@ export const toExperiment = <R = never>(f: ExperimentFile): Experiment.Experimen
     ...(f.description ? { description: f.description } : {}),
     hypothesis: hyps,
     method,
-    abort: (f.abort ?? []).map((a) =>
-      "maxDuration" in a ? Abort.maxDuration(a.maxDuration as Duration.Input)
-      : "breach" in a ? Abort.breach(byName(a.breach.hypothesis), { below: a.breach.below, over: a.breach.over as Duration.Input })
-      : "burnRate" in a ? Abort.burnRate({ ...a.burnRate, window: a.burnRate.window as Duration.Input, every: a.burnRate.every as Duration.Input | undefined })
-      : Abort.signals()
-    ),
+    abort: toAborts(f.abort ?? [], hyps),
     ...(rto ? { stopwatches: { rto: Stopwatch.rto(byName(rto.hypothesis), rto.stableFor ? { stableFor: rto.stableFor } : {}) } } : {}),
     objectives: {
       ...(f.objectives?.rto ? { rto: f.objectives.rto as Duration.Input } : {}),

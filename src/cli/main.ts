@@ -1,6 +1,6 @@
 /**
- * The `faultline` command line: run, plan, demo, report, postmortem, recover, proxy, evidence, schema,
- * history, schedule, services, blast-radius, monitor. Exit codes:
+ * The `faultline` command line: run, plan, drill, demo, report, postmortem, recover, proxy, evidence,
+ * schema, export, history, schedule, services, blast-radius, monitor, runner, submit. Exit codes:
  * 0 passed; 1 deviated, aborted or failed; 2 bad input; 130 interrupted. This module is the
  * command tree only (names, flags, descriptions): each command's module is imported when that
  * command runs, so `--help` and `run` do not load the demo, the proxy server or the report
@@ -49,10 +49,10 @@ const run = Command.make("run", {
   experiment: Argument.String("experiment").pipe(Argument.withDescription("a .ts/.js module whose default export is an Experiment, or a .json/.yaml file")),
   json,
   out,
+  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing")),
   history: historyFlag,
   services: servicesFlag,
   allowTier0: Flag.Boolean("allow-tier-0").pipe(Flag.withDefault(false), Flag.withDescription("run an experiment on a Tier 0 service (the catalog refuses it otherwise)")),
-  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("resolve targets and check guards; inject nothing")),
   engine: Flag.Literals("engine", ["local", "fis"]).pipe(
     Flag.withDefault("local" as const),
     Flag.withDescription("who injects: local (faultline's drivers, default) or fis (AWS FIS runs the template `export fis` writes; faultline observes, aborts, reverts)")
@@ -118,6 +118,58 @@ const recover = Command.make("recover", {
   json
 }, (args) => Effect.flatMap(lazily(() => import("./commands/recover.ts")), (m) => m.recover(args))).pipe(Command.withDescription("revert every fault left open by runs that died (the ledger, and every target's own leftovers such as Docker markers and helpers); exit 0 when none is left"))
 
+const drill = Command.make("drill", {
+  runbook: Argument.String("runbook").pipe(Argument.withDescription("a Markdown runbook (runbooks/*.md)")),
+  answers: Flag.String("answers").pipe(Flag.optional, Flag.withDescription("a YAML file of scripted answers: run without people (CI, tests)")),
+  serve: Flag.String("serve").pipe(Flag.optional, Flag.withDescription("HOST:PORT for the web live view (e.g. 127.0.0.1:8080; beyond loopback needs an explicit host); its join link is printed")),
+  name: Flag.String("name").pipe(Flag.optional, Flag.withDescription("your name, journaled as the drill's runner (default: the OS user)")),
+  out,
+  json
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/drill.ts")), (m) =>
+    m.drill({
+      runbook: args.runbook,
+      answers: Option.getOrUndefined(args.answers),
+      serve: Option.getOrUndefined(args.serve),
+      name: Option.getOrUndefined(args.name),
+      out: args.out,
+      json: args.json
+    }))).pipe(Command.withDescription("run a Markdown runbook as a drill: a terminal live view with keys, --answers for CI, --serve for the room; journal, reports and drill.md"))
+
+const postmortem = Command.make("postmortem", {
+  run: Argument.String("run").pipe(Argument.withDescription("a run folder (or its journal.jsonl)")),
+  stdout: Flag.Boolean("stdout").pipe(Flag.withDefault(false), Flag.withDescription("print the draft instead of writing RUN/postmortem.md"))
+}, (args) => Effect.flatMap(lazily(() => import("./commands/postmortem.ts")), (m) => m.postmortem(args))).pipe(
+  Command.withDescription("write a Markdown postmortem draft of a run from its journal: impact, timeline, detection, RTO/RPO, deviations, action items")
+)
+
+// `evidence`: signed evidence packs of run folders (keygen, pack, verify).
+const evidenceModule = () => lazily(() => import("./commands/evidence.ts"))
+const keygen = Command.make("keygen", {
+  out: Flag.String("out").pipe(Flag.withDefault("~/.faultline/evidence"), Flag.withDescription("the key files' base name: BASE.key and BASE.pub (default ~/.faultline/evidence)"))
+}, (args) => Effect.flatMap(evidenceModule(), (m) => m.keygen({ out: args.out.replace(/^~(?=\/)/, os.homedir()) }))).pipe(
+  Command.withDescription("make an Ed25519 key pair for signing packs (the private key 0600)")
+)
+const pack = Command.make("pack", {
+  runs: Flag.String("runs").pipe(Flag.withDefault("faultline-runs"), Flag.withDescription("the directory of run folders (default: faultline-runs)")),
+  out: Flag.String("out").pipe(Flag.withDescription("the pack file to write (a tar; refused if it exists)")),
+  key: Flag.String("key").pipe(Flag.optional, Flag.withDescription("the private key (default ~/.faultline/evidence.key)")),
+  from: Flag.String("from").pipe(Flag.optional, Flag.withDescription("only runs started at or after this date/time")),
+  to: Flag.String("to").pipe(Flag.optional, Flag.withDescription("only runs started at or before this date/time")),
+  keep: Flag.String("keep").pipe(Flag.optional, Flag.withDescription("after the pack verifies, remove the packed run folders older than this (e.g. 30d)"))
+}, (args) => Effect.flatMap(evidenceModule(), (m) => m.pack(args))).pipe(Command.withDescription("bundle the journals and reports of runs into one signed tar"))
+const verify = Command.make("verify", {
+  pack: Argument.String("pack").pipe(Argument.withDescription("an evidence pack (.tar)")),
+  key: Flag.String("key").pipe(Flag.optional, Flag.withDescription("the signer's public key you trust (without it, only the key the pack names is checked)")),
+  json
+}, (args) => Effect.flatMap(evidenceModule(), (m) => m.verify(args))).pipe(
+  Command.withDescription("check a pack's signature and every file; names each changed, missing or added file (exit 2)")
+)
+const evidence = Command.make("evidence").pipe(
+  Command.withDescription("signed evidence packs: journals and reports of runs with a manifest signed with Ed25519"),
+  Command.withSubcommands([keygen, pack, verify])
+)
+
 const history = Command.make("history", {
   history: historyFlag,
   out,
@@ -165,40 +217,6 @@ const monitor = Command.make("monitor", {
   Command.withDescription("synthetic monitoring: sample an experiment file's hypotheses continuously and record good/total events per bucket into the history (the `monitor` SLI)")
 )
 
-const postmortem = Command.make("postmortem", {
-  run: Argument.String("run").pipe(Argument.withDescription("a run folder (or its journal.jsonl)")),
-  stdout: Flag.Boolean("stdout").pipe(Flag.withDefault(false), Flag.withDescription("print the draft instead of writing RUN/postmortem.md"))
-}, (args) => Effect.flatMap(lazily(() => import("./commands/postmortem.ts")), (m) => m.postmortem(args))).pipe(
-  Command.withDescription("write a Markdown postmortem draft of a run from its journal: impact, timeline, detection, RTO/RPO, deviations, action items")
-)
-
-// `evidence`: signed evidence packs of run folders (keygen, pack, verify).
-const evidenceModule = () => lazily(() => import("./commands/evidence.ts"))
-const keygen = Command.make("keygen", {
-  out: Flag.String("out").pipe(Flag.withDefault("~/.faultline/evidence"), Flag.withDescription("the key files' base name: BASE.key and BASE.pub (default ~/.faultline/evidence)"))
-}, (args) => Effect.flatMap(evidenceModule(), (m) => m.keygen({ out: args.out.replace(/^~(?=\/)/, os.homedir()) }))).pipe(
-  Command.withDescription("make an Ed25519 key pair for signing packs (the private key 0600)")
-)
-const pack = Command.make("pack", {
-  runs: Flag.String("runs").pipe(Flag.withDefault("faultline-runs"), Flag.withDescription("the directory of run folders (default: faultline-runs)")),
-  out: Flag.String("out").pipe(Flag.withDescription("the pack file to write (a tar; refused if it exists)")),
-  key: Flag.String("key").pipe(Flag.optional, Flag.withDescription("the private key (default ~/.faultline/evidence.key)")),
-  from: Flag.String("from").pipe(Flag.optional, Flag.withDescription("only runs started at or after this date/time")),
-  to: Flag.String("to").pipe(Flag.optional, Flag.withDescription("only runs started at or before this date/time")),
-  keep: Flag.String("keep").pipe(Flag.optional, Flag.withDescription("after the pack verifies, remove the packed run folders older than this (e.g. 30d)"))
-}, (args) => Effect.flatMap(evidenceModule(), (m) => m.pack(args))).pipe(Command.withDescription("bundle the journals and reports of runs into one signed tar"))
-const verify = Command.make("verify", {
-  pack: Argument.String("pack").pipe(Argument.withDescription("an evidence pack (.tar)")),
-  key: Flag.String("key").pipe(Flag.optional, Flag.withDescription("the signer's public key you trust (without it, only the key the pack names is checked)")),
-  json
-}, (args) => Effect.flatMap(evidenceModule(), (m) => m.verify(args))).pipe(
-  Command.withDescription("check a pack's signature and every file; names each changed, missing or added file (exit 2)")
-)
-const evidence = Command.make("evidence").pipe(
-  Command.withDescription("signed evidence packs: journals and reports of runs with a manifest signed with Ed25519"),
-  Command.withSubcommands([keygen, pack, verify])
-)
-
 // `schema`: the JSON Schema of experiment files, for editors
 // (`# yaml-language-server: $schema=./faultline.schema.json`).
 const schema = Command.make("schema", {}, () => Effect.flatMap(lazily(() => import("./commands/schema.ts")), (m) => m.schema())).pipe(Command.withDescription("print the JSON Schema of YAML/JSON experiment files (for editors: faultline schema > faultline.schema.json)"))
@@ -227,9 +245,34 @@ const exportCmd = Command.make("export").pipe(
   Command.withSubcommands([fis])
 )
 
+// Durable drills shared by several runners: the cluster's state lives in PostgreSQL.
+const dbFlag = Flag.String("db").pipe(Flag.withDescription("the cluster's PostgreSQL (postgres://user:password@host:port/db); needs the optional package @effect/sql-pg"))
+const runnerCmd = Command.make("runner", {
+  db: dbFlag,
+  listen: Flag.String("listen").pipe(Flag.withDefault("127.0.0.1:34431"), Flag.withDescription("HOST:PORT other runners reach this one at (default 127.0.0.1:34431; the cluster's traffic is not authenticated: keep it on a private network)")),
+  out,
+  name: Flag.String("name").pipe(Flag.optional, Flag.withDescription("this runner's name in journals (default HOST:PORT)")),
+  schedule: Flag.String("schedule").pipe(Flag.optional, Flag.withDescription("a drills file shared with the other runners: every firing runs once in the cluster"))
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/runner.ts")), (m) =>
+    m.runner({ ...args, name: Option.getOrUndefined(args.name), schedule: Option.getOrUndefined(args.schedule) }))).pipe(
+    Command.withDescription("join the durable cluster: carry out drills, resume those of runners that died, share a schedule")
+  )
+const submitCmd = Command.make("submit", {
+  file: Argument.String("file").pipe(Argument.withDescription("a Markdown runbook or an experiment file/module (a path every runner can read)")),
+  db: dbFlag,
+  answers: Flag.String("answers").pipe(Flag.optional, Flag.withDescription("scripted answers for the runbook's human steps (a durable drill has no terminal)")),
+  key: Flag.String("key").pipe(Flag.optional, Flag.withDescription("the drill's key: submitting the same key again joins the same drill (default: file and time)")),
+  json
+}, (args) =>
+  Effect.flatMap(lazily(() => import("./commands/runner.ts")), (m) =>
+    m.submit({ ...args, answers: Option.getOrUndefined(args.answers), key: Option.getOrUndefined(args.key) }))).pipe(
+    Command.withDescription("hand a drill to the durable cluster's runners and wait for its verdict")
+  )
+
 const cli = Command.make("faultline").pipe(
   Command.withDescription("chaos experiments and disaster-recovery drills as typed Effect programs"),
-  Command.withSubcommands([run, plan, demo, report, postmortem, recover, proxy, evidence, schema, exportCmd, history, schedule, services, blastRadius, monitor])
+  Command.withSubcommands([run, plan, drill, demo, report, postmortem, recover, proxy, evidence, schema, exportCmd, history, schedule, services, blastRadius, monitor, runnerCmd, submitCmd])
 )
 
 const layer = NodeServices.layer

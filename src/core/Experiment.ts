@@ -141,6 +141,11 @@ export interface RunOptions {
    * their targets are resolved and guarded here). A guard's refusal ends the run `refused`.
    */
   readonly preflight?: Effect.Effect<void, unknown, any>
+  /**
+   * Objectives the caller measures itself (a drill's RTO clock, started and stopped by its
+   * checkpoints), judged once the method has ended: each string is an objective missed.
+   */
+  readonly judge?: Effect.Effect<ReadonlyArray<string>>
 }
 
 /** @since 0.1.0 */
@@ -430,7 +435,7 @@ const phases = (experiment: Experiment<any>, options: RunOptions, ctx: Ctx, jour
   }).pipe(Effect.provideService(Run, ctx))
 
 // Decide: the verdict from what the phases found, how the body ended and the live figures.
-const decide = (experiment: Experiment<any>, ctx: Ctx, exit: Exit.Exit<void, unknown>, progress: Ref.Ref<Progress>) =>
+const decide = (experiment: Experiment<any>, options: RunOptions, ctx: Ctx, exit: Exit.Exit<void, unknown>, progress: Ref.Ref<Progress>) =>
   Effect.gen(function*() {
     const interrupted = Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
     const found = yield* Ref.get(progress)
@@ -448,7 +453,10 @@ const decide = (experiment: Experiment<any>, ctx: Ctx, exit: Exit.Exit<void, unk
       method: failure === null ? found.method : { outcome: "failed", detail: failure },
       afterMet: found.afterMet,
       duringMissed: found.duringMissed,
-      objectivesMissed: ctx.dryRun || interrupted ? [] : missed(objectivesOf(experiment), ctx.windows.rto(), ctx.windows.rpo()),
+      objectivesMissed: ctx.dryRun || interrupted ? [] : [
+        ...missed(objectivesOf(experiment), ctx.windows.rto(), ctx.windows.rpo()),
+        ...(options.judge === undefined ? [] : yield* options.judge)
+      ],
       cleanupFailed: ctx.cleanupFailed.value
     })
   })
@@ -469,7 +477,7 @@ export const run = <R>(experiment: Experiment<R>, options: RunOptions = {}): Eff
       const { ctx, journalFile } = yield* open(experiment, options)
       const progress = yield* Ref.make<Progress>({ beforeMet: true, method: { outcome: "skipped", detail: "" }, duringMissed: [], afterMet: true })
       const exit = yield* Effect.exit(restore(phases(experiment, options, ctx, journalFile, progress)))
-      const verdict = yield* decide(experiment, ctx, exit, progress)
+      const verdict = yield* decide(experiment, options, ctx, exit, progress)
       yield* ctx.journal.append({ _tag: "RunEnded", status: verdict.status, cleanup: verdict.cleanup, reason: verdict.reason })
       // Every revert has run: release the run's leases and dismiss its watchdog.
       yield* ctx.ledger.endRun(ctx.runId)

@@ -51,6 +51,31 @@ const HypothesisConfig = Schema.Struct({
 })
 
 /**
+ * Who did something in a drill: the name they gave, the OS user (null for a web participant,
+ * who holds the join token instead) and where it came from.
+ *
+ * @since 0.1.0
+ */
+export const Actor = Schema.Struct({
+  name: Schema.NullOr(Schema.String),
+  user: Schema.NullOr(Schema.String),
+  via: Schema.Literals(["terminal", "web", "answers", "library"])
+})
+/** @since 0.1.0 */
+export type Actor = typeof Actor.Type
+
+/**
+ * How a drill step ended: done (a manual or automatic step completed), approved, refused (an
+ * approval or a go/no-go said no), failed, skipped (not reached) or aborted (the drill stopped
+ * while it was current).
+ *
+ * @since 0.1.0
+ */
+export const StepOutcome = Schema.Literals(["done", "approved", "refused", "go", "no-go", "failed", "aborted"])
+/** @since 0.1.0 */
+export type StepOutcome = typeof StepOutcome.Type
+
+/**
  * Every event a run can journal.
  *
  * @since 0.1.0
@@ -122,7 +147,38 @@ export const Event = Schema.Union([
     outcome: Schema.Literals(["completed", "failed", "aborted", "interrupted", "skipped", "refused"]),
     error: Schema.NullOr(Schema.String)
   }),
-  Schema.TaggedStruct("RunEnded", { status: Status, cleanup: Schema.Literals(["ok", "failed"]), reason: Schema.String })
+  Schema.TaggedStruct("RunEnded", { status: Status, cleanup: Schema.Literals(["ok", "failed"]), reason: Schema.String }),
+  // Drills (src/drill): the runbook as run, each step's start and end with who and what was
+  // recorded, every approval, every note and the RTO clock's checkpoints.
+  Schema.TaggedStruct("DrillStarted", {
+    runbook: Schema.String,
+    service: Schema.String,
+    tier: Schema.String,
+    objectives: Schema.Struct({ rtoMs: Schema.NullOr(Schema.Number), rpoMs: Schema.NullOr(Schema.Number) }),
+    roles: Schema.Array(Schema.String),
+    runner: Actor,
+    steps: Schema.Array(Schema.Struct({
+      stepId: Schema.String,
+      title: Schema.String,
+      kind: Schema.String,
+      plannedMs: Schema.NullOr(Schema.Number),
+      branch: Schema.NullOr(Schema.String)
+    }))
+  }),
+  Schema.TaggedStruct("StepStarted", { stepId: Schema.String, kind: Schema.String, title: Schema.String, instructions: Schema.String }),
+  Schema.TaggedStruct("StepEnded", {
+    stepId: Schema.String,
+    outcome: StepOutcome,
+    actor: Schema.NullOr(Actor),
+    evidence: Schema.Record(Schema.String, Schema.Unknown),
+    approvers: Schema.Array(Actor),
+    detail: Schema.String,
+    /** What a `run` step's experiment measured: its RPO (the drill judges its objective with it). */
+    rpo: Schema.optionalKey(Schema.Struct({ windowMs: Schema.Number, lostWrites: Schema.Number }))
+  }),
+  Schema.TaggedStruct("StepApproval", { stepId: Schema.String, actor: Actor, approved: Schema.Boolean, reason: Schema.String }),
+  Schema.TaggedStruct("DrillNote", { stepId: Schema.NullOr(Schema.String), actor: Actor, text: Schema.String }),
+  Schema.TaggedStruct("Checkpoint", { stepId: Schema.String, clock: Schema.Literals(["rto"]), action: Schema.Literals(["start", "stop"]) })
 ])
 /** @since 0.1.0 */
 export type Event = typeof Event.Type

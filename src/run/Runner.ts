@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Experiment from "../core/Experiment.ts"
 import type { Entry } from "../core/Journal.ts"
 import * as Html from "../report/Html.ts"
+import type * as Timeline from "../report/Timeline.ts"
 import * as Report from "../report/Report.ts"
 import * as FileJournal from "./FileJournal.ts"
 
@@ -27,8 +28,8 @@ export interface Outcome {
  *
  * @since 0.1.0
  */
-export const writeReport = (dir: string) =>
-  Effect.flatMap(FileJournal.fold(path.join(dir, "journal.jsonl"), Html.fold()), (evidence) =>
+export const writeReport = (dir: string, timeline: Timeline.Options = {}) =>
+  Effect.flatMap(FileJournal.fold(path.join(dir, "journal.jsonl"), Html.fold(timeline)), (evidence) =>
     Effect.andThen(Html.write(dir, evidence), Report.write(dir, evidence.report)))
 
 /**
@@ -49,6 +50,10 @@ export const run = <R>(
     readonly onEntry?: (entry: Entry) => void
     /** Planning before any probe runs (see `Experiment.RunOptions.preflight`). */
     readonly preflight?: Effect.Effect<void, unknown, any>
+    /** Objectives the caller judges (see `Experiment.RunOptions.judge`). */
+    readonly judge?: Effect.Effect<ReadonlyArray<string>>
+    /** How report.html's timeline reads the journal (a drill's steps). */
+    readonly timeline?: Timeline.Options
     /**
      * Called with the run folder once its report is written (also after an interruption):
      * e.g. indexing the run into the history database. It runs after the folder is complete,
@@ -68,10 +73,11 @@ export const run = <R>(
         dryRun: options.dryRun ?? false,
         keepEntries: options.keepEntries ?? false,
         ...(options.onEntry ? { onEntry: options.onEntry } : {}),
-        ...(options.preflight ? { preflight: options.preflight } : {})
+        ...(options.preflight ? { preflight: options.preflight } : {}),
+        ...(options.judge ? { judge: options.judge } : {})
       })
-    })).pipe(Effect.onInterrupt(() => Effect.andThen(Effect.ignore(writeReport(dir)), options.afterReport?.(dir) ?? Effect.void)))
-    const report = yield* writeReport(dir)
+    })).pipe(Effect.onInterrupt(() => Effect.andThen(Effect.ignore(writeReport(dir, options.timeline)), options.afterReport?.(dir) ?? Effect.void)))
+    const report = yield* writeReport(dir, options.timeline)
     if (options.afterReport) yield* options.afterReport(dir)
     return { result, report, dir }
     // Run folders are local directories: the runner writes them through Node's file system.

@@ -38,7 +38,8 @@ export interface Decision {
  * @since 0.2.0
  */
 export interface Host<R> {
-  readonly run: (drill: Drills.Drill) => Effect.Effect<{ readonly runId: string; readonly status: string }, string, R>
+  /** `plannedAt`: the firing's instant (epoch ms), the same on every runner sharing the schedule. */
+  readonly run: (drill: Drills.Drill, plannedAt: number) => Effect.Effect<{ readonly runId: string; readonly status: string }, string, R>
   /** The refusal of the drill's error-budget gate, or null to go ahead. */
   readonly budget: (drill: Drills.Drill) => Effect.Effect<string | null, never, R>
   /** The run holding the target's lease, or null when it is free. */
@@ -86,7 +87,7 @@ const fire = <R>(plan: Drills.Plan, host: Host<R>, state: State, fibers: FiberSe
     })
     // Who approved an unattended drill (a Tier 0 service needs it) is part of the decision.
     yield* host.journal({ ...base, decision: "started", ...(drill.approvedBy ? { reason: `approved by ${drill.approvedBy}` } : {}) })
-    const body = host.run(drill).pipe(
+    const body = host.run(drill, plannedAt).pipe(
       Effect.flatMap((r) =>
         Effect.flatMap(Clock.currentTimeMillis, (end) => host.journal({ ...base, at: end, decision: "ran", runId: r.runId, status: r.status }))
       ),

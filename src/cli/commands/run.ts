@@ -259,10 +259,10 @@ export const run = (args: {
   readonly engine?: "local" | "fis"
   readonly roleArn?: string | undefined
   readonly stopAlarms?: ReadonlyArray<string>
+  readonly junit?: Option.Option<string>
   readonly history: Option.Option<string>
   readonly services: Option.Option<string>
   readonly allowTier0: boolean
-  readonly junit?: Option.Option<string>
 }) =>
   Effect.gen(function*() {
     const junit = args.junit === undefined ? undefined : Option.getOrUndefined(args.junit)

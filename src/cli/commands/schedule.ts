@@ -58,7 +58,7 @@ const journalWriter = (file: string) => {
     })
 }
 
-const host = (plan: Drills.Plan, base: string, args: ScheduleArgs): Scheduler.Host<never> => {
+export const host = (plan: Drills.Plan, base: string, args: ScheduleArgs): Scheduler.Host<never> => {
   const f = plan.file
   const out = path.resolve(base, f.out ?? "faultline-runs")
   const history = f.history === undefined ? RunHistory.HistoryConfig.configured(Option.none()) : f.history.includes("://") ? f.history : path.resolve(base, f.history)
