@@ -56,71 +56,101 @@ const RESULTS = fileURLToPath(new URL("./results.json", import.meta.url))
 const log = (line: string) => process.stdout.write(`${line}\n`)
 const elapsed = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(1)} s`
 
+interface Section {
+  readonly key: string
+  readonly title: string
+  readonly run: (ctx: { readonly fixtureUrl: () => Promise<{ url: string; pid: number }>; readonly started: Array<number> }) => Promise<ReadonlyArray<Row>>
+}
+
+const sections: ReadonlyArray<Section> = [
+  {
+    key: "a",
+    title: "(a) RTO accuracy: fixture outage of D ms, HTTP probe every 10 ms, stableFor 3",
+    run: async (c) => {
+      const f = await c.fixtureUrl()
+      return Effect.runPromise(Rto.run({ url: f.url, pid: f.pid, trials: 24, warmup: 1, log }))
+    }
+  },
+  {
+    key: "b",
+    title: "(b) abort latency: process.pause on 3 idle processes, manual halt after 50 ms",
+    run: (c) => Effect.runPromise(Abort.run({ trials: 40, warmup: 2, log, started: (pid) => c.started.push(pid) }))
+  },
+  {
+    key: "c",
+    title: "(c) hypothesis overhead: 10 hypotheses every 10 ms, file journal, 1 s warm-up, median of 3 x 3 s windows",
+    run: async (c) => Effect.runPromise(Overhead.run({ windowMs: 3000, warmupMs: 1000, repeats: 3, url: (await c.fixtureUrl()).url, log }))
+  },
+  {
+    key: "d",
+    title: "(d) runner death: runner SIGKILLed between injection and revert; the watchdog alone reverts everything (process, network, Docker)",
+    run: () => Watchdog.run({ trials: 60, log })
+  },
+  { key: "f", title: "(f) network proxy on loopback: direct vs embedded (faultline proxy) vs real Toxiproxy 2.12", run: () => Proxy.run({ log }) },
+  {
+    key: "e",
+    title: "(e) Docker fan-out: docker.pause inject+revert across N = 1, 10, 50 containers, concurrency 10",
+    run: () => DockerBench.run({ sizes: [1, 10, 50], trials: (n) => (n === 1 ? 10 : n === 10 ? 5 : 3), concurrency: 10, log })
+  },
+  { key: "h", title: "(h) start-up: faultline --version and faultline run to its first probe, each beside a bare node", run: () => Startup.run({ trials: 10, log }) },
+  { key: "i", title: "(i) breach detection: 500 ms window, probe every 10 ms; first failing sample -> every fault reverted", run: () => Breach.run({ trials: 20, log }) },
+  { key: "j", title: "(j) SLOs and history: error budget over 241,920 points; history query over 100,000 runs; scheduler firing error", run: () => SloBench.run({ log }) },
+  { key: "k", title: "(k) drills: step -> next step (200 automated steps, file journal); entry -> Chromium DOM; a 2-hour drill's live page", run: () => DrillBench.run({ log }) },
+  { key: "l", title: "(l) durable drills: runner loss -> resumed (10 SIGKILLs, 3 runners); 100 scheduled drills, 3 runners vs one", run: () => DurableBench.run({ log }) },
+  {
+    key: "p",
+    title: "(p) PostgreSQL: promotion RTO (10 ms probe vs server log), heartbeat writer overhead (pgbench), failover drill wall time",
+    run: () => Pg.run({ trials: 12, windowMs: 1000, windows: 16, log })
+  },
+  { key: "r", title: "(r) reports of a 1-hour run (10 ms probe): report.html size, fold time, render in headless Chromium", run: () => ReportBench.run({ trials: 10, log }) },
+  { key: "g", title: "(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated", run: () => LongRun.run({ log }) }
+]
+
+// `npm run bench -- --only h,c`: only those sections run; their rows replace the rows of the
+// same sections in bench/results.json and the other rows are kept (each row names its section).
+const only = (() => {
+  const i = process.argv.indexOf("--only")
+  if (i < 0) return null
+  const keys = (process.argv[i + 1] ?? "").split(",").filter((k) => k !== "")
+  const unknown = keys.filter((k) => !sections.some((s) => s.key === k))
+  if (keys.length === 0 || unknown.length > 0) {
+    process.stderr.write(`bench: --only takes section letters (${sections.map((s) => s.key).join(",")}); got ${process.argv[i + 1] ?? "nothing"}\n`)
+    process.exit(2)
+  }
+  return new Set(keys)
+})()
+
+const previous = (): Array<Row & { section?: string }> => {
+  try {
+    return JSON.parse(fs.readFileSync(RESULTS, "utf8"))
+  } catch {
+    return []
+  }
+}
+
 const main = async () => {
   const t0 = performance.now()
-  const rows: Array<Row> = []
+  const rows: Array<Row & { section: string }> = []
   const started: Array<number> = []
-  const fixture = await startOutageFixture({ host: "127.0.0.1" })
-  started.push(fixture.pid)
-  log(`outage fixture: ${fixture.url} (pid ${fixture.pid})`)
-  try {
-    log("\n(a) RTO accuracy: fixture outage of D ms, HTTP probe every 10 ms, stableFor 3")
-    rows.push(...await Effect.runPromise(Rto.run({ url: fixture.url, pid: fixture.pid, trials: 24, warmup: 1, log })))
-    log(`  [${elapsed(t0)}]`)
-
-    log("\n(b) abort latency: process.pause on 3 idle processes, manual halt after 50 ms")
-    rows.push(...await Effect.runPromise(Abort.run({ trials: 40, warmup: 2, log, started: (pid) => started.push(pid) })))
-    log(`  [${elapsed(t0)}]`)
-
-    log("\n(c) hypothesis overhead: 10 hypotheses every 10 ms, file journal, 1 s warm-up, median of 3 x 3 s windows")
-    rows.push(...await Effect.runPromise(Overhead.run({ windowMs: 3000, warmupMs: 1000, repeats: 3, url: fixture.url, log })))
-    log(`  [${elapsed(t0)}]`)
-
-    log("\n(d) runner death: runner SIGKILLed between injection and revert; the watchdog alone reverts everything (process, network, Docker)")
-    rows.push(...await Watchdog.run({ trials: 60, log }))
-    log(`  [${elapsed(t0)}]`)
-
-    log("\n(f) network proxy on loopback: direct vs embedded (faultline proxy) vs real Toxiproxy 2.12")
-    rows.push(...await Proxy.run({ log }))
-    log(`  [${elapsed(t0)}]`)
-  } finally {
-    await fixture.stop()
+  let fixture: Awaited<ReturnType<typeof startOutageFixture>> | null = null
+  const fixtureUrl = async () => {
+    fixture ??= await startOutageFixture({ host: "127.0.0.1" })
+    if (!started.includes(fixture.pid)) {
+      started.push(fixture.pid)
+      log(`outage fixture: ${fixture.url} (pid ${fixture.pid})`)
+    }
+    return { url: fixture.url, pid: fixture.pid }
   }
-
-  log("\n(e) Docker fan-out: docker.pause inject+revert across N = 1, 10, 50 containers, concurrency 10")
-  rows.push(...await DockerBench.run({ sizes: [1, 10, 50], trials: (n) => (n === 1 ? 10 : n === 10 ? 5 : 3), concurrency: 10, log }))
-  log(`  [${elapsed(t0)}]`)
-
-  log("\n(h) start-up: faultline --version and faultline run to its first probe, each beside a bare node")
-  rows.push(...await Startup.run({ trials: 10, log }))
-  log(`  [${elapsed(t0)}]`)
-
-  log("\n(i) breach detection: 500 ms window, probe every 10 ms; first failing sample -> every fault reverted")
-  rows.push(...await Breach.run({ trials: 20, log }))
-  log(`  [${elapsed(t0)}]`)
-
-  log("\n(j) SLOs and history: error budget over 241,920 points; history query over 100,000 runs; scheduler firing error")
-  rows.push(...await SloBench.run({ log }))
-  log("\n(k) drills: step -> next step (200 automated steps, file journal); entry -> Chromium DOM; a 2-hour drill's live page")
-  rows.push(...await DrillBench.run({ log }))
-  log(`  [${elapsed(t0)}]`)
-
-  log("\n(l) durable drills: runner loss -> resumed (10 SIGKILLs, 3 runners); 100 scheduled drills, 3 runners vs one")
-  rows.push(...await DurableBench.run({ log }))
-
-  log(`  [${elapsed(t0)}]`)
-
-  log("\n(p) PostgreSQL: promotion RTO (10 ms probe vs server log), heartbeat writer overhead (pgbench), failover drill wall time")
-  rows.push(...await Pg.run({ trials: 12, windowMs: 1000, windows: 16, log }))
-  log(`  [${elapsed(t0)}]`)
-
-  log("\n(r) reports of a 1-hour run (10 ms probe): report.html size, fold time, render in headless Chromium")
-  rows.push(...await ReportBench.run({ trials: 10, log }))
-  log(`  [${elapsed(t0)}]`)
-
-  log("\n(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated")
-  rows.push(...await LongRun.run({ log }))
-  log(`  [${elapsed(t0)}]`)
+  try {
+    for (const section of sections) {
+      if (only !== null && !only.has(section.key)) continue
+      log(`\n${section.title}`)
+      rows.push(...(await section.run({ fixtureUrl, started })).map((r) => ({ ...r, section: section.key })))
+      log(`  [${elapsed(t0)}]`)
+    }
+  } finally {
+    await (fixture as Awaited<ReturnType<typeof startOutageFixture>> | null)?.stop()
+  }
 
   const left = started.filter((pid) => Process.isAlive(pid))
   if (left.length > 0) log(`\nWARNING: processes still running: ${left.join(", ")}`)
@@ -128,15 +158,17 @@ const main = async () => {
   const mutation = Mutation.lastRows()
   log(
     mutation.length > 0
-      ? `\n(g) mutation score: ${mutation.length} row(s) from the last npm run mutate (${Mutation.MUTATION_ROWS})`
-      : "\n(g) mutation score: npm run mutate has not been run here; no row"
+      ? `\n(m) mutation score: ${mutation.length} row(s) from the last npm run mutate (${Mutation.MUTATION_ROWS})`
+      : "\n(m) mutation score: npm run mutate has not been run here; no row"
   )
-  rows.push(...mutation)
+  rows.push(...mutation.map((r) => ({ ...r, section: "m" })))
 
-  fs.writeFileSync(RESULTS, JSON.stringify(rows, null, 2) + "\n")
-  log(`\n${table(rows)}\n`)
-  const goals = rows.filter((r) => r.met !== null)
-  log(`${goals.filter((r) => r.met).length}/${goals.length} goals met; total ${elapsed(t0)}; wrote ${RESULTS}`)
+  const kept = only === null ? [] : previous().filter((r) => r.section !== undefined && !only.has(r.section) && r.section !== "m")
+  const all = [...kept, ...rows]
+  fs.writeFileSync(RESULTS, JSON.stringify(all, null, 2) + "\n")
+  log(`\n${table(all)}\n`)
+  const goals = all.filter((r) => r.met !== null)
+  log(`${goals.filter((r) => r.met).length}/${goals.length} goals met; total ${elapsed(t0)}; wrote ${RESULTS}${only ? ` (sections ${[...only].join(",")} rerun, others kept)` : ""}`)
 }
 
 main().catch((e) => {
