@@ -68,23 +68,27 @@ describeWith("durable drills (3 runners, PostgreSQL 15)", Pg.missing(), () => {
     const { code, output } = await sub.done(90_000)
     expect(code, output).toBe(0)
     const result = JSON.parse(output.trim().split("\n").at(-1)!)
-    expect(result).toMatchObject({ status: "passed", attempt: 2 })
+    // Attempt 2 normally; on a loaded machine a live runner can lose its shard lock too, and
+    // a third attempt takes over: what must hold either way is checked below.
+    expect(result).toMatchObject({ status: "passed" })
+    expect(result.attempt).toBeGreaterThanOrEqual(2)
     expect(result.runner).not.toBe(victim.name)
     const dirs = runDirs(outs, "kill-test")
-    expect(dirs).toHaveLength(2)
-    const second = dirs.find((d) => d !== first)!
+    expect(dirs).toHaveLength(result.attempt)
+    const later = dirs.filter((d) => d !== first).sort((a, b) => journal(a)[0]!.wall - journal(b)[0]!.wall)
+    const second = later[0]!
     expect(second.startsWith(victim.out + path.sep)).toBe(false)
     // Resumed within 10 s of the kill (the second attempt's run started).
     const resumedAt = journal(second)[0]!.wall
     expect(resumedAt - killedAt).toBeLessThan(10_000)
-    // Journal check: every step completed exactly once across both attempts; the one in
-    // progress at the kill (watch) started twice; the completed ones were not run again.
-    const all = [...journal(first), ...journal(second)].map((l) => l.event)
+    // Journal check: every step completed exactly once across all attempts; the one in
+    // progress at the kill (watch) started again; the completed ones were not run again.
+    const all = [first, ...later].flatMap((d) => journal(d)).map((l) => l.event)
     const ended = all.filter((e) => e._tag === "StepEnded").map((e) => e.stepId)
     expect([...ended].sort()).toEqual(["check-steady-state", "pause-the-store", "resume", "served-again", "watch"].sort())
     expect(all.filter((e) => e._tag === "StepStarted" && e.stepId === "check-steady-state")).toHaveLength(1)
     expect(all.filter((e) => e._tag === "StepStarted" && e.stepId === "pause-the-store")).toHaveLength(1)
-    expect(all.filter((e) => e._tag === "StepStarted" && e.stepId === "watch")).toHaveLength(2)
+    expect(all.filter((e) => e._tag === "StepStarted" && e.stepId === "watch").length).toBeGreaterThanOrEqual(2)
     // The resumed attempt checked steady state before it injected the held fault again.
     const s = journal(second).map((l) => l.event)
     const gate = s.findIndex((e) => e._tag === "HypothesisChecked" && e.phase === "before")
