@@ -76,16 +76,8 @@ export const splitTokenUrl = (url: string): { readonly url: string; readonly tok
   return m ? { url: m[1]!, token: decodeURIComponent(m[2]!) } : { url: trimmed, token: undefined }
 }
 
-/**
- * The driver for the Toxiproxy API at `url` (the real server or the embedded one); `token`
- * as in `ToxiproxyDriver.layerConfig`.
- *
- * @since 0.1.0
- */
-export const make = (baseUrl: string, token?: string) => {
-  const split = splitTokenUrl(baseUrl)
-  const url = split.url
-  const given = token ?? split.token
+// The Toxiproxy API's calls at `url`, each a span, with the token looked up per call.
+const apiAt = (url: string, given: string | undefined) => {
   // Looked up per call: an in-process proxy may start after the driver is made, and the
   // environment is read where the call is made (the watchdog, `faultline recover`).
   const tokenNow = () => {
@@ -119,7 +111,19 @@ export const make = (baseUrl: string, token?: string) => {
       Effect.asVoid
     ))
   const reset = Effect.suspend(() => request(url, "POST", "/reset", at("reset", url))).pipe(Effect.asVoid, Effect.withSpan("ToxiproxyDriver.reset"))
+  return { proxies, proxy, createProxy, deleteProxy, setEnabled, addToxic, removeToxic, reset }
+}
 
+/**
+ * The driver for the Toxiproxy API at `url` (the real server or the embedded one); `token`
+ * as in `ToxiproxyDriver.layerConfig`.
+ *
+ * @since 0.1.0
+ */
+export const make = (baseUrl: string, token?: string) => {
+  const split = splitTokenUrl(baseUrl)
+  const url = split.url
+  const { addToxic, createProxy, deleteProxy, proxies, proxy, removeToxic, reset, setEnabled } = apiAt(url, token ?? split.token)
   const toTarget = (p: ProxyJson) =>
     Target.make({ kind: "toxiproxy", id: p.name, name: p.name, labels: { listen: p.listen, upstream: p.upstream, enabled: String(p.enabled) } })
 
