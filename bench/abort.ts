@@ -31,7 +31,7 @@ const IDLE_SCRIPT = [
 /** Waits (up to `limitMs`) until no pid is stopped; returns how many are still stopped. */
 const awaitRunning = (pids: ReadonlyArray<number>, limitMs = 200) =>
   Effect.gen(function*() {
-    for (let waited = 0; ; waited += 1) {
+    for (let waited = 0;; waited += 1) {
       const stopped = pids.filter((p) => Process.isStopped(p) !== false).length
       if (stopped === 0 || waited >= limitMs) return stopped
       yield* Effect.sleep("1 millis")
@@ -121,7 +121,9 @@ export const run = (options: AbortOptions): Effect.Effect<ReadonlyArray<Row>, un
         if (warm) continue
         if (!good) {
           badRuns++
-          options.log(`  abort trial ${i - options.warmup + 1}: unexpected run: ${result.verdict.status} (${result.verdict.reason}), ${reverted.length} reverted`)
+          options.log(
+            `  abort trial ${i - options.warmup + 1}: unexpected run: ${result.verdict.status} (${result.verdict.reason}), ${reverted.length} reverted`
+          )
         } else {
           latency.push(lastRevert - haltMono)
           firedToReverted.push(lastRevert - fired.mono)

@@ -52,7 +52,10 @@ export const run = async (options: DockerBenchOptions): Promise<ReadonlyArray<Ro
   const maxN = Math.max(...options.sizes)
   const ids: Array<string> = []
   try {
-    await promisify(execFile)("bash", [`${root}scripts/docker-images.sh`, "faultline-fixture/", sid], { cwd: root, env: { ...process.env, FAULTLINE_IMAGES: "busybox" } })
+    await promisify(execFile)("bash", [`${root}scripts/docker-images.sh`, "faultline-fixture/", sid], {
+      cwd: root,
+      env: { ...process.env, FAULTLINE_IMAGES: "busybox" }
+    })
     const t0 = performance.now()
     for (let i = 0; i < maxN; i += options.concurrency) {
       const batch = await Promise.all(Array.from({ length: Math.min(options.concurrency, maxN - i) }, async (_, j) => {
@@ -70,12 +73,24 @@ export const run = async (options: DockerBenchOptions): Promise<ReadonlyArray<Ro
     }
     options.log(`  ${maxN} containers started in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 
-    const runLayer = Layer.effect(Run, Effect.gen(function*() {
-      const journal = yield* Journal.make({ runId: sid })
-      const ledger = yield* Ledger.makeMemory
-      let n = 0
-      return Run.of({ runId: sid, journal, windows: Windows.make([]), ledger, guards: [Guard.maxTargets(maxN)], dryRun: false, cleanupFailed: { value: false }, nextFaultId: () => `${sid}/f${++n}` })
-    }))
+    const runLayer = Layer.effect(
+      Run,
+      Effect.gen(function*() {
+        const journal = yield* Journal.make({ runId: sid })
+        const ledger = yield* Ledger.makeMemory
+        let n = 0
+        return Run.of({
+          runId: sid,
+          journal,
+          windows: Windows.make([]),
+          ledger,
+          guards: [Guard.maxTargets(maxN)],
+          dryRun: false,
+          cleanupFailed: { value: false },
+          nextFaultId: () => `${sid}/f${++n}`
+        })
+      })
+    )
     const layer = Layer.merge(Docker.DockerDriver.layer, runLayer)
 
     const trial = (n: number, concurrency = options.concurrency) =>
@@ -91,21 +106,23 @@ export const run = async (options: DockerBenchOptions): Promise<ReadonlyArray<Ro
 
     const results = new Map<number, Array<number>>()
     const sequential = new Map<number, Array<number>>()
-    await Effect.runPromise(Effect.gen(function*() {
-      yield* trial(1) // warm-up
-      for (const n of options.sizes) {
-        const times: Array<number> = []
-        for (let t = 0; t < options.trials(n); t++) times.push(yield* trial(n))
-        results.set(n, times)
-        options.log(`  N=${n}: p50 ${percentile(times, 50).toFixed(1)} ms over ${times.length} trials (concurrency ${options.concurrency})`)
-        if (n > 1) {
-          const seq: Array<number> = []
-          for (let t = 0; t < Math.max(1, Math.floor(options.trials(n) / 2)); t++) seq.push(yield* trial(n, 1))
-          sequential.set(n, seq)
-          options.log(`  N=${n}: p50 ${percentile(seq, 50).toFixed(1)} ms one by one (reference)`)
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        yield* trial(1) // warm-up
+        for (const n of options.sizes) {
+          const times: Array<number> = []
+          for (let t = 0; t < options.trials(n); t++) times.push(yield* trial(n))
+          results.set(n, times)
+          options.log(`  N=${n}: p50 ${percentile(times, 50).toFixed(1)} ms over ${times.length} trials (concurrency ${options.concurrency})`)
+          if (n > 1) {
+            const seq: Array<number> = []
+            for (let t = 0; t < Math.max(1, Math.floor(options.trials(n) / 2)); t++) seq.push(yield* trial(n, 1))
+            sequential.set(n, seq)
+            options.log(`  N=${n}: p50 ${percentile(seq, 50).toFixed(1)} ms one by one (reference)`)
+          }
         }
-      }
-    }).pipe(Effect.provide(layer)))
+      }).pipe(Effect.provide(layer))
+    )
 
     const stillPaused = (await docker.listContainers({ filters: JSON.stringify({ label: [`faultline.bench=${sid}`], status: ["paused"] }) })).length
     if (stillPaused > 0) throw new Error(`${stillPaused} containers still paused after the benchmark`)
@@ -124,25 +141,30 @@ export const run = async (options: DockerBenchOptions): Promise<ReadonlyArray<Ro
         met: null
       })
     )
-    return [...options.sizes.map((n) => {
-      const times = results.get(n)!
-      const p50 = percentile(times, 50)
-      const linear = n * one
-      return row({
-        name: `docker.pause_fanout.n${n}`,
-        unit: "ms",
-        baseline: n === 1 ? null : linear,
-        measured: p50,
-        p50,
-        p95: percentile(times, 95),
-        p99: percentile(times, 99),
-        goal: n === 1 ? null : `<= 0.5 x ${n} x N=1 (sub-linear)`,
-        met: n === 1 ? null : p50 <= 0.5 * linear
-      })
-    }), ...reference]
+    return [
+      ...options.sizes.map((n) => {
+        const times = results.get(n)!
+        const p50 = percentile(times, 50)
+        const linear = n * one
+        return row({
+          name: `docker.pause_fanout.n${n}`,
+          unit: "ms",
+          baseline: n === 1 ? null : linear,
+          measured: p50,
+          p50,
+          p95: percentile(times, 95),
+          p99: percentile(times, 99),
+          goal: n === 1 ? null : `<= 0.5 x ${n} x N=1 (sub-linear)`,
+          met: n === 1 ? null : p50 <= 0.5 * linear
+        })
+      }),
+      ...reference
+    ]
   } finally {
     await Promise.all(ids.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)))
-    const vols = await (docker.listVolumes as (o: unknown) => Promise<{ Volumes?: Array<{ Name: string }> }>)({ filters: JSON.stringify({ label: [`faultline.run=${sid}`] }) }).catch(() => ({ Volumes: [] }))
+    const vols = await (docker.listVolumes as (o: unknown) => Promise<{ Volumes?: Array<{ Name: string }> }>)({
+      filters: JSON.stringify({ label: [`faultline.run=${sid}`] })
+    }).catch(() => ({ Volumes: [] }))
     await Promise.all((vols.Volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)))
     await docker.getImage(image).remove({ force: true }).catch(() => undefined)
   }

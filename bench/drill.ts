@@ -62,11 +62,13 @@ const stepOverhead = async (log: (line: string) => void): Promise<ReadonlyArray<
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-bench-drill-"))
   for (let trial = 0; trial < 6; trial++) {
     const entries: Array<Journal.Entry> = []
-    await Effect.runPromise(Effect.gen(function*() {
-      const facilitator = Answers.facilitator({ steps: {} })
-      const { experiment, judge } = yield* Drill.toExperiment(drill, facilitator.runner)
-      return yield* (Runner.run(experiment, { out, judge, onEntry: (e) => entries.push(e) }) as Effect.Effect<Runner.Outcome>)
-    }).pipe(Effect.provide(Answers.layer({ steps: {} }))))
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const facilitator = Answers.facilitator({ steps: {} })
+        const { experiment, judge } = yield* Drill.toExperiment(drill, facilitator.runner)
+        return yield* (Runner.run(experiment, { out, judge, onEntry: (e) => entries.push(e) }) as Effect.Effect<Runner.Outcome>)
+      }).pipe(Effect.provide(Answers.layer({ steps: {} })))
+    )
     if (trial === 0) continue
     const g = gaps(entries)
     step.push(...g.step)
@@ -75,7 +77,19 @@ const stepOverhead = async (log: (line: string) => void): Promise<ReadonlyArray<
   fs.rmSync(out, { recursive: true, force: true })
   log(`  step -> next step: ${summary(step)}; append -> append: ${summary(append)}`)
   const p99 = percentile(step, 99)
-  return [row({ name: "drill: automated step -> next step", unit: "ms", baseline: percentile(append, 99), measured: p99, p50: percentile(step, 50), p95: percentile(step, 95), p99, goal: "p99 <= 5", met: p99 <= 5 })]
+  return [
+    row({
+      name: "drill: automated step -> next step",
+      unit: "ms",
+      baseline: percentile(append, 99),
+      measured: p99,
+      p50: percentile(step, 50),
+      p95: percentile(step, 95),
+      p99,
+      goal: "p99 <= 5",
+      met: p99 <= 5
+    })
+  ]
 }
 
 // A journal in memory whose entries feed a live state and a web view, as the CLI does.
@@ -113,7 +127,16 @@ const domLatency = async (log: (line: string) => void): Promise<ReadonlyArray<Ro
   const room = await liveRoom("dom latency")
   const browser = await launch()
   try {
-    room.append({ _tag: "RunStarted", experiment: "bench", dryRun: false, hypotheses: [], objectives: { rtoMs: null, rpoMs: null }, rto: null, rpo: null, abort: [] })
+    room.append({
+      _tag: "RunStarted",
+      experiment: "bench",
+      dryRun: false,
+      hypotheses: [],
+      objectives: { rtoMs: null, rpoMs: null },
+      rto: null,
+      rpo: null,
+      abort: []
+    })
     room.append(drillStarted(room.runner, 12))
     const page = await browser.newPage()
     await page.goto(room.web.url)
@@ -136,12 +159,27 @@ const domLatency = async (log: (line: string) => void): Promise<ReadonlyArray<Ro
       await new Promise((r) => setTimeout(r, 40 + (i % 7) * 5))
     }
     await new Promise((r) => setTimeout(r, 1000))
-    const { seen, arrived } = await page.evaluate(`({ seen: window.__seen, arrived: window.__arrived })`) as { seen: Record<string, number>; arrived: Record<string, number> }
+    const { seen, arrived } = await page.evaluate(`({ seen: window.__seen, arrived: window.__arrived })`) as {
+      seen: Record<string, number>
+      arrived: Record<string, number>
+    }
     const dom = Object.entries(sent).flatMap(([i, t]) => seen[i] === undefined ? [] : [seen[i]! - t]).slice(10)
     const stream = Object.entries(sent).flatMap(([i, t]) => arrived[i] === undefined ? [] : [arrived[i]! - t]).slice(10)
     log(`  entry -> DOM: ${summary(dom)}; entry -> event stream: ${summary(stream)}; seen ${Object.keys(seen).length}/120`)
     const p95 = percentile(dom, 95)
-    return [row({ name: "drill web: journal entry -> browser DOM", unit: "ms", baseline: percentile(stream, 95), measured: p95, p50: percentile(dom, 50), p95, p99: percentile(dom, 99), goal: "p95 <= 250", met: p95 <= 250 && Object.keys(seen).length === 120 })]
+    return [
+      row({
+        name: "drill web: journal entry -> browser DOM",
+        unit: "ms",
+        baseline: percentile(stream, 95),
+        measured: p95,
+        p50: percentile(dom, 50),
+        p95,
+        p99: percentile(dom, 99),
+        goal: "p95 <= 250",
+        met: p95 <= 250 && Object.keys(seen).length === 120
+      })
+    ]
   } finally {
     await browser.close()
     await room.close()
@@ -155,10 +193,17 @@ const simulate = (room: Awaited<ReturnType<typeof liveRoom>>, minutes: number) =
     if (m % 2 === 0 && m / 2 < 60) room.append({ _tag: "StepStarted", stepId: `s${m / 2}`, kind: "manual", title: `Step ${m / 2}`, instructions: "do it" })
     for (let s = 0; s < 60; s++) {
       sampleMono += 1000
-      room.append({ _tag: "Sample", hypothesis: "serves", phase: "during", sample: { at: 1_800_000_000_000 + sampleMono, mono: sampleMono, ok: s % 17 !== 0, latencyMs: 3 } })
+      room.append({
+        _tag: "Sample",
+        hypothesis: "serves",
+        phase: "during",
+        sample: { at: 1_800_000_000_000 + sampleMono, mono: sampleMono, ok: s % 17 !== 0, latencyMs: 3 }
+      })
     }
     for (let n = 0; n < 5; n++) room.append({ _tag: "DrillNote", stepId: null, actor: room.runner, text: `note ${m}.${n}` })
-    if (m % 2 === 1 && (m - 1) / 2 < 60) room.append({ _tag: "StepEnded", stepId: `s${(m - 1) / 2}`, outcome: "done", actor: room.runner, evidence: {}, approvers: [], detail: "" })
+    if (m % 2 === 1 && (m - 1) / 2 < 60) {
+      room.append({ _tag: "StepEnded", stepId: `s${(m - 1) / 2}`, outcome: "done", actor: room.runner, evidence: {}, approvers: [], detail: "" })
+    }
   }
 }
 
@@ -188,7 +233,16 @@ const longDrill = async (log: (line: string) => void): Promise<ReadonlyArray<Row
   const results: Array<{ minutes: number; f: Array<number>; dom: number; bytes: number }> = []
   for (const minutes of [5, 120]) {
     const room = await liveRoom(`${minutes} minutes`)
-    room.append({ _tag: "RunStarted", experiment: "bench", dryRun: false, hypotheses: [], objectives: { rtoMs: null, rpoMs: null }, rto: null, rpo: null, abort: [] })
+    room.append({
+      _tag: "RunStarted",
+      experiment: "bench",
+      dryRun: false,
+      hypotheses: [],
+      objectives: { rtoMs: null, rpoMs: null },
+      rto: null,
+      rpo: null,
+      abort: []
+    })
     room.append(drillStarted(room.runner, 60))
     simulate(room, minutes)
     const r = await frames(room)
@@ -199,8 +253,28 @@ const longDrill = async (log: (line: string) => void): Promise<ReadonlyArray<Row
   const [early, late] = [results[0]!, results[1]!]
   const p99 = percentile(late.f, 99)
   return [
-    row({ name: "drill web: 2-hour drill, frame time", unit: "ms", baseline: percentile(early.f, 99), measured: p99, p50: percentile(late.f, 50), p95: percentile(late.f, 95), p99, goal: "p99 <= 100", met: p99 <= 100 }),
-    row({ name: "drill web: 2-hour drill, DOM elements", unit: "count", baseline: early.dom, measured: late.dom, p50: null, p95: null, p99: null, goal: "<= 5-minute page x 1.5", met: late.dom <= early.dom * 1.5 })
+    row({
+      name: "drill web: 2-hour drill, frame time",
+      unit: "ms",
+      baseline: percentile(early.f, 99),
+      measured: p99,
+      p50: percentile(late.f, 50),
+      p95: percentile(late.f, 95),
+      p99,
+      goal: "p99 <= 100",
+      met: p99 <= 100
+    }),
+    row({
+      name: "drill web: 2-hour drill, DOM elements",
+      unit: "count",
+      baseline: early.dom,
+      measured: late.dom,
+      p50: null,
+      p95: null,
+      p99: null,
+      goal: "<= 5-minute page x 1.5",
+      met: late.dom <= early.dom * 1.5
+    })
   ]
 }
 

@@ -7,8 +7,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { Driver, Probe, Selector, Target } from "../src/index.ts"
 
 export class FixtureDriver extends Context.Service<FixtureDriver, Driver.Driver<FixtureOutage>>()("bench/FixtureDriver") {
-  static readonly layer = (fixture: { readonly url: string; readonly pid: number }): Layer.Layer<FixtureDriver> =>
-    Layer.succeed(FixtureDriver, make(fixture))
+  static readonly layer = (fixture: { readonly url: string; readonly pid: number }): Layer.Layer<FixtureDriver> => Layer.succeed(FixtureDriver, make(fixture))
 }
 
 const make = (fixture: { readonly url: string; readonly pid: number }) => {

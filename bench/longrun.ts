@@ -130,7 +130,9 @@ export const run = async (options: { readonly log: (line: string) => void; reado
   const longS = (options.hours ?? 4) * 3600
   const describe = (m: Measured) =>
     `${m.simulatedS} s simulated: ${m.samples} samples, journal ${m.journalMB.toFixed(0)} MB on disk, heap ${m.heapBeforeMB.toFixed(1)} MB before, ` +
-    `${m.heapLiveMB.toFixed(1)} MB live near the end, ${m.heapAfterMB.toFixed(1)} MB after the report; verdict ${m.status}, RTO ${m.rtoMs} ms; ${m.wallS.toFixed(0)} s wall`
+    `${m.heapLiveMB.toFixed(1)} MB live near the end, ${m.heapAfterMB.toFixed(1)} MB after the report; verdict ${m.status}, RTO ${m.rtoMs} ms; ${
+      m.wallS.toFixed(0)
+    } s wall`
   const base = await runChild(300)
   log(`  ${describe(base)}`)
   const long = await runChild(longS)
@@ -141,7 +143,11 @@ export const run = async (options: { readonly log: (line: string) => void; reado
   // Growth is a difference of two heaps after GC and can be negative (JIT and module state
   // settle during the run); the ratio is of the live heaps themselves.
   const ratio = long.heapLiveMB / base.heapLiveMB
-  log(`  heap growth: ${g0.toFixed(1)} MB (5 min) vs ${g1.toFixed(1)} MB (${longS / 3600} h); live heap ratio ${ratio.toFixed(2)} for ${(longS / 300).toFixed(0)}x the samples`)
+  log(
+    `  heap growth: ${g0.toFixed(1)} MB (5 min) vs ${g1.toFixed(1)} MB (${longS / 3600} h); live heap ratio ${ratio.toFixed(2)} for ${
+      (longS / 300).toFixed(0)
+    }x the samples`
+  )
   return [
     row({
       name: `long run: heap growth, ${HYPOTHESES} hypotheses at ${EVERY_MS} ms for ${longS / 3600} h simulated (baseline 5 min)`,

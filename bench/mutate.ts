@@ -24,19 +24,28 @@ const TYPESCRIPT5 = path.join(ROOT, "bench/typescript5.mjs")
 const GOAL = 85
 const log = (line: string) => process.stdout.write(`${line}\n`)
 
-interface Position { readonly line: number; readonly column: number }
+interface Position {
+  readonly line: number
+  readonly column: number
+}
 interface Mutant {
   readonly mutatorName: string
   readonly replacement?: string
   readonly status: string
   readonly location: { readonly start: Position; readonly end: Position }
 }
-interface Report { readonly files: Record<string, { readonly source: string; readonly mutants: ReadonlyArray<Mutant> }> }
+interface Report {
+  readonly files: Record<string, { readonly source: string; readonly mutants: ReadonlyArray<Mutant> }>
+}
 
 const DETECTED = new Set(["Killed", "Timeout"])
 const UNDETECTED = new Set(["Survived", "NoCoverage"])
 
-interface Score { readonly detected: number; readonly undetected: number; readonly score: number }
+interface Score {
+  readonly detected: number
+  readonly undetected: number
+  readonly score: number
+}
 
 const score = (mutants: ReadonlyArray<Mutant>): Score => {
   const detected = mutants.filter((m) => DETECTED.has(m.status)).length
@@ -81,7 +90,10 @@ const main = () => {
 
   const t0 = performance.now()
   log(`stryker run ${config} ${args.filter((a) => a !== "--all").join(" ")}`.trimEnd())
-  const run = spawnSync(process.execPath, ["--import", TYPESCRIPT5, STRYKER, "run", config, ...args.filter((a) => a !== "--all")], { cwd: ROOT, stdio: "inherit" })
+  const run = spawnSync(process.execPath, ["--import", TYPESCRIPT5, STRYKER, "run", config, ...args.filter((a) => a !== "--all")], {
+    cwd: ROOT,
+    stdio: "inherit"
+  })
   const seconds = (performance.now() - t0) / 1000
   if (run.status !== 0 || !fs.existsSync(reportFile)) {
     process.stderr.write(`mutate: stryker exited with ${run.status ?? run.signal}; no score written\n`)

@@ -9,8 +9,7 @@ import type { Row } from "./stats.ts"
 /** The last mutation rows, one per name (gitignored like bench/results.json). */
 export const MUTATION_ROWS = fileURLToPath(new URL("./mutation.json", import.meta.url))
 
-const readRows = (file: string): Array<Row> =>
-  fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Array<Row>) : []
+const readRows = (file: string): Array<Row> => fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Array<Row>) : []
 
 /** Rows of `rows` not named in `fresh`, then `fresh`: a newer figure replaces the older one of the same name. */
 export const upsert = (rows: ReadonlyArray<Row>, fresh: ReadonlyArray<Row>): Array<Row> => {

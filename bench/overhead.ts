@@ -81,7 +81,8 @@ const sampled = <R>(label: string, probe: (i: number) => Probe.Probe<R>, toleran
           window = w
         })
       })
-      const result = yield* Effect.scoped(Effect.flatMap(FileJournal.open(path.join(dir, "journal.jsonl")), (storage) => Experiment.run(exp, { storage })))
+      const result = yield* Effect.scoped(Effect.flatMap(FileJournal.open(path.join(dir, "journal.jsonl")), (storage) =>
+        Experiment.run(exp, { storage })))
       const bytes = result.journalFile ? fs.statSync(result.journalFile).size : 0
       if (window === undefined) return yield* Effect.fail(new Error(`${label}: method did not run (${result.verdict.reason})`))
       const out: Sampled = { window, samples: samplesIn(result.entries, window), verdict: result.verdict.status, bytes, entries: result.entries.length }
@@ -127,7 +128,11 @@ export const run = (options: OverheadOptions): Effect.Effect<ReadonlyArray<Row>,
       wallMs += cheap.window.wallMs
     }
     const c = { overhead: percentile(overheads, 50), rate: samples / (wallMs / 1000) }
-    options.log(`  in-process probes: median overhead ${c.overhead.toFixed(2)} points (${overheads.map((o) => o.toFixed(2)).join(", ")}); ${c.rate.toFixed(1)} samples/s overall`)
+    options.log(
+      `  in-process probes: median overhead ${c.overhead.toFixed(2)} points (${overheads.map((o) => o.toFixed(2)).join(", ")}); ${
+        c.rate.toFixed(1)
+      } samples/s overall`
+    )
     const rows: Array<Row> = [
       row({
         name: "hypothesis.cpu_overhead",

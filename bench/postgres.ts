@@ -93,7 +93,24 @@ const promotionTrial = (c: Postgres.PgCluster["Service"]) =>
 const SCRIPT = "insert into app_writes default values;\n"
 const throughput = (c: Postgres.PgCluster["Service"], writer: Postgres.PgNode, script: string, seconds: number) =>
   Effect.map(
-    Server.run(c.runner, "pgbench", ["-n", "-c", String(APP_CONNECTIONS), "-j", "2", "-T", String(seconds), "-f", script, "-h", writer.socketDir!, "-p", String(writer.port), "-U", "postgres", "postgres"], { target: "pgbench" }),
+    Server.run(c.runner, "pgbench", [
+      "-n",
+      "-c",
+      String(APP_CONNECTIONS),
+      "-j",
+      "2",
+      "-T",
+      String(seconds),
+      "-f",
+      script,
+      "-h",
+      writer.socketDir!,
+      "-p",
+      String(writer.port),
+      "-U",
+      "postgres",
+      "postgres"
+    ], { target: "pgbench" }),
     (o) => Number(/tps = ([\d.]+)/.exec(o.stdout)?.[1] ?? Number.NaN)
   )
 
@@ -147,7 +164,11 @@ export const run = async (options: PgBenchOptions): Promise<ReadonlyArray<Row>> 
     const trials: Array<{ probeMs: number; serverMs: number; errorMs: number }> = []
     for (let i = 0; i < options.trials; i++) {
       const t = yield* promotionTrial(c)
-      options.log(`  promotion ${i + 1}: probe ${t.probeMs.toFixed(1)} ms after pg_promote was sent, server ${t.serverMs.toFixed(0)} ms from request to done; end instants ${t.errorMs.toFixed(1)} ms apart`)
+      options.log(
+        `  promotion ${i + 1}: probe ${t.probeMs.toFixed(1)} ms after pg_promote was sent, server ${
+          t.serverMs.toFixed(0)
+        } ms from request to done; end instants ${t.errorMs.toFixed(1)} ms apart`
+      )
       trials.push(t)
     }
     const overhead = yield* heartbeatOverhead(c, options, "20 millis")
@@ -166,16 +187,46 @@ export const run = async (options: PgBenchOptions): Promise<ReadonlyArray<Row>> 
     goal: "p95 <= 15 ms",
     met: errors.length === measured.trials.length && percentile(errors, 95) <= 15
   }))
-  for (const [name, o, goal] of [["postgres.heartbeat_overhead", measured.overhead, true], ["postgres.heartbeat_overhead_10ms", measured.overhead10, false]] as const) {
+  for (
+    const [name, o, goal] of [["postgres.heartbeat_overhead", measured.overhead, true], [
+      "postgres.heartbeat_overhead_10ms",
+      measured.overhead10,
+      false
+    ]] as const
+  ) {
     const pct = (1 - median(o.withHb.map((x, i) => x / o.bare[i]!))) * 100
     options.log(`  ${name}: app writes/s bare ${o.bare.map((x) => x.toFixed(0)).join(", ")}; with heartbeat ${o.withHb.map((x) => x.toFixed(0)).join(", ")}`)
-    rows.push(row({ name, unit: "%", baseline: median(o.bare), measured: pct, p50: null, p95: null, p99: null, goal: goal ? "<= 5 %" : null, met: goal ? pct <= 5 : null }))
+    rows.push(
+      row({
+        name,
+        unit: "%",
+        baseline: median(o.bare),
+        measured: pct,
+        p50: null,
+        p95: null,
+        p99: null,
+        goal: goal ? "<= 5 %" : null,
+        met: goal ? pct <= 5 : null
+      })
+    )
   }
   const d0 = performance.now()
   const d = await Effect.runPromise(drill("async"))
   const drillMs = performance.now() - d0
   options.log(`  drill: ${d.status}, ${d.lostWrites} lost, promotion ${d.promotionMs.toFixed(0)} ms, fail back ${d.failBackMs.toFixed(0)} ms`)
-  rows.push(row({ name: "postgres.failover_drill_wall", unit: "ms", baseline: bareMs, measured: drillMs, p50: null, p95: null, p99: null, goal: "<= 60000 ms", met: drillMs <= 60_000 && d.status === "passed" }))
+  rows.push(
+    row({
+      name: "postgres.failover_drill_wall",
+      unit: "ms",
+      baseline: bareMs,
+      measured: drillMs,
+      p50: null,
+      p95: null,
+      p99: null,
+      goal: "<= 60000 ms",
+      met: drillMs <= 60_000 && d.status === "passed"
+    })
+  )
   return rows
 }
 

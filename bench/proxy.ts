@@ -28,7 +28,9 @@ const findToxiproxy = (): string | null => {
   } else {
     for (const d of (process.env.PATH ?? "").split(path.delimiter)) if (d) c.push(path.join(d, "toxiproxy-server"))
     try {
-      c.push(path.join(execFileSync("go", ["env", "GOPATH"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).trim(), "bin", "server"))
+      c.push(
+        path.join(execFileSync("go", ["env", "GOPATH"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).trim(), "bin", "server")
+      )
     } catch {
       // no Go
     }
@@ -318,8 +320,28 @@ export const run = async (options: { readonly log: (line: string) => void }): Pr
 
     const within = (x: number, target: number, tol: number) => Math.abs(x - target) <= tol
     return [
-      row({ name: "proxy: round trip, direct (64 B)", unit: "us", baseline: null, measured: percentile(direct, 50) * 1000, p50: percentile(direct, 50) * 1000, p95: percentile(direct, 95) * 1000, p99: percentile(direct, 99) * 1000, goal: null, met: null }),
-      row({ name: "proxy: added latency, real Toxiproxy", unit: "us", baseline: null, measured: realAdded?.p50 ?? null, p50: realAdded?.p50 ?? null, p95: realAdded?.p95 ?? null, p99: realAdded?.p99 ?? null, goal: real ? null : missing, met: null }),
+      row({
+        name: "proxy: round trip, direct (64 B)",
+        unit: "us",
+        baseline: null,
+        measured: percentile(direct, 50) * 1000,
+        p50: percentile(direct, 50) * 1000,
+        p95: percentile(direct, 95) * 1000,
+        p99: percentile(direct, 99) * 1000,
+        goal: null,
+        met: null
+      }),
+      row({
+        name: "proxy: added latency, real Toxiproxy",
+        unit: "us",
+        baseline: null,
+        measured: realAdded?.p50 ?? null,
+        p50: realAdded?.p50 ?? null,
+        p95: realAdded?.p95 ?? null,
+        p99: realAdded?.p99 ?? null,
+        goal: real ? null : missing,
+        met: null
+      }),
       row({
         name: "proxy: added latency, embedded",
         unit: "us",
@@ -332,14 +354,94 @@ export const run = async (options: { readonly log: (line: string) => void }): Pr
         met: realAdded ? embAdded.p50 <= realAdded.p50 && embAdded.p99 <= realAdded.p99 : null
       }),
       row({ name: "proxy: throughput, direct", unit: "MB/s", baseline: null, measured: directMBs, p50: null, p95: null, p99: null, goal: null, met: null }),
-      row({ name: "proxy: throughput, real Toxiproxy", unit: "MB/s", baseline: directMBs, measured: realMBs, p50: null, p95: null, p99: null, goal: real ? null : missing, met: null }),
-      row({ name: "proxy: throughput, embedded", unit: "MB/s", baseline: realMBs, measured: embMBs, p50: null, p95: null, p99: null, goal: realMBs !== null ? ">= real Toxiproxy's" : missing, met: realMBs !== null ? embMBs >= realMBs : null }),
-      row({ name: "proxy: CPU per GB moved, real Toxiproxy", unit: "ms", baseline: null, measured: realCpuPerGb, p50: realCpuPerGb, p95: null, p99: null, goal: real ? null : missing, met: null }),
-      row({ name: "proxy: CPU per GB moved, embedded", unit: "ms", baseline: realCpuPerGb, measured: embCpuPerGb, p50: embCpuPerGb, p95: null, p99: null, goal: realCpuPerGb !== null ? "<= real Toxiproxy's" : missing, met: realCpuPerGb !== null && Number.isFinite(embCpuPerGb) ? embCpuPerGb <= realCpuPerGb : null }),
-      row({ name: "proxy: latency toxic 50 ms, real Toxiproxy", unit: "ms", baseline: 50, measured: realLat ? median(realLat) : null, p50: realLat ? percentile(realLat, 50) : null, p95: realLat ? percentile(realLat, 95) : null, p99: realLat ? percentile(realLat, 99) : null, goal: real ? null : missing, met: null }),
-      row({ name: "proxy: latency toxic 50 ms, embedded", unit: "ms", baseline: 50, measured: median(embLat), p50: percentile(embLat, 50), p95: percentile(embLat, 95), p99: percentile(embLat, 99), goal: "median within 50 +- 5 ms", met: within(percentile(embLat, 50), 50, 5) }),
-      row({ name: "proxy: bandwidth toxic 5000 KB/s, real Toxiproxy", unit: "KB/s", baseline: 5000, measured: realBw, p50: null, p95: null, p99: null, goal: real ? null : missing, met: null }),
-      row({ name: "proxy: bandwidth toxic 5000 KB/s, embedded", unit: "KB/s", baseline: 5000, measured: embBw, p50: null, p95: null, p99: null, goal: "5000 KB/s +- 5%", met: within(embBw, 5000, 250) })
+      row({
+        name: "proxy: throughput, real Toxiproxy",
+        unit: "MB/s",
+        baseline: directMBs,
+        measured: realMBs,
+        p50: null,
+        p95: null,
+        p99: null,
+        goal: real ? null : missing,
+        met: null
+      }),
+      row({
+        name: "proxy: throughput, embedded",
+        unit: "MB/s",
+        baseline: realMBs,
+        measured: embMBs,
+        p50: null,
+        p95: null,
+        p99: null,
+        goal: realMBs !== null ? ">= real Toxiproxy's" : missing,
+        met: realMBs !== null ? embMBs >= realMBs : null
+      }),
+      row({
+        name: "proxy: CPU per GB moved, real Toxiproxy",
+        unit: "ms",
+        baseline: null,
+        measured: realCpuPerGb,
+        p50: realCpuPerGb,
+        p95: null,
+        p99: null,
+        goal: real ? null : missing,
+        met: null
+      }),
+      row({
+        name: "proxy: CPU per GB moved, embedded",
+        unit: "ms",
+        baseline: realCpuPerGb,
+        measured: embCpuPerGb,
+        p50: embCpuPerGb,
+        p95: null,
+        p99: null,
+        goal: realCpuPerGb !== null ? "<= real Toxiproxy's" : missing,
+        met: realCpuPerGb !== null && Number.isFinite(embCpuPerGb) ? embCpuPerGb <= realCpuPerGb : null
+      }),
+      row({
+        name: "proxy: latency toxic 50 ms, real Toxiproxy",
+        unit: "ms",
+        baseline: 50,
+        measured: realLat ? median(realLat) : null,
+        p50: realLat ? percentile(realLat, 50) : null,
+        p95: realLat ? percentile(realLat, 95) : null,
+        p99: realLat ? percentile(realLat, 99) : null,
+        goal: real ? null : missing,
+        met: null
+      }),
+      row({
+        name: "proxy: latency toxic 50 ms, embedded",
+        unit: "ms",
+        baseline: 50,
+        measured: median(embLat),
+        p50: percentile(embLat, 50),
+        p95: percentile(embLat, 95),
+        p99: percentile(embLat, 99),
+        goal: "median within 50 +- 5 ms",
+        met: within(percentile(embLat, 50), 50, 5)
+      }),
+      row({
+        name: "proxy: bandwidth toxic 5000 KB/s, real Toxiproxy",
+        unit: "KB/s",
+        baseline: 5000,
+        measured: realBw,
+        p50: null,
+        p95: null,
+        p99: null,
+        goal: real ? null : missing,
+        met: null
+      }),
+      row({
+        name: "proxy: bandwidth toxic 5000 KB/s, embedded",
+        unit: "KB/s",
+        baseline: 5000,
+        measured: embBw,
+        p50: null,
+        p95: null,
+        p99: null,
+        goal: "5000 KB/s +- 5%",
+        met: within(embBw, 5000, 250)
+      })
     ]
   } finally {
     await embedded.stop()

@@ -23,8 +23,10 @@ interface Interval {
 }
 
 const outages = (url: string) =>
-  Effect.flatMap(Probe.request(`${url}/outages`, { timeout: "2 seconds" }), (res) =>
-    res.status === 200 ? Effect.succeed(JSON.parse(res.body) as ReadonlyArray<Interval>) : Effect.fail(new Error(`GET /outages: HTTP ${res.status}`)))
+  Effect.flatMap(
+    Probe.request(`${url}/outages`, { timeout: "2 seconds" }),
+    (res) => res.status === 200 ? Effect.succeed(JSON.parse(res.body) as ReadonlyArray<Interval>) : Effect.fail(new Error(`GET /outages: HTTP ${res.status}`))
+  )
 
 // Outage durations spread over 200..600 ms by a golden-ratio sequence (deterministic, even).
 const durationFor = (i: number): number => Math.round(200 + 400 * ((0.5 + i * 0.6180339887) % 1))

@@ -92,17 +92,41 @@ const sections: ReadonlyArray<Section> = [
     title: "(e) Docker fan-out: docker.pause inject+revert across N = 1, 10, 50 containers, concurrency 10",
     run: () => DockerBench.run({ sizes: [1, 10, 50], trials: (n) => (n === 1 ? 10 : n === 10 ? 5 : 3), concurrency: 10, log })
   },
-  { key: "h", title: "(h) start-up: faultline --version and faultline run to its first probe, each beside a bare node", run: () => Startup.run({ trials: 10, log }) },
-  { key: "i", title: "(i) breach detection: 500 ms window, probe every 10 ms; first failing sample -> every fault reverted", run: () => Breach.run({ trials: 20, log }) },
-  { key: "j", title: "(j) SLOs and history: error budget over 241,920 points; history query over 100,000 runs; scheduler firing error", run: () => SloBench.run({ log }) },
-  { key: "k", title: "(k) drills: step -> next step (200 automated steps, file journal); entry -> Chromium DOM; a 2-hour drill's live page", run: () => DrillBench.run({ log }) },
-  { key: "l", title: "(l) durable drills: runner loss -> resumed (10 SIGKILLs, 3 runners); 100 scheduled drills, 3 runners vs one", run: () => DurableBench.run({ log }) },
+  {
+    key: "h",
+    title: "(h) start-up: faultline --version and faultline run to its first probe, each beside a bare node",
+    run: () => Startup.run({ trials: 10, log })
+  },
+  {
+    key: "i",
+    title: "(i) breach detection: 500 ms window, probe every 10 ms; first failing sample -> every fault reverted",
+    run: () => Breach.run({ trials: 20, log })
+  },
+  {
+    key: "j",
+    title: "(j) SLOs and history: error budget over 241,920 points; history query over 100,000 runs; scheduler firing error",
+    run: () => SloBench.run({ log })
+  },
+  {
+    key: "k",
+    title: "(k) drills: step -> next step (200 automated steps, file journal); entry -> Chromium DOM; a 2-hour drill's live page",
+    run: () => DrillBench.run({ log })
+  },
+  {
+    key: "l",
+    title: "(l) durable drills: runner loss -> resumed (10 SIGKILLs, 3 runners); 100 scheduled drills, 3 runners vs one",
+    run: () => DurableBench.run({ log })
+  },
   {
     key: "p",
     title: "(p) PostgreSQL: promotion RTO (10 ms probe vs server log), heartbeat writer overhead (pgbench), failover drill wall time",
     run: () => Pg.run({ trials: 12, windowMs: 1000, windows: 16, log })
   },
-  { key: "r", title: "(r) reports of a 1-hour run (10 ms probe): report.html size, fold time, render in headless Chromium", run: () => ReportBench.run({ trials: 10, log }) },
+  {
+    key: "r",
+    title: "(r) reports of a 1-hour run (10 ms probe): report.html size, fold time, render in headless Chromium",
+    run: () => ReportBench.run({ trials: 10, log })
+  },
   { key: "g", title: "(g) long runs: 10 hypotheses at 10 ms, journal streamed to disk; heap after GC, 5 min vs 4 h simulated", run: () => LongRun.run({ log }) }
 ]
 
@@ -168,7 +192,11 @@ const main = async () => {
   fs.writeFileSync(RESULTS, JSON.stringify(all, null, 2) + "\n")
   log(`\n${table(all)}\n`)
   const goals = all.filter((r) => r.met !== null)
-  log(`${goals.filter((r) => r.met).length}/${goals.length} goals met; total ${elapsed(t0)}; wrote ${RESULTS}${only ? ` (sections ${[...only].join(",")} rerun, others kept)` : ""}`)
+  log(
+    `${goals.filter((r) => r.met).length}/${goals.length} goals met; total ${elapsed(t0)}; wrote ${RESULTS}${
+      only ? ` (sections ${[...only].join(",")} rerun, others kept)` : ""
+    }`
+  )
 }
 
 main().catch((e) => {

@@ -155,7 +155,11 @@ const schedulerRows = async (firings: number, everyMs: number, log: (l: string) 
   const errors: Array<number> = []
   let done = 0
   let resolveFinished: () => void = () => {}
-  const finished = { promise: new Promise<void>((r) => { resolveFinished = r }) }
+  const finished = {
+    promise: new Promise<void>((r) => {
+      resolveFinished = r
+    })
+  }
   const host: Scheduler.Host<never> = {
     run: () => Effect.succeed({ runId: "bench", status: "passed" }),
     budget: () => Effect.succeed(null),

@@ -77,17 +77,20 @@ export const run = async (options: { readonly trials: number; readonly log: (lin
   const server = await listen()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-startup-"))
   const file = path.join(dir, "first-probe.yaml")
-  fs.writeFileSync(file, [
-    "name: first probe",
-    "hypothesis:",
-    "  - name: answers",
-    `    probe: { http: { url: "http://127.0.0.1:${server.port}/" } }`,
-    "    every: 10 millis",
-    "    samples: 1",
-    "    tolerance: [{ _tag: SuccessRatio, atLeast: 0, confidence: 0 }]",
-    "method:",
-    "  - sleep: 10 millis"
-  ].join("\n") + "\n")
+  fs.writeFileSync(
+    file,
+    [
+      "name: first probe",
+      "hypothesis:",
+      "  - name: answers",
+      `    probe: { http: { url: "http://127.0.0.1:${server.port}/" } }`,
+      "    every: 10 millis",
+      "    samples: 1",
+      "    tolerance: [{ _tag: SuccessRatio, atLeast: 0, confidence: 0 }]",
+      "method:",
+      "  - sleep: 10 millis"
+    ].join("\n") + "\n"
+  )
   const probe: Array<number> = []
   const fetchOnly: Array<number> = []
   for (let i = 0; i < trials + 1; i++) {

@@ -23,8 +23,7 @@ export const percentile = (values: ReadonlyArray<number>, p: number): number => 
   return sorted[rank - 1]!
 }
 
-export const mean = (values: ReadonlyArray<number>): number =>
-  values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length
+export const mean = (values: ReadonlyArray<number>): number => values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length
 
 export const min = (values: ReadonlyArray<number>): number => Math.min(...values)
 export const max = (values: ReadonlyArray<number>): number => Math.max(...values)
@@ -64,8 +63,7 @@ export const table = (rows: ReadonlyArray<Row>): string => {
   const body = rows.map((r) => [r.name, r.unit, r.baseline, r.measured, r.p50, r.p95, r.p99, r.goal, r.met].map(cell))
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
   const numeric = new Set([2, 3, 4, 5, 6])
-  const line = (cells: ReadonlyArray<string>) =>
-    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd()
+  const line = (cells: ReadonlyArray<string>) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd()
   return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n")
 }
 

@@ -53,23 +53,39 @@ export const setup = Effect.gen(function*() {
   // Seed: three web instances per AZ (tagged for chaos), an Aurora cluster with two instances.
   for (const az of [AZ, "us-east-1b"]) {
     yield* Effect.tryPromise(() =>
-      aws.clients.ec2.send(new RunInstancesCommand({
-        ImageId: "ami-12c6146b", MinCount: 3, MaxCount: 3, Placement: { AvailabilityZone: az },
-        TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "faultline:allow", Value: "true" }, { Key: "role", Value: "web" }] }]
-      }))
+      aws.clients.ec2.send(
+        new RunInstancesCommand({
+          ImageId: "ami-12c6146b",
+          MinCount: 3,
+          MaxCount: 3,
+          Placement: { AvailabilityZone: az },
+          TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "faultline:allow", Value: "true" }, { Key: "role", Value: "web" }] }]
+        })
+      )
     )
   }
   yield* Effect.tryPromise(() =>
-    aws.clients.rds.send(new CreateDBClusterCommand({
-      DBClusterIdentifier: CLUSTER, Engine: "aurora-postgresql", MasterUsername: "app", MasterUserPassword: "moto-only-password",
-      Tags: [{ Key: "faultline:allow", Value: "true" }]
-    }))
+    aws.clients.rds.send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: CLUSTER,
+        Engine: "aurora-postgresql",
+        MasterUsername: "app",
+        MasterUserPassword: "moto-only-password",
+        Tags: [{ Key: "faultline:allow", Value: "true" }]
+      })
+    )
   ).pipe(Effect.ignore)
   for (const [id, az] of [[`${CLUSTER}-1`, AZ], [`${CLUSTER}-2`, "us-east-1b"]]) {
     yield* Effect.tryPromise(() =>
-      aws.clients.rds.send(new CreateDBInstanceCommand({
-        DBInstanceIdentifier: id, DBClusterIdentifier: CLUSTER, Engine: "aurora-postgresql", DBInstanceClass: "db.r5.large", AvailabilityZone: az
-      }))
+      aws.clients.rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          DBClusterIdentifier: CLUSTER,
+          Engine: "aurora-postgresql",
+          DBInstanceClass: "db.r5.large",
+          AvailabilityZone: az
+        })
+      )
     ).pipe(Effect.ignore)
   }
   // The app: serves while it is connected to the cluster's writer; when the writer changes it
@@ -99,7 +115,6 @@ export default Effect.sync(() => {
     guards: Aws.defaultGuards
   })
 })
-
 
 const startApp = (aws: Aws.AwsDriver["Service"]) =>
   new Promise<number>((resolve) => {

@@ -238,9 +238,12 @@ export const table = (r: { readonly async: DrillResult; readonly sync: DrillResu
 const mode: Mode = process.env.FAULTLINE_PG_MODE === "sync" ? "sync" : "async"
 
 /** For `faultline run`: the cluster and the drivers of the experiment. @since 0.1.0 */
-export const layer = Layer.unwrap(Effect.map(Effect.gen(function*() {
-  return yield* Postgres.PgCluster
-}), (c) => drivers(c))).pipe(Layer.provideMerge(Postgres.PgCluster.layer({ name: `drill-${mode}` })))
+export const layer = Layer.unwrap(Effect.map(
+  Effect.gen(function*() {
+    return yield* Postgres.PgCluster
+  }),
+  (c) => drivers(c)
+)).pipe(Layer.provideMerge(Postgres.PgCluster.layer({ name: `drill-${mode}` })))
 
 /** For `faultline run`: one experiment on the layer's cluster. @since 0.1.0 */
 export default Effect.gen(function*() {

@@ -24,8 +24,7 @@ const ts = plugin(typescript.getPath(), config.typescript ?? {})
 const js = plugin(json.getPath(), config.json ?? {})
 
 // The tracked files the configuration includes.
-const included = (file: string) =>
-  /^(src|test|bench|examples|experiments|scripts)\/.*\.ts$/.test(file) || /^[^/]+\.json$/.test(file)
+const included = (file: string) => /^(src|test|bench|examples|experiments|scripts)\/.*\.ts$/.test(file) || /^[^/]+\.json$/.test(file)
 const excluded = (file: string) => file === "package-lock.json" || file.startsWith("node_modules/")
 const files = execFileSync("git", ["ls-files"], { cwd: root, encoding: "utf8" }).split("\n").filter((f) => f !== "" && included(f) && !excluded(f))
 
@@ -39,5 +38,7 @@ for (const file of files) {
   differ.push(file)
   if (write) fs.writeFileSync(full, formatted)
 }
-process.stdout.write(`${write ? "formatted" : "not formatted"}: ${differ.length} of ${files.length} files\n${differ.map((f) => `  ${f}`).join("\n")}${differ.length ? "\n" : ""}`)
+process.stdout.write(
+  `${write ? "formatted" : "not formatted"}: ${differ.length} of ${files.length} files\n${differ.map((f) => `  ${f}`).join("\n")}${differ.length ? "\n" : ""}`
+)
 if (!write && differ.length > 0) process.exitCode = 1

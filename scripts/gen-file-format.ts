@@ -122,8 +122,7 @@ const renderObjects = (root: Node, rootTitle: string, skipFields: ReadonlyArray<
   return sections
 }
 
-const renderSections = (sections: ReadonlyArray<Section>, level: string): string =>
-  sections.map((s) => `${level} ${s.title}\n\n${s.body}`).join("\n")
+const renderSections = (sections: ReadonlyArray<Section>, level: string): string => sections.map((s) => `${level} ${s.title}\n\n${s.body}`).join("\n")
 
 /** The Markdown of docs/file-format.md, from the Schema. */
 export const render = (): string => {
@@ -146,7 +145,11 @@ export const render = (): string => {
     const { title, schema: def } = pending[i]!
     const members: Array<Node> = def.anyOf ?? [def]
     const sections = members.flatMap((m) => renderObjects(m, `${title}: ${variantName(m)}`))
-    shared.push(`## ${title}\n\nOne of: ${members.map((m) => `[${variantName(m)}](#${anchorOf(`${title}: ${variantName(m)}`)})`).join(", ")}.\n\n${renderSections(sections, "###")}`)
+    shared.push(
+      `## ${title}\n\nOne of: ${members.map((m) => `[${variantName(m)}](#${anchorOf(`${title}: ${variantName(m)}`)})`).join(", ")}.\n\n${
+        renderSections(sections, "###")
+      }`
+    )
   }
 
   const faults = Integrations.integrations.map((i) => {

@@ -63,12 +63,17 @@ const FileGuard = Schema.Union([
 type FileGuard = typeof FileGuard.Type
 
 const toGuard = (g: FileGuard): Guard =>
-  "_tag" in g ? g
-  : "changeFreeze" in g ? GuardModule.changeFreeze(g.changeFreeze)
-  : "allowLabel" in g ? GuardModule.allowLabel(g.allowLabel.key, g.allowLabel.value ?? "true")
-  : "maxTargets" in g ? GuardModule.maxTargets(g.maxTargets)
-  : "errorBudget" in g ? GuardModule.errorBudget(g.errorBudget)
-  : GuardModule.environment(g.environment.variable, g.environment.allowed)
+  "_tag" in g ?
+    g
+    : "changeFreeze" in g ?
+    GuardModule.changeFreeze(g.changeFreeze)
+    : "allowLabel" in g ?
+    GuardModule.allowLabel(g.allowLabel.key, g.allowLabel.value ?? "true")
+    : "maxTargets" in g ?
+    GuardModule.maxTargets(g.maxTargets)
+    : "errorBudget" in g ?
+    GuardModule.errorBudget(g.errorBudget)
+    : GuardModule.environment(g.environment.variable, g.environment.allowed)
 
 /**
  * The guards a file declares, as guards.
@@ -94,10 +99,14 @@ const FileSelector = Schema.Struct({
 type FileSelector = typeof FileSelector.Type
 
 const toSelector = (s: FileSelector): Selector.Selector => {
-  let sel = s.all ? Selector.all
-    : s.id ? Selector.id(...s.id)
-    : s.name ? Selector.name(...s.name)
-    : s.label ? Selector.label(s.label.key, s.label.value)
+  let sel = s.all ?
+    Selector.all
+    : s.id ?
+    Selector.id(...s.id)
+    : s.name ?
+    Selector.name(...s.name)
+    : s.label ?
+    Selector.label(s.label.key, s.label.value)
     : Selector.regex(s.regex!)
   if (s.count !== undefined) sel = Selector.count(sel, s.count)
   if (s.percent !== undefined) sel = Selector.percent(sel, s.percent)
@@ -184,10 +193,13 @@ type FileProbe = typeof FileProbe.Type
 
 const text = (t: string) => Process.isTemplate(t) ? Process.url(t) : t
 const portOf = (p: number | string) =>
-  typeof p === "number" ? p : Probes.dynamic(p, Effect.flatMap(Process.url(p).resolve, (s) => {
-    const n = Number(s)
-    return Number.isInteger(n) && n >= 1 && n <= 65535 ? Effect.succeed(n) : Effect.fail(new Error(`${p} is ${JSON.stringify(s)}, not a port`))
-  }))
+  typeof p === "number" ? p : Probes.dynamic(
+    p,
+    Effect.flatMap(Process.url(p).resolve, (s) => {
+      const n = Number(s)
+      return Number.isInteger(n) && n >= 1 && n <= 65535 ? Effect.succeed(n) : Effect.fail(new Error(`${p} is ${JSON.stringify(s)}, not a port`))
+    })
+  )
 
 const toProbe = (p: FileProbe): Probe.Probe<unknown> =>
   "http" in p
@@ -320,11 +332,17 @@ export const decode = (file: string, text: string): Effect.Effect<ExperimentFile
           ? [`a breach window of ${overMs} ms cannot be judged with a probe every ${everyMs} ms (needs at least ${2 * everyMs} ms) at abort[${i}].breach.over`]
           : []
       }),
-      ...(decoded.abort ?? []).flatMap((a, i) => "breach" in a && !names.has(a.breach.hypothesis) ? [`no hypothesis named ${JSON.stringify(a.breach.hypothesis)} at abort[${i}].breach.hypothesis`] : []),
+      ...(decoded.abort ?? []).flatMap((a, i) =>
+        "breach" in a && !names.has(a.breach.hypothesis) ? [`no hypothesis named ${JSON.stringify(a.breach.hypothesis)} at abort[${i}].breach.hypothesis`] : []
+      ),
       ...(decoded.objectives?.rpo !== undefined
-        ? ["an RPO objective needs a heartbeat writer to measure it, which files cannot declare yet (write the experiment in TypeScript with Stopwatch.heartbeat) at objectives.rpo"]
+        ? [
+          "an RPO objective needs a heartbeat writer to measure it, which files cannot declare yet (write the experiment in TypeScript with Stopwatch.heartbeat) at objectives.rpo"
+        ]
         : []),
-      ...(decoded.stopwatches?.rto && !names.has(decoded.stopwatches.rto.hypothesis) ? [`no hypothesis named ${JSON.stringify(decoded.stopwatches.rto.hypothesis)} at stopwatches.rto.hypothesis`] : [])
+      ...(decoded.stopwatches?.rto && !names.has(decoded.stopwatches.rto.hypothesis)
+        ? [`no hypothesis named ${JSON.stringify(decoded.stopwatches.rto.hypothesis)} at stopwatches.rto.hypothesis`]
+        : [])
     ]
     if (dangling.length > 0) return yield* new ExperimentFileInvalid({ file, problem: dangling.join("; ") })
     return decoded
@@ -356,7 +374,11 @@ const addressProblems = (f: ExperimentFile, probe: FileProbe, at: string): Reado
         return [`no process named ${JSON.stringify(name)} at ${path}; processes: ${declared.map((p) => p.name).join(", ") || "none"}`]
       }
       if (spec.ready === undefined || !captures(spec.ready)) {
-        return [`${placeholder} at ${path} needs process ${JSON.stringify(name)} to have a ready pattern whose first capture group is the port, e.g. ready: "listening on (\\d+)"`]
+        return [
+          `${placeholder} at ${path} needs process ${
+            JSON.stringify(name)
+          } to have a ready pattern whose first capture group is the port, e.g. ready: "listening on (\\d+)"`
+        ]
       }
       return []
     })
@@ -403,10 +425,13 @@ export const toAborts = (
   hyps: ReadonlyArray<Hypothesis.Hypothesis<unknown>>
 ): ReadonlyArray<Abort.AbortCondition<unknown>> =>
   aborts.map((a) =>
-    "maxDuration" in a ? Abort.maxDuration(a.maxDuration as Duration.Input)
-    : "breach" in a ? Abort.breach(hyps.find((h) => h.name === a.breach.hypothesis)!, { below: a.breach.below, over: a.breach.over as Duration.Input })
-    : "burnRate" in a ? Abort.burnRate({ ...a.burnRate, window: a.burnRate.window as Duration.Input, every: a.burnRate.every as Duration.Input | undefined })
-    : Abort.signals()
+    "maxDuration" in a ?
+      Abort.maxDuration(a.maxDuration as Duration.Input)
+      : "breach" in a ?
+      Abort.breach(hyps.find((h) => h.name === a.breach.hypothesis)!, { below: a.breach.below, over: a.breach.over as Duration.Input })
+      : "burnRate" in a ?
+      Abort.burnRate({ ...a.burnRate, window: a.burnRate.window as Duration.Input, every: a.burnRate.every as Duration.Input | undefined })
+      : Abort.signals()
   )
 
 /**
@@ -419,8 +444,9 @@ export const toAborts = (
 export const toExperiment = <R = never>(f: ExperimentFile): Experiment.Experiment<R> => {
   const hyps = toHypotheses(f.hypothesis)
   const byName = (n: string) => hyps.find((h) => h.name === n)!
-  const method = Effect.forEach(f.method, (step) =>
-    "inject" in step ? Effect.asVoid(Fault.inject(step.inject)) : Effect.sleep(step.sleep as Duration.Input), { discard: true })
+  const method = Effect.forEach(f.method, (step) => "inject" in step ? Effect.asVoid(Fault.inject(step.inject)) : Effect.sleep(step.sleep as Duration.Input), {
+    discard: true
+  })
   const rto = f.stopwatches?.rto
   const experiment = Experiment.make({
     name: f.name,

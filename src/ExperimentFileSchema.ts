@@ -45,10 +45,12 @@ const simplify = (node: unknown): unknown => {
  * @since 0.1.0
  */
 export const fieldDefaults = (fields: Readonly<Record<string, unknown>>): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(fields).flatMap(([key, field]) => {
-    const r = Schema.decodeUnknownExit(Schema.Struct({ x: field as Schema.Codec<unknown> }))({})
-    return r._tag === "Success" && "x" in (r.value as object) ? [[key, (r.value as any).x]] : []
-  }))
+  Object.fromEntries(
+    Object.entries(fields).flatMap(([key, field]) => {
+      const r = Schema.decodeUnknownExit(Schema.Struct({ x: field as Schema.Codec<unknown> }))({})
+      return r._tag === "Success" && "x" in (r.value as object) ? [[key, (r.value as any).x]] : []
+    })
+  )
 
 // Adds `default` to each fault's optional fields, which the representation cannot see
 // (a decoding default lives in a getter).

@@ -86,6 +86,11 @@ export const layerAvailable: Layer.Layer<unknown, never, never> = Layer.unwrap(
 export const reverterFor = (driver: string): Effect.Effect<Reverter, IntegrationUnavailable> => {
   const i = byName(driver)
   return i === undefined
-    ? Effect.fail(new IntegrationUnavailable({ integration: driver, detail: `no integration named ${JSON.stringify(driver)}; known: ${integrations.map((x) => x.name).join(", ")}` }))
+    ? Effect.fail(
+      new IntegrationUnavailable({
+        integration: driver,
+        detail: `no integration named ${JSON.stringify(driver)}; known: ${integrations.map((x) => x.name).join(", ")}`
+      })
+    )
     : i.reverter
 }

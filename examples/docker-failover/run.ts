@@ -86,8 +86,15 @@ export const startSystem = async (docker: Dockerode, options: Options = {}): Pro
     await start(names.standby, ["/app/kv.mjs", "--role", "standby"], false)
     await start(names.primary, ["/app/kv.mjs", "--role", "primary", "--replicate-to", `http://${names.standby}:${PORT}`, "--lag-ms", lag], false)
     const router = await start(names.router, [
-      "/app/router.mjs", "--primary", `http://${names.primary}:${PORT}`, "--standby", `http://${names.standby}:${PORT}`,
-      "--check-ms", "20", "--fail-after", "2"
+      "/app/router.mjs",
+      "--primary",
+      `http://${names.primary}:${PORT}`,
+      "--standby",
+      `http://${names.standby}:${PORT}`,
+      "--check-ms",
+      "20",
+      "--fail-after",
+      "2"
     ], true)
     const info = await router.inspect()
     const port = info.NetworkSettings.Ports[`${PORT}/tcp`]![0]!.HostPort
@@ -118,7 +125,8 @@ export const primaryLoss = (system: DockerSystem) => {
   const writer = kvHeartbeat(routerUrl)
   return Experiment.make({
     name: "docker-failover: primary container loss",
-    description: "SIGKILL the primary KV container; the router must fail over to the standby container within the RTO objective, losing at most the RPO objective of acknowledged writes.",
+    description:
+      "SIGKILL the primary KV container; the router must fail over to the standby container within the RTO objective, losing at most the RPO objective of acknowledged writes.",
     hypothesis: serves,
     method: Effect.gen(function*() {
       yield* Fault.inject(Docker.kill({ target: Selector.name(system.names.primary), signal: "SIGKILL" }))

@@ -37,26 +37,29 @@ const revertData = (target: Target.Target) => ({
  */
 export class FileDriver extends Context.Service<FileDriver, Driver.Driver<FileHide>>()("example/FileDriver") {
   /** @since 0.1.0 */
-  static readonly layer: Layer.Layer<FileDriver> = Layer.succeed(FileDriver, FileDriver.of({
-    name: "file",
-    discover: (fault) =>
-      Effect.try({
-        try: () =>
-          fs.readdirSync(fault.dir, { withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith("."))
-            .map((e) => Target.make({ kind: "file", id: path.join(fault.dir, e.name), name: e.name })),
-        catch: (e) => fail("discover", fault.dir, e)
-      }),
-    // Written to the ledger before the rename: safe whether or not the rename lands.
-    prepare: (_fault, target) => Effect.succeed(revertData(target)),
-    inject: (_fault, target) =>
-      Effect.try({
-        try: () => {
-          const data = revertData(target)
-          fs.renameSync(data.path, data.hidden)
-          return data
-        },
-        catch: (e) => fail("inject", target.id, e)
-      }),
-    revert: (r) => unhide(r.data)
-  }))
+  static readonly layer: Layer.Layer<FileDriver> = Layer.succeed(
+    FileDriver,
+    FileDriver.of({
+      name: "file",
+      discover: (fault) =>
+        Effect.try({
+          try: () =>
+            fs.readdirSync(fault.dir, { withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith("."))
+              .map((e) => Target.make({ kind: "file", id: path.join(fault.dir, e.name), name: e.name })),
+          catch: (e) => fail("discover", fault.dir, e)
+        }),
+      // Written to the ledger before the rename: safe whether or not the rename lands.
+      prepare: (_fault, target) => Effect.succeed(revertData(target)),
+      inject: (_fault, target) =>
+        Effect.try({
+          try: () => {
+            const data = revertData(target)
+            fs.renameSync(data.path, data.hidden)
+            return data
+          },
+          catch: (e) => fail("inject", target.id, e)
+        }),
+      revert: (r) => unhide(r.data)
+    })
+  )
 }

@@ -87,7 +87,22 @@ export const startSystem = (options: DemoOptions = {}) =>
     const router = yield* driver.start({
       name: "kv-router",
       command: node,
-      args: [`${exampleDir}router.mjs`, "--port", "0", "--primary", primaryUrl, "--standby", standbyUrl, "--check-ms", String(options.checkMs ?? 100), "--fail-after", "2", "--check-timeout-ms", "250", ...common],
+      args: [
+        `${exampleDir}router.mjs`,
+        "--port",
+        "0",
+        "--primary",
+        primaryUrl,
+        "--standby",
+        standbyUrl,
+        "--check-ms",
+        String(options.checkMs ?? 100),
+        "--fail-after",
+        "2",
+        "--check-timeout-ms",
+        "250",
+        ...common
+      ],
       ready: "LISTENING (\\d+)",
       labels: { app: "kv", role: "router" }
     })
@@ -110,8 +125,10 @@ export const kvHeartbeat = (routerUrl: string) =>
     readBack: (acked) =>
       Effect.map(
         Effect.forEach(acked, (seq) =>
-          Effect.map(Probes.request(`${routerUrl}/kv/hb-${seq}`, { timeout: "2 seconds" }), (r) => r.status === 200 && r.body === String(seq) ? [seq] : []), { concurrency: 16 }),
-        (xs) => xs.flat()
+          Effect.map(Probes.request(`${routerUrl}/kv/hb-${seq}`, { timeout: "2 seconds" }), (r) =>
+            r.status === 200 && r.body === String(seq) ? [seq] : []), { concurrency: 16 }),
+        (xs) =>
+          xs.flat()
       )
   })
 
@@ -138,7 +155,8 @@ export const primaryLoss = (routerUrl: string, options: DemoOptions = {}) => {
   const writer = kvHeartbeat(routerUrl)
   return Experiment.make({
     name: "kv-failover: primary loss",
-    description: "Slow the network to the router by 100 ms for a second (the service must stay within its latency tolerance), then kill the primary KV process; the router must fail over to the standby within the RTO objective, losing at most the RPO objective of acknowledged writes.",
+    description:
+      "Slow the network to the router by 100 ms for a second (the service must stay within its latency tolerance), then kill the primary KV process; the router must fail over to the standby within the RTO objective, losing at most the RPO objective of acknowledged writes.",
     hypothesis: serves,
     method: Effect.gen(function*() {
       const latencyMs = options.latencyMs ?? 100

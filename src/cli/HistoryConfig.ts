@@ -16,8 +16,7 @@ import { BadInput } from "./State.ts"
  *
  * @since 0.2.0
  */
-export const configured = (flag: Option.Option<string>): string | null =>
-  Option.getOrUndefined(flag) ?? (process.env.FAULTLINE_HISTORY || null)
+export const configured = (flag: Option.Option<string>): string | null => Option.getOrUndefined(flag) ?? (process.env.FAULTLINE_HISTORY || null)
 
 /**
  * The history `faultline history` reads.

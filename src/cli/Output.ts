@@ -65,7 +65,9 @@ export const junitWritable = (file: string) =>
 export const writeJunit = (file: string, dir: string) =>
   // Loaded only when --junit asks for it: a run's start-up does not pay for the renderers.
   Effect.promise(() => Promise.all([import("../report/Html.ts"), import("../report/Junit.ts"), import("../run/FileJournal.ts")])).pipe(
-    Effect.flatMap(([Html, Junit, FileJournal]) => FileJournal.fold(path.join(dir, "journal.jsonl"), Html.fold()).pipe(Effect.map((evidence) => ({ evidence, Junit })))),
+    Effect.flatMap(([Html, Junit, FileJournal]) =>
+      FileJournal.fold(path.join(dir, "journal.jsonl"), Html.fold()).pipe(Effect.map((evidence) => ({ evidence, Junit })))
+    ),
     Effect.flatMap(({ evidence, Junit }) =>
       Effect.try({
         try: () => fs.writeFileSync(file, Junit.toJunit([evidence]), { mode: 0o644 }),

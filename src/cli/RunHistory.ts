@@ -65,7 +65,9 @@ export const withCatalog = <R>(exp: Experiment.Experiment<R>, file: string | nul
     if (exp.service === undefined || file === null) return exp
     const catalog = yield* Catalog.load(file).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
     const service = Catalog.find(catalog, exp.service.name)
-    if (service === undefined) return yield* new BadInput({ message: `${file}: no service named ${JSON.stringify(exp.service.name)} (named by experiment ${exp.name})` })
+    if (service === undefined) {
+      return yield* new BadInput({ message: `${file}: no service named ${JSON.stringify(exp.service.name)} (named by experiment ${exp.name})` })
+    }
     const refusal = Catalog.tier0Refusal(service, allowTier0)
     if (refusal !== null) return yield* new BadInput({ message: refusal })
     return Catalog.apply(exp, catalog, service)

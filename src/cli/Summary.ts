@@ -64,14 +64,23 @@ export const summary = (r: Report.Report, dir: string | null): string => {
     rows.push([`hypothesis`, `${name}: before ${p(h.before)} | during ${p(h.during)} | after ${p(h.after)}`])
   }
   for (const f of r.faults) {
-    rows.push(["fault", `${f.fault} ${f.target.name}: ${f.planned ? "planned" : f.injectError ? "injection failed" : `injected ${f.injectedAt}, ${f.revertError ? "REVERT FAILED" : `reverted ${f.revertedAt}`}`}`])
+    rows.push([
+      "fault",
+      `${f.fault} ${f.target.name}: ${
+        f.planned ? "planned" : f.injectError ? "injection failed" : `injected ${f.injectedAt}, ${f.revertError ? "REVERT FAILED" : `reverted ${f.revertedAt}`}`
+      }`
+    ])
   }
   if (r.rto) {
     rows.push([
       "RTO",
       r.dryRun
         ? `not measured (dry run); objective ${r.rto.targetMs ?? "—"} ms`
-        : `${Report.rtoText(r.rto)}${r.rto.measuredMs !== null ? ` (detect ${r.rto.detectMs ?? "—"} ms, recover ${r.rto.recoverMs ?? "—"} ms)` : ""}; objective ${r.rto.targetMs ?? "—"} ms: ${r.rto.met === null ? "—" : r.rto.met ? (r.rto.upperBoundMs !== null ? "met (by the upper bound)" : "met") : "MISSED"}`
+        : `${Report.rtoText(r.rto)}${
+          r.rto.measuredMs !== null ? ` (detect ${r.rto.detectMs ?? "—"} ms, recover ${r.rto.recoverMs ?? "—"} ms)` : ""
+        }; objective ${r.rto.targetMs ?? "—"} ms: ${
+          r.rto.met === null ? "—" : r.rto.met ? (r.rto.upperBoundMs !== null ? "met (by the upper bound)" : "met") : "MISSED"
+        }`
     ])
   }
   if (r.rpo) {
@@ -79,7 +88,9 @@ export const summary = (r: Report.Report, dir: string | null): string => {
       "RPO",
       r.dryRun
         ? `not measured (dry run); objective ${r.rpo.targetMs ?? "—"} ms`
-        : `${r.rpo.windowMs} ms, ${r.rpo.lostWrites}/${r.rpo.ackedWrites} acknowledged writes lost; objective ${r.rpo.targetMs ?? "—"} ms: ${r.rpo.met === null ? "—" : r.rpo.met ? "met" : "MISSED"}`
+        : `${r.rpo.windowMs} ms, ${r.rpo.lostWrites}/${r.rpo.ackedWrites} acknowledged writes lost; objective ${r.rpo.targetMs ?? "—"} ms: ${
+          r.rpo.met === null ? "—" : r.rpo.met ? "met" : "MISSED"
+        }`
     ])
   }
   // The last line: the page a person opens (the folder holds the journal and the other reports).

@@ -28,8 +28,9 @@ export {
 const layer = NodeServices.layer
 
 // `faultline` alone and `faultline help [CMD]` print help and exit 0.
-const argv = ((a: ReadonlyArray<string>): ReadonlyArray<string> =>
-  a.length === 0 ? ["--help"] : a[0] === "help" ? [...a.slice(1), "--help"] : a)(process.argv.slice(2))
+const argv = ((a: ReadonlyArray<string>): ReadonlyArray<string> => a.length === 0 ? ["--help"] : a[0] === "help" ? [...a.slice(1), "--help"] : a)(
+  process.argv.slice(2)
+)
 
 const main = Command.runWith(cli, { version: "0.1.0", renderErrors: false })(argv).pipe(
   Effect.catchTag("BadInput", (e) =>
@@ -47,7 +48,8 @@ const main = Command.runWith(cli, { version: "0.1.0", renderErrors: false })(arg
       process.stderr.write(`faultline: ${text}\n`)
       if (isCli) process.stderr.write("run `faultline --help` for usage\n")
       state.exitCode = isCli ? 2 : 1
-    })),
+    })
+  ),
   Effect.provide(layer)
 )
 

@@ -177,7 +177,9 @@ export const burnRate = (options: {
           yield* run.journal.append({ _tag: "Note", message: `${name}: ${read.failure.message}` })
         } else if (read.success.total > 0 && read.success.rate >= options.factor) {
           const r = read.success
-          return `${options.slo.name} burns its error budget at ${r.rate.toFixed(2)}x (${r.total - r.good} bad of ${r.total} events), at or above ${options.factor}x`
+          return `${options.slo.name} burns its error budget at ${r.rate.toFixed(2)}x (${
+            r.total - r.good
+          } bad of ${r.total} events), at or above ${options.factor}x`
         }
         yield* Effect.sleep(every)
       }

@@ -54,8 +54,7 @@ export interface Experiment<R = never> {
 }
 
 /** Whether a value is an Experiment. @since 0.1.0 */
-export const isExperiment = (u: unknown): u is Experiment<unknown> =>
-  typeof u === "object" && u !== null && (u as any)[TypeId] === TypeId
+export const isExperiment = (u: unknown): u is Experiment<unknown> => typeof u === "object" && u !== null && (u as any)[TypeId] === TypeId
 
 type ServicesOf<T> = T extends Hypothesis.Hypothesis<infer R> ? R
   : T extends AbortCondition<infer R> ? R
@@ -66,8 +65,7 @@ type ServicesOf<T> = T extends Hypothesis.Hypothesis<infer R> ? R
 const withRtoHypothesis = (
   hs: ReadonlyArray<Hypothesis.Hypothesis<any>>,
   rto: Stopwatch.Rto | undefined
-): ReadonlyArray<Hypothesis.Hypothesis<any>> =>
-  rto === undefined || hs.some((h) => h.name === rto.hypothesis.name) ? hs : [...hs, rto.hypothesis]
+): ReadonlyArray<Hypothesis.Hypothesis<any>> => rto === undefined || hs.some((h) => h.name === rto.hypothesis.name) ? hs : [...hs, rto.hypothesis]
 
 /**
  * Makes an experiment.
@@ -310,7 +308,9 @@ const method = (experiment: Experiment<any>, ctx: Ctx) =>
       )
     )
     // A dry run plans the method's faults and skips its waits: nothing to wait for.
-    const body = ctx.dryRun ? Effect.flatMap(Effect.service(Clock.Clock), (clock) => Effect.provideService(experiment.method, Clock.Clock, instant(clock))) : experiment.method
+    const body = ctx.dryRun
+      ? Effect.flatMap(Effect.service(Clock.Clock), (clock) => Effect.provideService(experiment.method, Clock.Clock, instant(clock)))
+      : experiment.method
     const completed = Effect.as(body, { _tag: "completed" as const })
     const raced = aborts.length === 0 ? completed : Effect.raceFirst(completed, Effect.raceAll(aborts))
     const exit = yield* Effect.exit(Effect.scoped(raced))

@@ -163,13 +163,11 @@ export const dispatch = <Ctx, F extends { readonly _tag: string }, E>(
     prepare: (ctx, fault, target) =>
       Effect.flatMap(lookup(fault._tag, "prepare"), (h) => (h.prepare === undefined ? Effect.succeed({}) : h.prepare(ctx, fault, target))),
     inject: (ctx, fault, target) =>
-      Effect.flatMap(lookup(fault._tag, "inject"), (h) =>
-        Effect.flatMap(injectOne(ctx, h, fault, target), (data) => verified(ctx, h, fault, target, data))),
+      Effect.flatMap(lookup(fault._tag, "inject"), (h) => Effect.flatMap(injectOne(ctx, h, fault, target), (data) => verified(ctx, h, fault, target, data))),
     injectBatch: (ctx, fault, targets) =>
       Effect.flatMap(lookup(fault._tag, "inject"), (h) =>
         h.injectBatch !== undefined
-          ? Effect.flatMap(h.injectBatch(ctx, fault, targets), (datas) =>
-            Effect.forEach(targets, (t, i) => verified(ctx, h, fault, t, datas[i] ?? {})))
+          ? Effect.flatMap(h.injectBatch(ctx, fault, targets), (datas) => Effect.forEach(targets, (t, i) => verified(ctx, h, fault, t, datas[i] ?? {})))
           : Effect.forEach(targets, (t) => Effect.flatMap(injectOne(ctx, h, fault, t), (data) => verified(ctx, h, fault, t, data)))),
     revert,
     plan,

@@ -135,8 +135,7 @@ const ticker = <R>(everyMs: number, hs: ReadonlyArray<Hypothesis<R>>) =>
     const inFlight = hs.map(() => 0)
     const one = (i: number) =>
       Effect.ensuring(
-        Effect.flatMap(Probe.sample(hs[i]!.probe), (sample) =>
-          run.journal.append({ _tag: "Sample", hypothesis: hs[i]!.name, phase: "during", sample })),
+        Effect.flatMap(Probe.sample(hs[i]!.probe), (sample) => run.journal.append({ _tag: "Sample", hypothesis: hs[i]!.name, phase: "during", sample })),
         Effect.sync(() => {
           inFlight[i]!--
         })

@@ -211,8 +211,7 @@ export const GENESIS = "0".repeat(64)
  *
  * @since 0.1.0
  */
-export const hashText = (prev: string, bodyJson: string): string =>
-  createHash("sha256").update(prev).update(bodyJson).digest("hex")
+export const hashText = (prev: string, bodyJson: string): string => createHash("sha256").update(prev).update(bodyJson).digest("hex")
 const hashOf = (prev: string, body: unknown): string => hashText(prev, JSON.stringify(body))
 
 /**
@@ -280,8 +279,7 @@ export interface Storage {
  *
  * @since 0.1.0
  */
-export const lineOf = (bodyJson: string, prev: string, hash: string): string =>
-  `${bodyJson.slice(0, -1)},"prev":"${prev}","hash":"${hash}"}\n`
+export const lineOf = (bodyJson: string, prev: string, hash: string): string => `${bodyJson.slice(0, -1)},"prev":"${prev}","hash":"${hash}"}\n`
 
 /**
  * Makes a journal. With `storage`, each entry is written as one JSON line and handed to the

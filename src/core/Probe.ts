@@ -79,8 +79,7 @@ export const isDynamic = (u: unknown): u is Dynamic<unknown, unknown> =>
   typeof u === "object" && u !== null && typeof (u as any).text === "string" && Effect.isEffect((u as any).resolve)
 
 /** The value of a fixed or `Dynamic` parameter, now. @since 0.1.0 */
-export const resolve = <A, R>(p: A | Dynamic<A, R>): Effect.Effect<A, unknown, R> =>
-  isDynamic(p) ? (p as Dynamic<A, R>).resolve : Effect.succeed(p as A)
+export const resolve = <A, R>(p: A | Dynamic<A, R>): Effect.Effect<A, unknown, R> => isDynamic(p) ? (p as Dynamic<A, R>).resolve : Effect.succeed(p as A)
 
 /** The current monotonic time in milliseconds (fractional), from Clock. @since 0.1.0 */
 export const monoMillis: Effect.Effect<number> = Effect.map(Clock.monotonicTimeNanos, (n) => Number(n) / 1e6)
@@ -92,8 +91,7 @@ export const now: Effect.Effect<{ readonly at: number; readonly mono: number }> 
   (at, mono) => ({ at, mono })
 )
 
-const errorText = (e: unknown): string =>
-  e instanceof Error ? (e.message || e.name) : typeof e === "string" ? e : JSON.stringify(e)
+const errorText = (e: unknown): string => e instanceof Error ? (e.message || e.name) : typeof e === "string" ? e : JSON.stringify(e)
 
 /**
  * Builds a probe from an Effect. Its value lands in the sample; its failure, defect or

@@ -58,16 +58,14 @@ export const name = (...names: ReadonlyArray<string>): Selector => of({ _tag: "N
 /** Targets carrying label `key=value`. @since 0.1.0 */
 export const label = (key: string, value: string): Selector => of({ _tag: "Label", key, value })
 /** Targets whose name matches a regular expression. @since 0.1.0 */
-export const regex = (pattern: string | RegExp): Selector =>
-  of({ _tag: "Regex", pattern: typeof pattern === "string" ? pattern : pattern.source })
+export const regex = (pattern: string | RegExp): Selector => of({ _tag: "Regex", pattern: typeof pattern === "string" ? pattern : pattern.source })
 
 /** Take the first `n` matches (in discovery order). @since 0.1.0 */
 export const count = (self: Selector, n: number): Selector => new Selector({ ...self, pick: { _tag: "Count", n } })
 /** Take `p` percent of the matches, rounded up, at least one. @since 0.1.0 */
 export const percent = (self: Selector, p: number): Selector => new Selector({ ...self, pick: { _tag: "Percent", p } })
 /** Take `n` matches chosen by a seeded pseudo-random shuffle (same seed, same choice). @since 0.1.0 */
-export const random = (self: Selector, n: number, seed: number): Selector =>
-  new Selector({ ...self, pick: { _tag: "Random", n, seed } })
+export const random = (self: Selector, n: number, seed: number): Selector => new Selector({ ...self, pick: { _tag: "Random", n, seed } })
 /** Set the hard cap. @since 0.1.0 */
 export const cap = (self: Selector, max: number): Selector => new Selector({ ...self, cap: max })
 

@@ -36,8 +36,7 @@ export const make = (input: {
   readonly id: string
   readonly name: string
   readonly labels?: Record<string, string> | undefined
-}): Target =>
-  new Target({ kind: input.kind, id: TargetId.make(input.id), name: input.name, labels: input.labels ?? {} })
+}): Target => new Target({ kind: input.kind, id: TargetId.make(input.id), name: input.name, labels: input.labels ?? {} })
 
 /**
  * A stable key for a target, used by leases and the ledger: `kind:id`.

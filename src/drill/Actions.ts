@@ -100,18 +100,28 @@ const verify = (ctx: StepContext, spec: Spec<"verify">) =>
         n++
         good = Tolerance.isGood(tol, s) ? good + 1 : 0
         const elapsed = (yield* monoNow) - t0
-        if (good >= stableFor) return { ok: true, detail: `${h.name}: ${stableFor} good samples in a row after ${elapsed.toFixed(0)} ms (${n} samples)`, fatal: true }
-        if (elapsed >= timeoutMs) return { ok: false, detail: `${h.name}: not ${stableFor} good samples in a row within ${timeoutMs} ms (${n} samples)`, fatal: true }
+        if (good >= stableFor) {
+          return { ok: true, detail: `${h.name}: ${stableFor} good samples in a row after ${elapsed.toFixed(0)} ms (${n} samples)`, fatal: true }
+        }
+        if (elapsed >= timeoutMs) {
+          return { ok: false, detail: `${h.name}: not ${stableFor} good samples in a row within ${timeoutMs} ms (${n} samples)`, fatal: true }
+        }
         yield* Effect.sleep(h.every)
       }
     }
     const samples: Array<Probe.Sample> = []
     for (let i = 0; i < (spec.samples ?? h.samples); i++) {
-      if (i > 0) yield* Effect.sleep(h.every)
+      if (i > 0) {
+        yield* Effect.sleep(h.every)
+      }
       samples.push(yield* take)
     }
     const j = Tolerance.judge(tol, samples)
-    return { ok: j.met, detail: `${h.name}: ${j.good}/${j.samples} good; ${j.met ? "met" : "not met"}${j.details.length ? ` (${j.details.join("; ")})` : ""}`, fatal: true }
+    return {
+      ok: j.met,
+      detail: `${h.name}: ${j.good}/${j.samples} good; ${j.met ? "met" : "not met"}${j.details.length ? ` (${j.details.join("; ")})` : ""}`,
+      fatal: true
+    }
   })
 
 // Loads an experiment file or module as an Experiment, with the drivers it needs.
@@ -150,7 +160,9 @@ const runExperiment = (ctx: StepContext, spec: Spec<"run">) =>
     return {
       ...(report.rpo !== null ? { rpo: { windowMs: report.rpo.windowMs, lostWrites: report.rpo.lostWrites } } : {}),
       ok: report.status === "passed",
-      detail: `${spec.experiment}: ${report.status} — ${report.reason}${figures.length ? `; ${figures.join(", ")}` : ""}${report.dir ? `; run folder ${report.dir}` : ""}`,
+      detail: `${spec.experiment}: ${report.status} — ${report.reason}${figures.length ? `; ${figures.join(", ")}` : ""}${
+        report.dir ? `; run folder ${report.dir}` : ""
+      }`,
       fatal: true
     }
   })

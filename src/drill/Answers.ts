@@ -32,11 +32,13 @@ const StepAnswer = Schema.Struct({
   by: Schema.optionalKey(Schema.String),
   after: Schema.optionalKey(DurationText),
   evidence: Schema.optionalKey(Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Boolean]))),
-  approvals: Schema.optionalKey(Schema.Array(Schema.Struct({
-    by: Schema.String,
-    approved: Schema.optionalKey(Schema.Boolean),
-    reason: Schema.optionalKey(Schema.String)
-  })).check(Schema.isMinLength(1))),
+  approvals: Schema.optionalKey(
+    Schema.Array(Schema.Struct({
+      by: Schema.String,
+      approved: Schema.optionalKey(Schema.Boolean),
+      reason: Schema.optionalKey(Schema.String)
+    })).check(Schema.isMinLength(1))
+  ),
   go: Schema.optionalKey(Schema.Boolean),
   reason: Schema.optionalKey(Schema.String),
   /** Abort the drill when this step starts waiting, instead of answering it. */
@@ -90,13 +92,17 @@ const problems = (a: AnswersFile, drill: Drill): string | null => {
     const step = drill.steps.find((s) => s.id === id)
     if (step === undefined) {
       const near = Strict.nearest(id, drill.steps.map((s) => s.id))
-      return `no step ${JSON.stringify(id)} at steps.${id}; ${near ? `did you mean ${JSON.stringify(near)}?` : `steps: ${drill.steps.map((s) => s.id).join(", ")}`}`
+      return `no step ${JSON.stringify(id)} at steps.${id}; ${
+        near ? `did you mean ${JSON.stringify(near)}?` : `steps: ${drill.steps.map((s) => s.id).join(", ")}`
+      }`
     }
     if (ans.abort !== undefined) continue
     const kind = step.spec.kind
     if (kind === "approve" && ans.approvals === undefined) return `step ${id} is an approval: it needs approvals: [{ by: NAME }] at steps.${id}.approvals`
     if (kind === "decision" && ans.go === undefined) return `step ${id} is a go/no-go decision: it needs go: true|false at steps.${id}.go`
-    if (kind !== "manual" && kind !== "approve" && kind !== "decision") return `step ${id} is a ${kind} step: it runs by itself and takes no answer at steps.${id}`
+    if (kind !== "manual" && kind !== "approve" && kind !== "decision") {
+      return `step ${id} is a ${kind} step: it runs by itself and takes no answer at steps.${id}`
+    }
   }
   return null
 }

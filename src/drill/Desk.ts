@@ -86,7 +86,9 @@ const evidenceProblem = (step: Step, evidence: Readonly<Record<string, string | 
   if (step.spec.kind !== "manual") return null
   const fields = step.spec.evidence ?? []
   for (const key of Object.keys(evidence)) {
-    if (!fields.some((f) => f.name === key)) return `step ${step.id} records no evidence named ${JSON.stringify(key)}; fields: ${fields.map((f) => f.name).join(", ") || "none"}`
+    if (!fields.some((f) => f.name === key)) {
+      return `step ${step.id} records no evidence named ${JSON.stringify(key)}; fields: ${fields.map((f) => f.name).join(", ") || "none"}`
+    }
   }
   for (const f of fields) {
     const v = evidence[f.name]
@@ -170,9 +172,11 @@ const submit = (st: State, r: Response): string | null => {
  *
  * @since 0.1.0
  */
-export const make = (runner: Actor, journal: (e: Event) => void): Effect.Effect<Desk & {
-  readonly wait: (step: Step) => Effect.Effect<Answer>
-}> =>
+export const make = (runner: Actor, journal: (e: Event) => void): Effect.Effect<
+  Desk & {
+    readonly wait: (step: Step) => Effect.Effect<Answer>
+  }
+> =>
   Effect.gen(function*() {
     const st: State = { runner, journal, halted: yield* Deferred.make<string>(), listeners: new Set(), current: null }
     const wait = (step: Step) =>

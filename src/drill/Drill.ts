@@ -125,8 +125,9 @@ export const judgeObjectives = (drill: Drill, clocks: Clocks): ReadonlyArray<str
   const out: Array<string> = []
   const { rtoMs, rpoMs } = drill.objectives
   if (rtoMs !== null) {
-    if (clocks.rtoStart === null || clocks.rtoStop === null) out.push(`RTO not measured: no checkpoint started and stopped the RTO clock (objective ${rtoMs} ms)`)
-    else if (clocks.rtoStop - clocks.rtoStart > rtoMs) out.push(`RTO ${(clocks.rtoStop - clocks.rtoStart).toFixed(1)} ms > objective ${rtoMs} ms`)
+    if (clocks.rtoStart === null || clocks.rtoStop === null) {
+      out.push(`RTO not measured: no checkpoint started and stopped the RTO clock (objective ${rtoMs} ms)`)
+    } else if (clocks.rtoStop - clocks.rtoStart > rtoMs) out.push(`RTO ${(clocks.rtoStop - clocks.rtoStart).toFixed(1)} ms > objective ${rtoMs} ms`)
   }
   if (rpoMs !== null) {
     const worst = clocks.rpo.reduce<number | null>((m, r) => Math.max(m ?? 0, r.windowMs), null)
@@ -283,7 +284,10 @@ const runStep = (ctx: StepContext, step: Step): Effect.Effect<"next" | "stop", u
       case "inject": {
         const scope = yield* Scope.fork(ctx.parent, "sequential")
         if (spec.until !== undefined) ctx.held.set(spec.until, [...(ctx.held.get(spec.until) ?? []), scope])
-        const injections = yield* Fault.inject(spec.fault).pipe(Scope.provide(scope), Effect.mapError((e) => new StepFailed({ stepId: step.id, detail: e.message })))
+        const injections = yield* Fault.inject(spec.fault).pipe(
+          Scope.provide(scope),
+          Effect.mapError((e) => new StepFailed({ stepId: step.id, detail: e.message }))
+        )
         ended(ctx, step, "done", { detail: `${spec.fault._tag}: ${injections.length} target(s)${spec.until ? `, held until step ${spec.until}` : ""}` })
         return "next"
       }
@@ -315,7 +319,10 @@ const replayStep = (ctx: StepContext, step: Step, earlier: ReadonlySet<string>):
       }
       const scope = yield* Scope.fork(ctx.parent, "sequential")
       if (spec.until !== undefined) ctx.held.set(spec.until, [...(ctx.held.get(spec.until) ?? []), scope])
-      const injections = yield* Fault.inject(spec.fault).pipe(Scope.provide(scope), Effect.mapError((e) => new StepFailed({ stepId: step.id, detail: e.message })))
+      const injections = yield* Fault.inject(spec.fault).pipe(
+        Scope.provide(scope),
+        Effect.mapError((e) => new StepFailed({ stepId: step.id, detail: e.message }))
+      )
       note(`resumed: step ${step.id} completed in an earlier attempt; its fault ${spec.fault._tag} injected again on ${injections.length} target(s)`)
     } else if (spec.kind === "checkpoint" && spec.action === "start") {
       ctx.clocks.rtoStart = yield* Actions.monoNow

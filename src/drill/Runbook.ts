@@ -81,8 +81,7 @@ export class RunbookInvalid extends Schema.TaggedError<RunbookInvalid>()("Runboo
   }
 }
 
-const slug = (s: string) =>
-  s.toLowerCase().replace(/^\d+[.)]\s*/, "").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "step"
+const slug = (s: string) => s.toLowerCase().replace(/^\d+[.)]\s*/, "").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "step"
 
 // The line (0-based, within `text`) of the key a problem names, to point at it precisely.
 const lineOfKey = (text: string, problem: string): number | null => {
@@ -103,15 +102,21 @@ const ENV = /\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
 // Decodes one YAML block strictly; a problem points at the block's line of the bad key.
 const decodeYaml = <S extends Schema.Top>(schema: S, file: string, text: string, firstLine: number, what: string) =>
   Effect.gen(function*() {
-    const fail = (problem: string) =>
-      new RunbookInvalid({ file, line: firstLine + (lineOfKey(text, problem) ?? 0), problem: `${what}: ${problem}` })
+    const fail = (problem: string) => new RunbookInvalid({ file, line: firstLine + (lineOfKey(text, problem) ?? 0), problem: `${what}: ${problem}` })
     const missing = [...text.matchAll(ENV)].filter((m) => m[2] === undefined).map((m) => m[1]!).find((name) => (process.env[name] ?? "") === "")
     if (missing !== undefined) {
       const i = text.split("\n").findIndex((l) => l.includes(`\${env.${missing}}`))
-      return yield* new RunbookInvalid({ file, line: firstLine + Math.max(0, i), problem: `${what}: the environment variable ${missing} is not set (\${env.${missing}})` })
+      return yield* new RunbookInvalid({
+        file,
+        line: firstLine + Math.max(0, i),
+        problem: `${what}: the environment variable ${missing} is not set (\${env.${missing}})`
+      })
     }
     const substituted = text.replace(ENV, (_, name: string, fallback: string | undefined) => ((process.env[name] || fallback) ?? "").replace(/[\r\n]/g, ""))
-    const raw = yield* Effect.try({ try: () => YAML.parse(substituted, { prettyErrors: true }) as unknown, catch: (e) => fail(`not valid YAML: ${(e as Error).message.split("\n")[0]}`) })
+    const raw = yield* Effect.try({
+      try: () => YAML.parse(substituted, { prettyErrors: true }) as unknown,
+      catch: (e) => fail(`not valid YAML: ${(e as Error).message.split("\n")[0]}`)
+    })
     const unknown = Strict.unknownKeys(schema, raw)
     if (unknown !== undefined) return yield* fail(unknown)
     return yield* Schema.decodeUnknownEffect(schema)(raw, { onExcessProperty: "error" }).pipe(
@@ -158,7 +163,11 @@ const sectionsOf = (body: string, offset: number): { intro: Array<string>; secti
 
 const splitFrontMatter = (file: string, text: string) => {
   const m = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text)
-  if (m === null) return Effect.fail(new RunbookInvalid({ file, line: 1, problem: "a runbook starts with YAML front matter between --- lines (name, service, tier, roles, ...)" }))
+  if (m === null) {
+    return Effect.fail(
+      new RunbookInvalid({ file, line: 1, problem: "a runbook starts with YAML front matter between --- lines (name, service, tier, roles, ...)" })
+    )
+  }
   return Effect.succeed({ yaml: m[1]!, body: text.slice(m[0].length), bodyOffset: m[0].split("\n").length - 1 })
 }
 
@@ -188,10 +197,16 @@ export const decode = (file: string, text: string): Effect.Effect<Runbook, Runbo
     const { intro, sections } = sectionsOf(body, bodyOffset)
     const decoded: Array<{ section: Section; spec: StepSpec; line: number }> = []
     for (const section of sections) {
-      if (section.blocks.length > 1) return yield* problem(file, section.blocks[1]!.line - 1, `heading "${section.title}" has ${section.blocks.length} step blocks; one step per heading`)
-      for (const b of section.blocks) decoded.push({ section, spec: yield* decodeYaml(StepSpec, file, b.text, b.line, `step "${section.title}"`), line: b.line })
+      if (section.blocks.length > 1) {
+        return yield* problem(file, section.blocks[1]!.line - 1, `heading "${section.title}" has ${section.blocks.length} step blocks; one step per heading`)
+      }
+      for (const b of section.blocks) {
+        decoded.push({ section, spec: yield* decodeYaml(StepSpec, file, b.text, b.line, `step "${section.title}"`), line: b.line })
+      }
     }
-    if (decoded.length === 0) return yield* problem(file, bodyOffset + 1, "no steps: each step is a heading followed by a ```step block")
+    if (decoded.length === 0) {
+      return yield* problem(file, bodyOffset + 1, "no steps: each step is a heading followed by a ```step block")
+    }
     const targets = new Set(decoded.flatMap((d) => d.spec.kind === "decision" ? [d.spec.noGo] : []))
     const branches = branchOf(sections, targets)
     const steps: Array<Step> = decoded.map(({ section, spec, line }) => ({

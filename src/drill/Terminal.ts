@@ -59,7 +59,11 @@ export const render = (s: DrillReport.DrillState, nowMono: number | null, extra:
   s.steps.forEach((st, i) => {
     const actual = DrillReport.actualMs(st, nowMono)
     const who = st.actor ? ` ${st.actor.name ?? st.actor.user}` : ""
-    lines.push(`${ICON[st.status] ?? "?"} ${String(i + 1).padStart(2)} ${st.title.padEnd(34).slice(0, 34)} ${st.kind.padEnd(10)} ${st.status.padEnd(8)} ${DrillReport.clock(actual).padStart(8)} / ${DrillReport.clock(st.plannedMs).padEnd(8)}${st.branch ? ` [${st.branch}]` : ""}${who}`)
+    lines.push(
+      `${ICON[st.status] ?? "?"} ${String(i + 1).padStart(2)} ${st.title.padEnd(34).slice(0, 34)} ${st.kind.padEnd(10)} ${st.status.padEnd(8)} ${
+        DrillReport.clock(actual).padStart(8)
+      } / ${DrillReport.clock(st.plannedMs).padEnd(8)}${st.branch ? ` [${st.branch}]` : ""}${who}`
+    )
   })
   lines.push("-".repeat(Math.min(width, 80)))
   const cur = s.steps.find((x) => x.stepId === s.current)
@@ -79,7 +83,11 @@ const formFor = (key: string, p: Pending | null, runner: Actor, actor: (name: st
   const open = (title: string, fields: ReadonlyArray<Field>, submit: Form["submit"]): Form => ({ title, fields, values: {}, i: 0, buffer: "", submit })
   if (key === "c" && spec?.kind === "manual") {
     const ev = spec.evidence ?? []
-    return open(`complete ${id}`, [...ev.map((f) => ({ key: f.name, label: `${f.label ?? f.name} (${f.type === "checkbox" ? "y/n" : f.type})` })), { key: "by", label: "your name", fallback: runnerName }], (v) => ({
+    return open(`complete ${id}`, [...ev.map((f) => ({ key: f.name, label: `${f.label ?? f.name} (${f.type === "checkbox" ? "y/n" : f.type})` })), {
+      key: "by",
+      label: "your name",
+      fallback: runnerName
+    }], (v) => ({
       _tag: "Complete",
       stepId: id,
       actor: actor(v.by ?? ""),
@@ -88,14 +96,33 @@ const formFor = (key: string, p: Pending | null, runner: Actor, actor: (name: st
   }
   if ((key === "a" || key === "r") && spec?.kind === "approve") {
     const approved = key === "a"
-    return open(`${approved ? "approve" : "refuse"} ${id}`, [{ key: "by", label: "approver's name" }, ...(approved ? [] : [{ key: "reason", label: "reason" }])], (v) => ({ _tag: "Approve", stepId: id, actor: actor(v.by ?? ""), approved, reason: v.reason ?? "" }))
+    return open(`${approved ? "approve" : "refuse"} ${id}`, [
+      { key: "by", label: "approver's name" },
+      ...(approved ? [] : [{ key: "reason", label: "reason" }])
+    ], (v) => ({ _tag: "Approve", stepId: id, actor: actor(v.by ?? ""), approved, reason: v.reason ?? "" }))
   }
   if ((key === "g" || key === "n") && spec?.kind === "decision") {
     const go = key === "g"
-    return open(`${go ? "go" : "no-go"} at ${id}`, [{ key: "by", label: "your name", fallback: runnerName }, { key: "reason", label: "reason", fallback: "" }], (v) => ({ _tag: "Decide", stepId: id, actor: actor(v.by ?? ""), go, reason: v.reason ?? "" }))
+    return open(
+      `${go ? "go" : "no-go"} at ${id}`,
+      [{ key: "by", label: "your name", fallback: runnerName }, { key: "reason", label: "reason", fallback: "" }],
+      (v) => ({ _tag: "Decide", stepId: id, actor: actor(v.by ?? ""), go, reason: v.reason ?? "" })
+    )
   }
-  if (key === "o") return open("note", [{ key: "text", label: "note" }, { key: "by", label: "your name", fallback: runnerName }], (v) => ({ _tag: "Note", actor: actor(v.by ?? ""), text: v.text ?? "" }))
-  if (key === "x") return open("ABORT the drill (every fault is reverted)", [{ key: "reason", label: "reason" }], (v) => ({ _tag: "Abort", actor: actor(""), reason: v.reason || "aborted from the terminal" }))
+  if (key === "o") {
+    return open(
+      "note",
+      [{ key: "text", label: "note" }, { key: "by", label: "your name", fallback: runnerName }],
+      (v) => ({ _tag: "Note", actor: actor(v.by ?? ""), text: v.text ?? "" })
+    )
+  }
+  if (key === "x") {
+    return open(
+      "ABORT the drill (every fault is reverted)",
+      [{ key: "reason", label: "reason" }],
+      (v) => ({ _tag: "Abort", actor: actor(""), reason: v.reason || "aborted from the terminal" })
+    )
+  }
   return "carngox".includes(key) ? `[${key}] does nothing now${p ? ` (step ${id} is a ${spec?.kind} step)` : " (no step is waiting for people)"}` : null
 }
 

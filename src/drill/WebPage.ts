@@ -9,7 +9,8 @@
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /** The HTML shell. @since 0.1.0 */
-export const PAGE = (title: string): string => `<!doctype html>
+export const PAGE = (title: string): string =>
+  `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)} — faultline drill</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/app.css"><link rel="icon" href="data:,"></head>
 <body><header><h1 id="title">${esc(title)}</h1><div id="status"></div></header>

@@ -28,7 +28,10 @@ const notExported = (f: ExperimentFile): Array<Unsupported> => [
     path: `hypothesis[${i}]`,
     reason: `FIS has no steady-state hypothesis: "${h.name}" and its tolerances are not checked (run it with faultline, or stop FIS on a CloudWatch alarm)`
   })),
-  ...(f.abort ?? []).map((a, i) => ({ path: `abort[${i}]`, reason: `FIS stops only on CloudWatch alarms (--stop-alarm); ${Object.keys(a)[0]} is not exported` })),
+  ...(f.abort ?? []).map((a, i) => ({
+    path: `abort[${i}]`,
+    reason: `FIS stops only on CloudWatch alarms (--stop-alarm); ${Object.keys(a)[0]} is not exported`
+  })),
   ...(f.stopwatches?.rto ? [{ path: "stopwatches.rto", reason: "FIS measures no RTO" }] : []),
   ...(f.objectives?.rto ? [{ path: "objectives.rto", reason: "FIS judges no RTO objective" }] : []),
   ...(f.objectives?.rpo ? [{ path: "objectives.rpo", reason: "FIS measures no RPO" }] : []),

@@ -56,7 +56,8 @@ export const request = (
         resume(Effect.fail(
           // undici says "Headers Timeout Error": a probe's timeout reads the same whatever the client.
           e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT" ? new Error(`request timed out after ${ms} ms`, { cause: e }) : e
-        )))
+        ))
+      )
   })
 
 /**

@@ -56,8 +56,7 @@ const hostOf = (header: string): string | null => {
   return h.slice(0, i)
 }
 
-const localAddresses = (): Set<string> =>
-  new Set(Object.values(os.networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address.toLowerCase())))
+const localAddresses = (): Set<string> => new Set(Object.values(os.networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address.toLowerCase())))
 
 /**
  * Whether a `Host` header may reach a server listening on `listenHost`: loopback addresses,
@@ -85,8 +84,7 @@ export const hostAllowed = (header: string | undefined, listenHost: string): boo
  *
  * @since 0.1.0
  */
-export const originAllowed = (header: string | undefined, ownOrigin: string): boolean =>
-  header === undefined || header === ownOrigin
+export const originAllowed = (header: string | undefined, ownOrigin: string): boolean => header === undefined || header === ownOrigin
 
 /**
  * True when the User-Agent is a browser's (`Mozilla/...`), which Toxiproxy 2.12 refuses too.

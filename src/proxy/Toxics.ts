@@ -38,8 +38,7 @@ export interface Toxic {
 }
 
 /** The direction a toxic acts on, from its (case-insensitive) stream. @since 0.1.0 */
-export const direction = (t: Toxic): "upstream" | "downstream" =>
-  t.stream.toLowerCase() === "upstream" ? "upstream" : "downstream"
+export const direction = (t: Toxic): "upstream" | "downstream" => t.stream.toLowerCase() === "upstream" ? "upstream" : "downstream"
 
 /**
  * An API error, rendered as Toxiproxy does: `{"error": "...", "status": N}`.
@@ -57,11 +56,15 @@ export class ApiError {
 
 /** Go's name for the JSON kind of a value, as in "cannot unmarshal X into ...". @since 0.1.0 */
 export const goKind = (v: unknown, numberDetail: boolean): string =>
-  typeof v === "string" ? "string"
-  : typeof v === "boolean" ? "bool"
-  : typeof v === "number" ? (numberDetail ? `number ${String(v)}` : "number")
-  : Array.isArray(v) ? "array"
-  : "object"
+  typeof v === "string" ?
+    "string"
+    : typeof v === "boolean" ?
+    "bool"
+    : typeof v === "number" ?
+    (numberDetail ? `number ${String(v)}` : "number")
+    : Array.isArray(v) ?
+    "array"
+    : "object"
 
 const unmarshal = (kind: string, field: string, type: string) =>
   new ApiError(400, `bad request body: json: cannot unmarshal ${kind} into Go struct field ${field} of type ${type}`)
@@ -92,8 +95,7 @@ export const decodeAttributes = (type: string, raw: unknown, into: Record<string
 }
 
 /** Attribute defaults (all zero, as Go's zero values). @since 0.1.0 */
-export const defaults = (type: string): Record<string, number> =>
-  Object.fromEntries(TOXIC_TYPES[type]!.attributes.map(([k]) => [k, 0]))
+export const defaults = (type: string): Record<string, number> => Object.fromEntries(TOXIC_TYPES[type]!.attributes.map(([k]) => [k, 0]))
 
 const stringField = (body: Record<string, unknown>, key: string): ApiError | null => {
   const v = body[key]

@@ -93,7 +93,9 @@ export const step = (s: DrillState, e: Entry): void => {
   if (!stepDrill(s, e)) stepRun(s, e)
 }
 
-const blankStep = (x: { readonly stepId: string; readonly title: string; readonly kind: string; readonly plannedMs: number | null; readonly branch: string | null }): StepState => ({
+const blankStep = (
+  x: { readonly stepId: string; readonly title: string; readonly kind: string; readonly plannedMs: number | null; readonly branch: string | null }
+): StepState => ({
   ...x,
   status: "pending",
   instructions: "",
@@ -124,7 +126,9 @@ const stepDrill = (s: DrillState, e: Entry): boolean => {
     }
     case "StepEnded": {
       const st = find(ev.stepId)
-      if (st) Object.assign(st, { status: ev.outcome, endedMono: e.mono, actor: ev.actor, evidence: ev.evidence, approvers: [...ev.approvers], detail: ev.detail })
+      if (st) {
+        Object.assign(st, { status: ev.outcome, endedMono: e.mono, actor: ev.actor, evidence: ev.evidence, approvers: [...ev.approvers], detail: ev.detail })
+      }
       if (s.current === ev.stepId) s.current = null
       if (ev.rpo !== undefined && (s.rpo === null || ev.rpo.windowMs > s.rpo.windowMs)) s.rpo = { ...ev.rpo }
       return true
@@ -216,9 +220,17 @@ export const toMarkdown = (s: DrillState): string => {
     "",
     `- run: ${s.runId}; service ${s.service}, tier ${s.tier}; run by ${who(s.runner)}`,
     `- status: **${s.status}** — ${s.reason}; cleanup: ${s.cleanup}`,
-    `- RTO (checkpoint clock): ${rto === null ? "not measured" : clock(rto)}${s.objectives.rtoMs === null ? "" : ` vs objective ${clock(s.objectives.rtoMs)} — ${rto === null ? "not measured" : rto <= s.objectives.rtoMs ? "met" : "missed"}`}`,
+    `- RTO (checkpoint clock): ${rto === null ? "not measured" : clock(rto)}${
+      s.objectives.rtoMs === null
+        ? ""
+        : ` vs objective ${clock(s.objectives.rtoMs)} — ${rto === null ? "not measured" : rto <= s.objectives.rtoMs ? "met" : "missed"}`
+    }`,
     `- RPO (run steps' heartbeats): ${s.rpo === null ? "not measured" : `${clock(s.rpo.windowMs)} (${s.rpo.lostWrites} acknowledged writes lost)`}` +
-    `${s.objectives.rpoMs === null ? "" : ` vs objective ${clock(s.objectives.rpoMs)} — ${s.rpo === null ? "not measured" : s.rpo.windowMs <= s.objectives.rpoMs ? "met" : "missed"}`}`,
+    `${
+      s.objectives.rpoMs === null
+        ? ""
+        : ` vs objective ${clock(s.objectives.rpoMs)} — ${s.rpo === null ? "not measured" : s.rpo.windowMs <= s.objectives.rpoMs ? "met" : "missed"}`
+    }`,
     "",
     "| # | step | kind | status | planned | actual | who | evidence / approvers / detail |",
     "|---|---|---|---|---|---|---|---|"
@@ -229,7 +241,11 @@ export const toMarkdown = (s: DrillState): string => {
       st.approvals.length ? `approvals: ${st.approvals.map((a) => `${who(a.actor)} ${a.approved ? "yes" : `no (${a.reason})`}`).join(", ")}` : "",
       st.detail
     ].filter((x) => x !== "").join("; ").replace(/\|/g, "\\|")
-    lines.push(`| ${i + 1} | ${st.title.replace(/\|/g, "\\|")}${st.branch ? ` (${st.branch})` : ""} | ${st.kind} | ${st.status} | ${clock(st.plannedMs)} | ${clock(actualMs(st, null))} | ${who(st.actor)} | ${extra} |`)
+    lines.push(
+      `| ${i + 1} | ${st.title.replace(/\|/g, "\\|")}${st.branch ? ` (${st.branch})` : ""} | ${st.kind} | ${st.status} | ${clock(st.plannedMs)} | ${
+        clock(actualMs(st, null))
+      } | ${who(st.actor)} | ${extra} |`
+    )
   })
   if (s.notes.length) {
     lines.push("", "## Notes", "")

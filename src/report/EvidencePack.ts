@@ -107,7 +107,9 @@ const readKey = <K>(file: string, make: (pem: string) => K, what: string): K => 
 }
 const privateKeyOf = (file: string) => {
   const mode = fs.statSync(file, { throwIfNoEntry: false })?.mode
-  if (mode !== undefined && (mode & 0o077) !== 0) throw new PackError(file, `the private key is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`)
+  if (mode !== undefined && (mode & 0o077) !== 0) {
+    throw new PackError(file, `the private key is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`)
+  }
   const key = readKey(file, (pem) => createPrivateKey(pem), "private key")
   if (key.asymmetricKeyType !== "ed25519") throw new PackError(file, "not an Ed25519 private key")
   return key
@@ -227,12 +229,18 @@ export const pack = async (options: {
   return manifest
 }
 
-const writeTar = async (out: string, manifest: Buffer, signature: Buffer, files: ReadonlyArray<{ path: string; sha256: string; size: number; source: string }>) => {
+const writeTar = async (
+  out: string,
+  manifest: Buffer,
+  signature: Buffer,
+  files: ReadonlyArray<{ path: string; sha256: string; size: number; source: string }>
+) => {
   const p = tar.pack()
   const fd = PrivateFiles.createExclusive(out)
   const written = pipeline(p, fs.createWriteStream("", { fd }))
   const mtime = new Date(0)
-  const add = (name: string, data: Buffer) => new Promise<void>((ok, ko) => p.entry({ name, size: data.length, mode: 0o600, mtime }, data, (e) => e ? ko(e) : ok()))
+  const add = (name: string, data: Buffer) =>
+    new Promise<void>((ok, ko) => p.entry({ name, size: data.length, mode: 0o600, mtime }, data, (e) => e ? ko(e) : ok()))
   await add("manifest.json", manifest)
   await add("manifest.sig", signature)
   for (const f of files) {
@@ -273,7 +281,11 @@ export { publicKeyOf }
  *
  * @since 0.1.0
  */
-export const prune = async (runsDir: string, manifest: Manifest, before: number): Promise<{ readonly removed: ReadonlyArray<string>; readonly kept: ReadonlyArray<string> }> => {
+export const prune = async (
+  runsDir: string,
+  manifest: Manifest,
+  before: number
+): Promise<{ readonly removed: ReadonlyArray<string>; readonly kept: ReadonlyArray<string> }> => {
   const inPack = new Map(manifest.files.map((f) => [f.path, f.sha256]))
   const removed: Array<string> = []
   const kept: Array<string> = []

@@ -104,7 +104,9 @@ const checkSignature = (r: Read, key: KeyObject, keyFrom: "given" | "embedded", 
   return [{
     path: "manifest.sig",
     problem: "bad signature",
-    detail: keyFrom === "given" ? `manifest.json is not signed by the given key ${fingerprint(key).slice(0, 16)}…${named}` : "manifest.json does not match its signature"
+    detail: keyFrom === "given"
+      ? `manifest.json is not signed by the given key ${fingerprint(key).slice(0, 16)}…${named}`
+      : "manifest.json does not match its signature"
   }]
 }
 
@@ -116,7 +118,11 @@ const compare = (manifest: Manifest, files: Read["files"]): ReadonlyArray<Proble
     const got = files.get(f.path)
     if (got === undefined) out.push({ path: f.path, problem: "missing", detail: "listed in the manifest, absent from the pack" })
     else if (got.sha256 !== f.sha256 || got.size !== f.size) {
-      out.push({ path: f.path, problem: "changed", detail: `sha256 ${got.sha256.slice(0, 16)}… (${got.size} bytes), manifest says ${f.sha256.slice(0, 16)}… (${f.size} bytes)` })
+      out.push({
+        path: f.path,
+        problem: "changed",
+        detail: `sha256 ${got.sha256.slice(0, 16)}… (${got.size} bytes), manifest says ${f.sha256.slice(0, 16)}… (${f.size} bytes)`
+      })
     }
   }
   for (const name of files.keys()) if (!listed.has(name)) out.push({ path: name, problem: "added", detail: "in the pack, not in the manifest" })
@@ -158,5 +164,12 @@ export const verify = async (file: string, options: { readonly keyFile?: string 
   if (key !== null) problems.push(...checkSignature(r, key, given === null ? "embedded" : "given", manifest))
   else if (r.manifest === null) problems.push({ path: "manifest.json", problem: "missing", detail: "the pack has no manifest" })
   if (manifest !== null) problems.push(...compare(manifest, r.files))
-  return { ok: problems.length === 0, manifest, problems, keyId: key === null ? null : fingerprint(key), keyFrom: given === null ? "embedded" : "given", files: r.files.size }
+  return {
+    ok: problems.length === 0,
+    manifest,
+    problems,
+    keyId: key === null ? null : fingerprint(key),
+    keyFrom: given === null ? "embedded" : "given",
+    files: r.files.size
+  }
 }

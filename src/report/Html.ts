@@ -85,11 +85,15 @@ const ms = (n: number | null) => n === null ? "—" : `${n} ms`
 const verdict = (r: Report.Report) => {
   const status = r.complete ? r.status : "running"
   const lines = [
-    `<h1>${r.dryRun ? "Dry run: " : ""}${esc(r.experiment)} <span class="verdict ${status}">${esc(r.complete ? r.status.toUpperCase() : "INCOMPLETE")}</span></h1>`
+    `<h1>${r.dryRun ? "Dry run: " : ""}${esc(r.experiment)} <span class="verdict ${status}">${
+      esc(r.complete ? r.status.toUpperCase() : "INCOMPLETE")
+    }</span></h1>`
   ]
   if (r.description !== "") lines.push(`<p>${esc(r.description)}</p>`)
   if (!r.complete) {
-    lines.push(`<p class="banner" role="note"><strong>Incomplete evidence:</strong> the journal ends at line ${r.lastLine} without RunEnded (truncated, or the runner died with no watchdog). No verdict was reached.</p>`)
+    lines.push(
+      `<p class="banner" role="note"><strong>Incomplete evidence:</strong> the journal ends at line ${r.lastLine} without RunEnded (truncated, or the runner died with no watchdog). No verdict was reached.</p>`
+    )
   }
   if (r.dryRun) lines.push(`<p class="banner" role="note">A dry run: targets were resolved and guards checked; nothing was injected, probed or measured.</p>`)
   lines.push(
@@ -109,18 +113,36 @@ const verdict = (r: Report.Report) => {
 const swatch = (body: string) => `<svg width="22" height="12" aria-hidden="true" class="tl">${body}</svg>`
 const LEGEND = `<ul class="legend" aria-label="legend">
 <li>${swatch(`<rect x="0" y="6" width="22" height="6" style="fill:var(--good,#1a7f37)"/>`)}good samples (low solid bar)</li>
-<li>${swatch(`<rect x="0" y="0" width="22" height="12" style="fill:var(--bad,#cf222e)" fill-opacity=".5"/><path d="M0,12 L12,0 M10,12 L22,0" style="stroke:var(--bad,#cf222e)" stroke-width="2"/>`)}bad samples (tall hatched bar)</li>
+<li>${
+  swatch(
+    `<rect x="0" y="0" width="22" height="12" style="fill:var(--bad,#cf222e)" fill-opacity=".5"/><path d="M0,12 L12,0 M10,12 L22,0" style="stroke:var(--bad,#cf222e)" stroke-width="2"/>`
+  )
+}bad samples (tall hatched bar)</li>
 <li>${swatch(`<rect x="0" y="0" width="22" height="12" style="fill:var(--fault,#bf8700)"/>`)}fault, injection to revert</li>
-<li>${swatch(`<rect x="0" y="3" width="11" height="6" style="fill:var(--detect,#bc4c00)"/><rect x="11" y="3" width="11" height="6" style="fill:var(--recover,#0969da)"/>`)}RTO: detect, then recover</li>
-<li>${swatch(`<rect x="0" y="0" width="22" height="12" fill="none" style="stroke:var(--rpo,#8250df)"/><path d="M0,12 L12,0 M10,12 L22,0" style="stroke:var(--rpo,#8250df)" stroke-width="2"/>`)}RPO window (lost writes)</li>
-<li>${swatch(`<path d="M11,12 V0" style="stroke:var(--abort,#cf222e)" stroke-dasharray="3 2" stroke-width="2"/><path d="M6,0 h10 l-5,6 z" style="fill:var(--abort,#cf222e)"/>`)}abort</li>
+<li>${
+  swatch(
+    `<rect x="0" y="3" width="11" height="6" style="fill:var(--detect,#bc4c00)"/><rect x="11" y="3" width="11" height="6" style="fill:var(--recover,#0969da)"/>`
+  )
+}RTO: detect, then recover</li>
+<li>${
+  swatch(
+    `<rect x="0" y="0" width="22" height="12" fill="none" style="stroke:var(--rpo,#8250df)"/><path d="M0,12 L12,0 M10,12 L22,0" style="stroke:var(--rpo,#8250df)" stroke-width="2"/>`
+  )
+}RPO window (lost writes)</li>
+<li>${
+  swatch(
+    `<path d="M11,12 V0" style="stroke:var(--abort,#cf222e)" stroke-dasharray="3 2" stroke-width="2"/><path d="M6,0 h10 l-5,6 z" style="fill:var(--abort,#cf222e)"/>`
+  )
+}abort</li>
 <li>${swatch(`<rect x="0" y="0" width="22" height="12" style="fill:var(--step,#0969da)" fill-opacity=".8"/>`)}drill step (with its actor)</li>
 </ul>`
 
 const timeline = (t: Timeline.Model) =>
   `<section aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2><figure>${Timeline.render(t)}` +
   `<figcaption>Times are monotonic, from the journal's first entry (${esc(new Date(t.startedAt).toISOString())}). ` +
-  `Samples are aggregated into buckets of ${t.hypotheses[0]?.buckets[0]?.widthMs ?? "—"} ms; hover a mark for its figures.</figcaption>${LEGEND}</figure></section>`
+  `Samples are aggregated into buckets of ${
+    t.hypotheses[0]?.buckets[0]?.widthMs ?? "—"
+  } ms; hover a mark for its figures.</figcaption>${LEGEND}</figure></section>`
 
 const objectives = (r: Report.Report) => {
   const rows: Array<Array<string>> = []
@@ -130,16 +152,29 @@ const objectives = (r: Report.Report) => {
     rows.push(["time to recover", ms(r.rto.recoverMs), "—", "—"])
   }
   if (r.rpo) {
-    rows.push(["RPO", esc(r.dryRun ? "not measured (dry run)" : `${r.rpo.windowMs} ms, ${r.rpo.lostWrites} of ${r.rpo.ackedWrites} acknowledged writes lost`), ms(r.rpo.targetMs), met(r.rpo.met)])
+    rows.push([
+      "RPO",
+      esc(r.dryRun ? "not measured (dry run)" : `${r.rpo.windowMs} ms, ${r.rpo.lostWrites} of ${r.rpo.ackedWrites} acknowledged writes lost`),
+      ms(r.rpo.targetMs),
+      met(r.rpo.met)
+    ])
   }
-  return `<section aria-labelledby="h-objectives"><h2 id="h-objectives">Objectives vs measured</h2>${table("Recovery objectives", ["figure", "measured", "objective", "met"], rows)}</section>`
+  return `<section aria-labelledby="h-objectives"><h2 id="h-objectives">Objectives vs measured</h2>${
+    table("Recovery objectives", ["figure", "measured", "objective", "met"], rows)
+  }</section>`
 }
 
 const phases = (r: Report.Report) => {
   const cell = (p: Report.PhaseResult | null) =>
-    p === null ? `<span class="muted">—</span>` : `${met(p.met)} (${p.good}/${p.samples} good)${p.details.length > 0 ? `<br><span class="muted">${esc(p.details.join("; "))}</span>` : ""}`
-  const rows = Object.entries(r.hypothesis).map(([name, h]) => [esc(name), cell(h.before), `${cell(h.during)}<br><span class="muted">${esc(h.duringMode)}</span>`, cell(h.after)])
-  return `<section aria-labelledby="h-phases"><h2 id="h-phases">Phases</h2>${table("Steady-state hypothesis per phase", ["hypothesis", "before", "during", "after"], rows)}</section>`
+    p === null
+      ? `<span class="muted">—</span>`
+      : `${met(p.met)} (${p.good}/${p.samples} good)${p.details.length > 0 ? `<br><span class="muted">${esc(p.details.join("; "))}</span>` : ""}`
+  const rows = Object.entries(r.hypothesis).map((
+    [name, h]
+  ) => [esc(name), cell(h.before), `${cell(h.during)}<br><span class="muted">${esc(h.duringMode)}</span>`, cell(h.after)])
+  return `<section aria-labelledby="h-phases"><h2 id="h-phases">Phases</h2>${
+    table("Steady-state hypothesis per phase", ["hypothesis", "before", "during", "after"], rows)
+  }</section>`
 }
 
 const faults = (r: Report.Report) => {
@@ -150,7 +185,9 @@ const faults = (r: Report.Report) => {
     f.revertError ? `<span class="notmet">FAILED after ${f.revertAttempts} attempts: ${esc(f.revertError)}</span>` : esc(f.revertedAt ?? "—"),
     ms(f.durationMs)
   ])
-  return `<section aria-labelledby="h-faults"><h2 id="h-faults">Faults</h2>${table("Faults injected and reverted", ["fault", "target", "injected", "reverted", "in place"], rows)}</section>`
+  return `<section aria-labelledby="h-faults"><h2 id="h-faults">Faults</h2>${
+    table("Faults injected and reverted", ["fault", "target", "injected", "reverted", "in place"], rows)
+  }</section>`
 }
 
 const environment = (r: Report.Report) => {
@@ -164,15 +201,21 @@ const environment = (r: Report.Report) => {
 
 const definition = (r: Report.Report) => {
   const d = r.definition
-  if (d === null) return `<section aria-labelledby="h-def"><h2 id="h-def">Experiment definition</h2><p class="muted">The journal has no RunStarted.</p></section>`
-  const hyp = d.hypotheses.map((h) => [esc(h.name), `<code>${esc(h.probe)}</code>`, `${h.everyMs} ms`, String(h.samples), `<code>${esc(JSON.stringify(h.tolerance))}</code>`, esc(h.during)])
+  if (d === null) {
+    return `<section aria-labelledby="h-def"><h2 id="h-def">Experiment definition</h2><p class="muted">The journal has no RunStarted.</p></section>`
+  }
+  const hyp = d.hypotheses.map((
+    h
+  ) => [esc(h.name), `<code>${esc(h.probe)}</code>`, `${h.everyMs} ms`, String(h.samples), `<code>${esc(JSON.stringify(h.tolerance))}</code>`, esc(h.during)])
   const rto = d.stopwatches.rto
   return `<section aria-labelledby="h-def"><h2 id="h-def">Experiment definition</h2>` +
     table("Hypotheses", ["hypothesis", "probe", "every", "samples", "tolerance", "during"], hyp) +
     `<dl><dt>abort conditions</dt><dd>${d.abort.length === 0 ? "none" : d.abort.map(esc).join("<br>")}</dd>` +
     `<dt>guards</dt><dd>${d.guards === null ? "— (not journaled)" : d.guards.length === 0 ? "none" : d.guards.map((g) => esc(g.name)).join("<br>")}</dd>` +
     `<dt>objectives</dt><dd>RTO ${ms(d.objectives.rtoMs)}, RPO ${ms(d.objectives.rpoMs)}</dd>` +
-    (rto ? `<dt>RTO stopwatch</dt><dd>hypothesis ${esc(rto.hypothesis)}, stable for ${rto.stableFor} samples, from ${esc(rto.from ?? "the first fault")}</dd>` : "") +
+    (rto
+      ? `<dt>RTO stopwatch</dt><dd>hypothesis ${esc(rto.hypothesis)}, stable for ${rto.stableFor} samples, from ${esc(rto.from ?? "the first fault")}</dd>`
+      : "") +
     (d.stopwatches.rpo ? `<dt>RPO stopwatch</dt><dd>heartbeat every ${d.stopwatches.rpo.everyMs} ms</dd>` : "") +
     `</dl></section>`
 }

@@ -30,7 +30,7 @@ const clean = (s: string) =>
     return (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0xfffe || c === 0xffff || (c >= 0xd800 && c <= 0xdfff) ? "\uFFFD" : ch
   }).join("")
 const x = (s: string) => clean(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
-const secs = (ms: number | null) => Math.max(0, Math.round((ms ?? 0)) / 1000)
+const secs = (ms: number | null) => Math.max(0, Math.round(ms ?? 0) / 1000)
 
 const experimentCase = (r: Report.Report, cls: string): Case => ({
   name: `experiment ${r.experiment}`,
@@ -56,21 +56,31 @@ const phaseCases = (e: Evidence, cls: string): ReadonlyArray<Case> =>
       if (phase === "during" && h.duringMode === "observed only") {
         return { ...base, result: { _tag: "skipped", reason: `observed only (during: observe): ${p.met ? "met" : "not met"}, ${figures}` } }
       }
-      return { ...base, result: p.met ? { _tag: "passed" } : { _tag: "failed", reason: `steady state not met ${phase} the method: ${figures}${p.details.length > 0 ? `; ${p.details.join("; ")}` : ""}` } }
+      return {
+        ...base,
+        result: p.met
+          ? { _tag: "passed" }
+          : { _tag: "failed", reason: `steady state not met ${phase} the method: ${figures}${p.details.length > 0 ? `; ${p.details.join("; ")}` : ""}` }
+      }
     })
   )
 
 const objectiveCases = (r: Report.Report, cls: string): ReadonlyArray<Case> => {
   const out: Array<Case> = []
   const judged = (met: boolean | null, what: string, why: string): Case["result"] =>
-    met === null ? { _tag: "skipped", reason: r.dryRun ? "a dry run measured nothing" : `no ${what} objective, or nothing measured: ${why}` }
-    : met ? { _tag: "passed" } : { _tag: "failed", reason: why }
+    met === null ?
+      { _tag: "skipped", reason: r.dryRun ? "a dry run measured nothing" : `no ${what} objective, or nothing measured: ${why}` }
+      : met
+      ? { _tag: "passed" }
+      : { _tag: "failed", reason: why }
   if (r.rto) {
     const why = `RTO ${r.dryRun ? "not measured" : Report.rtoText(r.rto)} against an objective of ${r.rto.targetMs ?? "—"} ms`
     out.push({ name: "objective RTO", classname: `${cls}.objective`, timeS: secs(r.rto.measuredMs), result: judged(r.rto.met, "RTO", why) })
   }
   if (r.rpo) {
-    const why = `RPO ${r.rpo.windowMs} ms (${r.rpo.lostWrites} of ${r.rpo.ackedWrites} acknowledged writes lost) against an objective of ${r.rpo.targetMs ?? "—"} ms`
+    const why = `RPO ${r.rpo.windowMs} ms (${r.rpo.lostWrites} of ${r.rpo.ackedWrites} acknowledged writes lost) against an objective of ${
+      r.rpo.targetMs ?? "—"
+    } ms`
     out.push({ name: "objective RPO", classname: `${cls}.objective`, timeS: secs(r.rpo.windowMs), result: judged(r.rpo.met, "RPO", why) })
   }
   const reverts = r.faults.filter((f) => f.revertError !== null)
@@ -78,9 +88,11 @@ const objectiveCases = (r: Report.Report, cls: string): ReadonlyArray<Case> => {
     name: "cleanup",
     classname: `${cls}.cleanup`,
     timeS: 0,
-    result: r.cleanup === "ok" ? { _tag: "passed" }
-    : r.cleanup === "unknown" ? { _tag: "skipped", reason: "the run did not end: cleanup was not checked" }
-    : { _tag: "failed", reason: `cleanup failed: ${reverts.map((f) => `${f.fault} on ${f.target.name}: ${f.revertError}`).join("; ") || "see the journal"}` }
+    result: r.cleanup === "ok" ?
+      { _tag: "passed" }
+      : r.cleanup === "unknown" ?
+      { _tag: "skipped", reason: "the run did not end: cleanup was not checked" }
+      : { _tag: "failed", reason: `cleanup failed: ${reverts.map((f) => `${f.fault} on ${f.target.name}: ${f.revertError}`).join("; ") || "see the journal"}` }
   })
   return out
 }
@@ -129,6 +141,8 @@ export const toJunit = (runs: ReadonlyArray<Evidence>): string => {
     ].join("\n")
   })
   const all = runs.flatMap(cases)
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="faultline" tests="${all.length}" failures="${all.filter((c) => c.result._tag === "failed").length}" errors="0" ` +
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="faultline" tests="${all.length}" failures="${
+    all.filter((c) => c.result._tag === "failed").length
+  }" errors="0" ` +
     `time="${runs.reduce((a, e) => a + secs(e.report.durationMs), 0)}">\n${suites.join("\n")}\n</testsuites>\n`
 }

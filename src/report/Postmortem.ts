@@ -37,18 +37,30 @@ export const MAX_MOMENTS = 200
 const describe = (e: Entry, stepOf: (e: Entry) => ReturnType<typeof defaultStepOf>): string | null => {
   const ev = e.event
   switch (ev._tag) {
-    case "RunStarted": return `run started: ${ev.experiment}${ev.dryRun ? " (dry run)" : ""}`
-    case "GuardChecked": return ev.ok ? null : `guard ${ev.guard} said no: ${ev.detail}`
-    case "HypothesisChecked": return `hypothesis ${ev.hypothesis} ${ev.phase}: ${ev.met ? "met" : "NOT met"} (${ev.good}/${ev.samples})`
-    case "FaultInjected": return `fault injected: ${ev.fault} on ${ev.revert.target.kind} ${ev.revert.target.name}`
-    case "FaultInjectFailed": return `fault injection FAILED: ${ev.fault}: ${ev.error}`
-    case "FaultReverted": return `fault reverted (${ev.faultId}, ${ev.attempts} attempt${ev.attempts === 1 ? "" : "s"})`
-    case "FaultRevertFailed": return `fault revert FAILED (${ev.faultId}): ${ev.error}`
-    case "AbortFired": return `abort: ${ev.condition} — ${ev.reason}`
-    case "HeartbeatReadBack": return `heartbeat read back: ${ev.surviving.length} of ${ev.checked} acknowledged writes survived`
-    case "Note": return `note: ${ev.message}`
-    case "MethodEnded": return `method ${ev.outcome}${ev.error ? `: ${ev.error}` : ""}`
-    case "RunEnded": return `run ended: ${ev.status} — ${ev.reason}`
+    case "RunStarted":
+      return `run started: ${ev.experiment}${ev.dryRun ? " (dry run)" : ""}`
+    case "GuardChecked":
+      return ev.ok ? null : `guard ${ev.guard} said no: ${ev.detail}`
+    case "HypothesisChecked":
+      return `hypothesis ${ev.hypothesis} ${ev.phase}: ${ev.met ? "met" : "NOT met"} (${ev.good}/${ev.samples})`
+    case "FaultInjected":
+      return `fault injected: ${ev.fault} on ${ev.revert.target.kind} ${ev.revert.target.name}`
+    case "FaultInjectFailed":
+      return `fault injection FAILED: ${ev.fault}: ${ev.error}`
+    case "FaultReverted":
+      return `fault reverted (${ev.faultId}, ${ev.attempts} attempt${ev.attempts === 1 ? "" : "s"})`
+    case "FaultRevertFailed":
+      return `fault revert FAILED (${ev.faultId}): ${ev.error}`
+    case "AbortFired":
+      return `abort: ${ev.condition} — ${ev.reason}`
+    case "HeartbeatReadBack":
+      return `heartbeat read back: ${ev.surviving.length} of ${ev.checked} acknowledged writes survived`
+    case "Note":
+      return `note: ${ev.message}`
+    case "MethodEnded":
+      return `method ${ev.outcome}${ev.error ? `: ${ev.error}` : ""}`
+    case "RunEnded":
+      return `run ended: ${ev.status} — ${ev.reason}`
   }
   const step = stepOf(e)
   if (step === null) return null
@@ -109,7 +121,9 @@ const deviations = (r: Report.Report): Array<string> => {
     for (const phase of ["before", "during", "after"] as const) {
       const p = h[phase]
       if (p && !p.met && !(phase === "during" && h.duringMode === "observed only")) {
-        out.push(`Hypothesis **${name}** was not met ${phase} the method (${p.good}/${p.samples} good)${p.details.length > 0 ? `: ${p.details.join("; ")}` : ""}.`)
+        out.push(
+          `Hypothesis **${name}** was not met ${phase} the method (${p.good}/${p.samples} good)${p.details.length > 0 ? `: ${p.details.join("; ")}` : ""}.`
+        )
       }
     }
   }
@@ -148,13 +162,17 @@ const impact = (d: Draft): Array<string> => {
   const r = d.report
   const lines = ["## Impact window", ""]
   if (d.impact === null) {
-    lines.push(r.rto && r.rto.upperBoundMs !== null
-      ? `No probe saw an outage (probe every ${r.rto.resolutionMs} ms): any impact was shorter than that.`
-      : "No failing sample was journaled during or after the method.")
+    lines.push(
+      r.rto && r.rto.upperBoundMs !== null
+        ? `No probe saw an outage (probe every ${r.rto.resolutionMs} ms): any impact was shorter than that.`
+        : "No failing sample was journaled during or after the method."
+    )
   } else {
     const end = d.timeline.rto?.recoveredAtMs ?? d.impact.lastBad.offsetMs
     lines.push(
-      `- from ${iso(d.impact.firstBad.at)} (+${d.impact.firstBad.offsetMs} ms) to ${d.timeline.rto?.recoveredAtMs != null ? "recovery" : "the last failing sample"} at +${Math.round(end)} ms`,
+      `- from ${iso(d.impact.firstBad.at)} (+${d.impact.firstBad.offsetMs} ms) to ${
+        d.timeline.rto?.recoveredAtMs != null ? "recovery" : "the last failing sample"
+      } at +${Math.round(end)} ms`,
       `- ${d.impact.badSamples} failing samples`,
       "- who or what was affected: _users, services, data_"
     )
@@ -179,8 +197,16 @@ const recovery = (d: Draft): Array<string> => {
     lines.push(`- time to detect: ${ms(r.rto.detectMs)} (probe every ${r.rto.resolutionMs} ms)`, `- time to recover: ${ms(r.rto.recoverMs)}`)
   } else lines.push("- time to detect: — (no RTO stopwatch)")
   lines.push("- how it was detected: _alert, dashboard, a person_", "", "| objective | measured | target | met |", "|---|---|---|---|")
-  if (r.rto) lines.push(`| RTO | ${cell(r.dryRun ? "not measured (dry run)" : Report.rtoText(r.rto))} | ${ms(r.rto.targetMs)} | ${Report.metText(r.rto.met, r.rto.upperBoundMs !== null)} |`)
-  if (r.rpo) lines.push(`| RPO | ${r.rpo.windowMs} ms, ${r.rpo.lostWrites}/${r.rpo.ackedWrites} writes lost | ${ms(r.rpo.targetMs)} | ${Report.metText(r.rpo.met)} |`)
+  if (r.rto) {
+    lines.push(
+      `| RTO | ${cell(r.dryRun ? "not measured (dry run)" : Report.rtoText(r.rto))} | ${ms(r.rto.targetMs)} | ${
+        Report.metText(r.rto.met, r.rto.upperBoundMs !== null)
+      } |`
+    )
+  }
+  if (r.rpo) {
+    lines.push(`| RPO | ${r.rpo.windowMs} ms, ${r.rpo.lostWrites}/${r.rpo.ackedWrites} writes lost | ${ms(r.rpo.targetMs)} | ${Report.metText(r.rpo.met)} |`)
+  }
   if (!r.rto && !r.rpo) lines.push("| — | no objective declared | | |")
   return [...lines, ""]
 }
@@ -192,13 +218,21 @@ const causes = (d: Draft, devs: ReadonlyArray<string>): Array<string> => {
   else lines.push(...devs.map((x) => `- ${x} Why: _cause_`))
   lines.push("", "## Contributing faults", "", "| fault | target | injected | reverted | in place |", "|---|---|---|---|---|")
   for (const f of r.faults) {
-    lines.push(`| ${f.fault} | ${cell(`${f.target.kind} ${f.target.name}`)} | ${f.injectError ? "FAILED" : f.injectedAt ?? "—"} | ${f.revertError ? "FAILED" : f.revertedAt ?? "—"} | ${ms(f.durationMs)} |`)
+    lines.push(
+      `| ${f.fault} | ${cell(`${f.target.kind} ${f.target.name}`)} | ${f.injectError ? "FAILED" : f.injectedAt ?? "—"} | ${
+        f.revertError ? "FAILED" : f.revertedAt ?? "—"
+      } | ${ms(f.durationMs)} |`
+    )
   }
   if (r.faults.length === 0) lines.push("| — | no fault was injected | | | |")
   if (d.timeline.steps.length > 0) {
     lines.push("", "## Drill steps", "", "| step | actor | started | took | outcome |", "|---|---|---|---|---|")
     for (const s of d.timeline.steps) {
-      lines.push(`| ${cell(s.name)} | ${cell(s.actor ?? "—")} | +${Math.round(s.fromMs)} ms | ${s.toMs === null ? "—" : `${Math.round(s.toMs - s.fromMs)} ms`} | ${cell(s.outcome ?? "—")} |`)
+      lines.push(
+        `| ${cell(s.name)} | ${cell(s.actor ?? "—")} | +${Math.round(s.fromMs)} ms | ${s.toMs === null ? "—" : `${Math.round(s.toMs - s.fromMs)} ms`} | ${
+          cell(s.outcome ?? "—")
+        } |`
+      )
     }
   }
   return [...lines, ""]

@@ -192,9 +192,13 @@ const faultFold = (): Fold<ReadonlyMap<string, FaultRecord>> => {
           // Monotonic time (hrtime: one clock for every process of the host, so a revert the
           // watchdog journaled compares too); should it run backwards — another host, a
           // reboot — the wall clock is the only measure left.
-          const durationMs = from === undefined ? null
-            : e.mono >= from ? round(e.mono - from)
-            : f.injectedAt === null ? null : round(Math.max(0, e.at - Date.parse(f.injectedAt)))
+          const durationMs = from === undefined ?
+            null
+            : e.mono >= from ?
+            round(e.mono - from)
+            : f.injectedAt === null
+            ? null
+            : round(Math.max(0, e.at - Date.parse(f.injectedAt)))
           return { ...f, revertedAt: iso(e.at), revertAttempts: ev.attempts, durationMs }
         })
         break
@@ -263,7 +267,10 @@ export const fold = (): Fold<Report> => {
         break
     }
   }
-  return { step, result: () => build({ first, last, count, s, ended, end, hypothesis, faults: faults.result(), abort, method, rto: rtoFold.result(), rpo: rpoFold.result() }) }
+  return {
+    step,
+    result: () => build({ first, last, count, s, ended, end, hypothesis, faults: faults.result(), abort, method, rto: rtoFold.result(), rpo: rpoFold.result() })
+  }
 }
 
 const definitionOf = (s: Extract<Entry["event"], { _tag: "RunStarted" }>): Definition => ({
@@ -374,8 +381,7 @@ export const rtoText = (rto: NonNullable<Report["rto"]>): string =>
  *
  * @since 0.1.0
  */
-export const metText = (met: boolean | null, byBound = false): string =>
-  met === null ? "—" : met ? (byBound ? "met (by the upper bound)" : "met") : "NOT met"
+export const metText = (met: boolean | null, byBound = false): string => met === null ? "—" : met ? (byBound ? "met (by the upper bound)" : "met") : "NOT met"
 
 /**
  * Derives the report from journal entries; nothing else is consulted.
@@ -424,18 +430,23 @@ export const toMarkdown = (r: Report): string => {
   }
   lines.push("", "## Recovery", "", "| figure | measured | objective | met |", "|---|---|---|---|")
   if (r.rto) {
-    lines.push(`| RTO | ${r.dryRun ? "not measured (dry run)" : rtoText(r.rto)} | ${r.rto.targetMs ?? "—"} ms | ${metText(r.rto.met, r.rto.upperBoundMs !== null)} |`)
+    lines.push(
+      `| RTO | ${r.dryRun ? "not measured (dry run)" : rtoText(r.rto)} | ${r.rto.targetMs ?? "—"} ms | ${metText(r.rto.met, r.rto.upperBoundMs !== null)} |`
+    )
     lines.push(`| time to detect | ${r.rto.detectMs ?? "—"} ms | | |`)
     lines.push(`| time to recover | ${r.rto.recoverMs ?? "—"} ms | | |`)
   }
   if (r.rpo) {
-    lines.push(`| RPO | ${r.dryRun ? "not measured (dry run)" : `${r.rpo.windowMs} ms, ${r.rpo.lostWrites} of ${r.rpo.ackedWrites} acknowledged writes lost`} | ${r.rpo.targetMs ?? "—"} ms | ${metText(r.rpo.met)} |`)
+    lines.push(
+      `| RPO | ${r.dryRun ? "not measured (dry run)" : `${r.rpo.windowMs} ms, ${r.rpo.lostWrites} of ${r.rpo.ackedWrites} acknowledged writes lost`} | ${
+        r.rpo.targetMs ?? "—"
+      } ms | ${metText(r.rpo.met)} |`
+    )
   }
   if (r.definition) lines.push("", ...definitionMarkdown(r.definition))
   lines.push("", `Journal: ${r.journal.entries} entries, last hash \`${r.journal.lastHash ?? ""}\`.`, "")
   return lines.join("\n")
 }
-
 
 const ms = (n: number | null) => n === null ? "—" : `${n} ms`
 

@@ -70,7 +70,10 @@ const phaseOf = (s: State, tracer: Tracer.Tracer, phase: "before" | "during" | "
 
 const onStep = (s: State, tracer: Tracer.Tracer, e: Entry, m: StepMark) => {
   if (m.edge === "start") {
-    s.steps.set(m.id, open(tracer, `faultline.step ${m.name}`, s.run, e.at, { "faultline.step": m.id, "faultline.step.kind": m.kind ?? "", "faultline.actor": m.actor ?? "" }))
+    s.steps.set(
+      m.id,
+      open(tracer, `faultline.step ${m.name}`, s.run, e.at, { "faultline.step": m.id, "faultline.step.kind": m.kind ?? "", "faultline.actor": m.actor ?? "" })
+    )
   } else {
     const span = s.steps.get(m.id)
     if (m.outcome) span?.attribute("faultline.step.outcome", m.outcome)
@@ -84,7 +87,11 @@ const stepEntry = (s: State, tracer: Tracer.Tracer, e: Entry) => {
     case "RunStarted":
       s.runId = e.runId
       s.objectives = ev.objectives
-      s.run = open(tracer, `faultline.run ${ev.experiment}`, null, e.at, { "faultline.run_id": e.runId, "faultline.experiment": ev.experiment, "faultline.dry_run": ev.dryRun })
+      s.run = open(tracer, `faultline.run ${ev.experiment}`, null, e.at, {
+        "faultline.run_id": e.runId,
+        "faultline.experiment": ev.experiment,
+        "faultline.dry_run": ev.dryRun
+      })
       return
     case "Sample": {
       phaseOf(s, tracer, ev.phase, Math.min(e.at, ev.sample.at))
@@ -93,11 +100,14 @@ const stepEntry = (s: State, tracer: Tracer.Tracer, e: Entry) => {
       return
     }
     case "FaultInjecting":
-      s.faults.set(ev.faultId, open(tracer, `faultline.fault ${ev.fault}`, s.phases.get("during") ?? phaseOf(s, tracer, "during", e.at), e.at, {
-        "faultline.fault": ev.fault,
-        "faultline.fault_id": ev.faultId,
-        "faultline.target": `${ev.target.kind} ${ev.target.name}`
-      }))
+      s.faults.set(
+        ev.faultId,
+        open(tracer, `faultline.fault ${ev.fault}`, s.phases.get("during") ?? phaseOf(s, tracer, "during", e.at), e.at, {
+          "faultline.fault": ev.fault,
+          "faultline.fault_id": ev.faultId,
+          "faultline.target": `${ev.target.kind} ${ev.target.name}`
+        })
+      )
       return
     case "FaultInjectFailed":
       return close(s.faults.get(ev.faultId), e.at, ev.error)
@@ -183,6 +193,15 @@ export const listener = (options: {
         const [hypothesis, phase, outcome] = k.split("\u0000") as [string, string, string]
         return { hypothesis, phase, outcome, count }
       })
-      Effect.runSyncWith(services)(recordMetrics({ status: e.event.status, samples, rtoMs: r.rto?.measuredMs ?? null, rtoObjectiveMs: s.objectives.rtoMs, rpoMs: r.rpo?.windowMs ?? null, lostWrites: r.rpo?.lostWrites ?? null }))
+      Effect.runSyncWith(services)(
+        recordMetrics({
+          status: e.event.status,
+          samples,
+          rtoMs: r.rto?.measuredMs ?? null,
+          rtoObjectiveMs: s.objectives.rtoMs,
+          rpoMs: r.rpo?.windowMs ?? null,
+          lostWrites: r.rpo?.lostWrites ?? null
+        })
+      )
     }
   })

@@ -64,8 +64,7 @@ export const make = (options: {
   readonly retain?: boolean | undefined
   readonly onEntry?: ((entry: Entry) => void) | undefined
 }): Effect.Effect<Journal["Service"], JournalInvalid, Scope.Scope> =>
-  Effect.flatMap(open(options.file), (storage) =>
-    makeJournal({ runId: options.runId, storage, retain: options.retain, onEntry: options.onEntry }))
+  Effect.flatMap(open(options.file), (storage) => makeJournal({ runId: options.runId, storage, retain: options.retain, onEntry: options.onEntry }))
 
 const lastLine = (text: string): string | undefined => text.trimEnd().split("\n").at(-1)
 
@@ -149,8 +148,7 @@ export const fold = <A>(file: string, folder: Fold<A>): Effect.Effect<A, Journal
 export const foldUpToTornTail = <A>(
   file: string,
   folder: Fold<A>
-): Effect.Effect<{ readonly result: A; readonly torn: JournalInvalid | null }, JournalInvalid, FileSystem.FileSystem> =>
-  foldLines(file, folder, true)
+): Effect.Effect<{ readonly result: A; readonly torn: JournalInvalid | null }, JournalInvalid, FileSystem.FileSystem> => foldLines(file, folder, true)
 
 const foldLines = <A>(file: string, folder: Fold<A>, tolerateTornTail: boolean) =>
   Effect.gen(function*() {

@@ -115,7 +115,14 @@ export const recover = (dir: string) =>
       const open = openFaults(run)
       if (isLive(run)) {
         for (const r of open) {
-          rows.push({ run: run.runId, faultId: r.faultId, fault: r.fault, target: `${r.target.kind} ${r.target.name} (${r.target.id})`, result: "skipped (run is live)", detail: `runner pid ${run.pid}` })
+          rows.push({
+            run: run.runId,
+            faultId: r.faultId,
+            fault: r.fault,
+            target: `${r.target.kind} ${r.target.name} (${r.target.id})`,
+            result: "skipped (run is live)",
+            detail: `runner pid ${run.pid}`
+          })
         }
         continue
       }
@@ -140,7 +147,7 @@ const signalTree = (pid: number, sig: NodeJS.Signals) => Os.signal(pid, sig, tru
 const setUpPids = (p: SetUpProcess): ReadonlyArray<number> => {
   const pids = new Set<number>()
   if (Os.signallable(p.pid) && Os.pidAlive(p.pid) && (p.startTime === null || Os.startTime(p.pid) === p.startTime)) pids.add(p.pid)
-  if (p.label !== null && p.label !== "") for (const pid of Os.labelled(p.label)) pids.add(pid)
+  if (p.label !== null && p.label !== "") { for (const pid of Os.labelled(p.label)) pids.add(pid) }
   return [...pids]
 }
 

@@ -29,8 +29,10 @@ export interface Outcome {
  * @since 0.1.0
  */
 export const writeReport = (dir: string, timeline: Timeline.Options = {}) =>
-  Effect.flatMap(FileJournal.fold(path.join(dir, "journal.jsonl"), Html.fold(timeline)), (evidence) =>
-    Effect.andThen(Html.write(dir, evidence), Report.write(dir, evidence.report)))
+  Effect.flatMap(
+    FileJournal.fold(path.join(dir, "journal.jsonl"), Html.fold(timeline)),
+    (evidence) => Effect.andThen(Html.write(dir, evidence), Report.write(dir, evidence.report))
+  )
 
 /**
  * Runs an experiment and writes its report files. On interruption the faults are reverted

@@ -23,43 +23,44 @@ export interface Watch {
   readonly piped: Promise<string>
 }
 
-const main = ({ dir, piped, runId, runnerPid }: Watch) => Effect.gen(function*() {
-  const gone = yield* Deferred.make<string>()
-  void piped.then((reason) => Deferred.doneUnsafe(gone, Effect.succeed(reason)))
-  // The pipe is the fast path; the pid check catches a runner whose pipe was inherited.
-  // Meanwhile the reverters of the drivers the run uses are loaded, so a revert after the
-  // runner died does not wait for a module (or an SDK) to load.
-  const warmed = new Set<string>()
-  const warm = Effect.suspend(() => {
-    const drivers = (readRun(dir, runId)?.faults ?? []).map((f) => f.driver).filter((d) => !warmed.has(d))
-    for (const d of drivers) warmed.add(d)
-    return Effect.forEach(new Set(drivers), (d) => Effect.ignore(reverterFor(d)), { discard: true })
-  })
-  const poll = Effect.repeat(
-    Effect.suspend(() => pidAlive(runnerPid) ? warm : Deferred.succeed(gone, "pid gone")),
-    Schedule.spaced("50 millis")
-  )
-  yield* Effect.raceFirst(Deferred.await(gone), Effect.andThen(poll, Effect.never))
-  // A runner that closed its run normally also closes the pipe. Otherwise never act while
-  // the runner lives: wait for the run to close or the pid to go.
-  while (true) {
+const main = ({ dir, piped, runId, runnerPid }: Watch) =>
+  Effect.gen(function*() {
+    const gone = yield* Deferred.make<string>()
+    void piped.then((reason) => Deferred.doneUnsafe(gone, Effect.succeed(reason)))
+    // The pipe is the fast path; the pid check catches a runner whose pipe was inherited.
+    // Meanwhile the reverters of the drivers the run uses are loaded, so a revert after the
+    // runner died does not wait for a module (or an SDK) to load.
+    const warmed = new Set<string>()
+    const warm = Effect.suspend(() => {
+      const drivers = (readRun(dir, runId)?.faults ?? []).map((f) => f.driver).filter((d) => !warmed.has(d))
+      for (const d of drivers) warmed.add(d)
+      return Effect.forEach(new Set(drivers), (d) => Effect.ignore(reverterFor(d)), { discard: true })
+    })
+    const poll = Effect.repeat(
+      Effect.suspend(() => pidAlive(runnerPid) ? warm : Deferred.succeed(gone, "pid gone")),
+      Schedule.spaced("50 millis")
+    )
+    yield* Effect.raceFirst(Deferred.await(gone), Effect.andThen(poll, Effect.never))
+    // A runner that closed its run normally also closes the pipe. Otherwise never act while
+    // the runner lives: wait for the run to close or the pid to go.
+    while (true) {
+      const run = readRun(dir, runId)
+      if (run?.closed) break
+      if (!pidAlive(runnerPid)) break
+      yield* Effect.sleep("25 millis")
+    }
     const run = readRun(dir, runId)
-    if (run?.closed) break
-    if (!pidAlive(runnerPid)) break
-    yield* Effect.sleep("25 millis")
-  }
-  const run = readRun(dir, runId)
-  if (run === null) return
-  if (run.closed) {
-    if (run.setUp.length === 0) return
-    // The run closed, but a runner killed before its process driver stopped the set-up's
-    // processes leaves them running: stop what is left of them (nothing, normally).
-    while (pidAlive(runnerPid)) yield* Effect.sleep("25 millis")
-    yield* stopSetUp(run, "watchdog")
-    return
-  }
-  yield* recoverRun(dir, run, "watchdog")
-})
+    if (run === null) return
+    if (run.closed) {
+      if (run.setUp.length === 0) return
+      // The run closed, but a runner killed before its process driver stopped the set-up's
+      // processes leaves them running: stop what is left of them (nothing, normally).
+      while (pidAlive(runnerPid)) yield* Effect.sleep("25 millis")
+      yield* stopSetUp(run, "watchdog")
+      return
+    }
+    yield* recoverRun(dir, run, "watchdog")
+  })
 
 /**
  * Watches one run until its runner is gone, then reverts what it left open; exits the process.

@@ -170,5 +170,4 @@ export const compile = (f: DrillsFile, file: string): Effect.Effect<Plan, DataFi
  *
  * @since 0.2.0
  */
-export const load = (file: string): Effect.Effect<Plan, DataFile.DataFileInvalid> =>
-  Effect.flatMap(DataFile.load(DrillsFile, file), (f) => compile(f, file))
+export const load = (file: string): Effect.Effect<Plan, DataFile.DataFileInvalid> => Effect.flatMap(DataFile.load(DrillsFile, file), (f) => compile(f, file))

@@ -41,7 +41,9 @@ const migrate = (sql: SqlClient.SqlClient, name: string) =>
     const all = History.migrations("postgres")
     const latest = all.at(-1)!.version
     if (current > latest) {
-      return yield* Effect.fail(new History.HistoryError({ reason: "Migration", store: name, detail: `its schema is version ${current}; this faultline knows up to ${latest}` }))
+      return yield* Effect.fail(
+        new History.HistoryError({ reason: "Migration", store: name, detail: `its schema is version ${current}; this faultline knows up to ${latest}` })
+      )
     }
     for (const m of all.filter((x) => x.version > current)) {
       for (const q of m.sql) yield* sql.unsafe(q)
@@ -82,7 +84,11 @@ const storeOf = (sql: SqlClient.SqlClient, name: string, scope: Scope.Closeable)
       ))),
     events: (n, from, to) =>
       run(Effect.map(
-        sql.unsafe<Record<string, unknown>>("SELECT at, good, total, degraded FROM monitor_events WHERE name = $1 AND at >= $2 AND at < $3 ORDER BY at", [n, from, to]),
+        sql.unsafe<Record<string, unknown>>("SELECT at, good, total, degraded FROM monitor_events WHERE name = $1 AND at >= $2 AND at < $3 ORDER BY at", [
+          n,
+          from,
+          to
+        ]),
         (rows) => ({
           at: rows.map((r) => Number(r.at)),
           good: rows.map((r) => Number(r.good)),
@@ -105,7 +111,8 @@ export const open = (url: string): Effect.Effect<History.Store, History.HistoryE
     const name = describe(url)
     const pg = yield* Effect.tryPromise({
       try: () => import("@effect/sql-pg/PgClient"),
-      catch: (e) => fail(name, "Unavailable", `a PostgreSQL history needs the optional package @effect/sql-pg (npm install @effect/sql-pg): ${(e as Error).message}`)
+      catch: (e) =>
+        fail(name, "Unavailable", `a PostgreSQL history needs the optional package @effect/sql-pg (npm install @effect/sql-pg): ${(e as Error).message}`)
     })
     const { SqlClient: Tag } = yield* Effect.promise(() => import("effect/sql/SqlClient"))
     const scope = yield* Scope.make()

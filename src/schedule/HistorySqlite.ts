@@ -34,7 +34,9 @@ const load = (file: string): Effect.Effect<Sqlite, History.HistoryError> =>
       new History.HistoryError({
         reason: "Unavailable",
         store: file,
-        detail: `node:sqlite is not available on Node ${process.versions.node} (needs Node >= 22.13, or 22.5+ with --experimental-sqlite): ${(e as Error).message}`
+        detail: `node:sqlite is not available on Node ${process.versions.node} (needs Node >= 22.13, or 22.5+ with --experimental-sqlite): ${
+          (e as Error).message
+        }`
       })
   })
 
@@ -61,8 +63,7 @@ const migrate = (db: DatabaseSync, file: string) => {
   }
 }
 
-const attempt = <A>(file: string, f: () => A) =>
-  Effect.try({ try: f, catch: (e) => e instanceof History.HistoryError ? e : classify(file, e) })
+const attempt = <A>(file: string, f: () => A) => Effect.try({ try: f, catch: (e) => e instanceof History.HistoryError ? e : classify(file, e) })
 
 const storeOf = (db: DatabaseSync, file: string): History.Store => {
   const upsert = db.prepare(

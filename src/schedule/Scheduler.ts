@@ -93,8 +93,9 @@ const fire = <R>(plan: Drills.Plan, host: Host<R>, state: State, fibers: FiberSe
       ),
       Effect.catch((e) => Effect.flatMap(Clock.currentTimeMillis, (end) => host.journal({ ...base, at: end, decision: "error", reason: e }))),
       Effect.onInterrupt(() =>
-        Effect.flatMap(Clock.currentTimeMillis, (end) =>
-          host.journal({ ...base, at: end, decision: "interrupted", reason: "the scheduler was stopped; the drill's faults were reverted" })
+        Effect.flatMap(
+          Clock.currentTimeMillis,
+          (end) => host.journal({ ...base, at: end, decision: "interrupted", reason: "the scheduler was stopped; the drill's faults were reverted" })
         )
       ),
       Effect.ensuring(release)

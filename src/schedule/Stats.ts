@@ -17,8 +17,7 @@ export const failing: ReadonlySet<string> = new Set(["deviated", "aborted", "fai
  *
  * @since 0.2.0
  */
-export const quantile = (sorted: ArrayLike<number>, q: number): number | null =>
-  sorted.length === 0 ? null : sorted[rank(sorted.length, q)]!
+export const quantile = (sorted: ArrayLike<number>, q: number): number | null => sorted.length === 0 ? null : sorted[rank(sorted.length, q)]!
 
 const rank = (n: number, q: number) => Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))
 

@@ -75,10 +75,12 @@ export const scan = (
   const on = new Set<Rule>()
   const out: Array<Alert> = []
   for (let t = options.from; t <= options.to; t += step) {
-    const now = new Set(firing(slo, p, t, rules).map((a) => {
-      if (!on.has(a.rule)) out.push(a)
-      return a.rule
-    }))
+    const now = new Set(
+      firing(slo, p, t, rules).map((a) => {
+        if (!on.has(a.rule)) out.push(a)
+        return a.rule
+      })
+    )
     on.clear()
     for (const r of now) on.add(r)
   }

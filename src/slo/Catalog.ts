@@ -13,9 +13,11 @@ import type * as Experiment from "../core/Experiment.ts"
 import * as SloSpec from "../core/SloSpec.ts"
 import * as DataFile from "./DataFile.ts"
 
-const DurationText = Schema.String.check(Schema.makeFilter((s: string) =>
-  /^\d+(\.\d+)? (millis?|seconds?|minutes?|hours?|days?)$/.test(s) || `expected a duration such as "15 minutes", got ${JSON.stringify(s)}`
-))
+const DurationText = Schema.String.check(
+  Schema.makeFilter((s: string) =>
+    /^\d+(\.\d+)? (millis?|seconds?|minutes?|hours?|days?)$/.test(s) || `expected a duration such as "15 minutes", got ${JSON.stringify(s)}`
+  )
+)
 const Objectives = Schema.Struct({ rto: Schema.optionalKey(DurationText), rpo: Schema.optionalKey(DurationText) })
 
 /** @since 0.2.0 */
@@ -58,12 +60,16 @@ export const load = (file: string): Effect.Effect<Catalog, DataFile.DataFileInva
   Effect.flatMap(DataFile.load(Catalog, file), (c) => {
     const names = new Set<string>()
     for (const [i, s] of c.services.entries()) {
-      if (names.has(s.name)) return Effect.fail(new DataFile.DataFileInvalid({ file, problem: `service ${JSON.stringify(s.name)} is listed twice at services[${i}].name` }))
+      if (names.has(s.name)) {
+        return Effect.fail(new DataFile.DataFileInvalid({ file, problem: `service ${JSON.stringify(s.name)} is listed twice at services[${i}].name` }))
+      }
       names.add(s.name)
     }
     for (const [i, s] of c.services.entries()) {
       for (const [j, d] of (s.dependencies ?? []).entries()) {
-        if (!names.has(d)) return Effect.fail(new DataFile.DataFileInvalid({ file, problem: `no service named ${JSON.stringify(d)} at services[${i}].dependencies[${j}]` }))
+        if (!names.has(d)) {
+          return Effect.fail(new DataFile.DataFileInvalid({ file, problem: `no service named ${JSON.stringify(d)} at services[${i}].dependencies[${j}]` }))
+        }
       }
     }
     return Effect.succeed(c)

@@ -151,16 +151,14 @@ export const count = (p: Prepared, from: number, to: number): { readonly good: n
  *
  * @since 0.2.0
  */
-export const remaining = (objective: number, good: number, total: number): number =>
-  total === 0 ? 1 : 1 - ((total - good) / total) / (1 - objective)
+export const remaining = (objective: number, good: number, total: number): number => total === 0 ? 1 : 1 - ((total - good) / total) / (1 - objective)
 
 /**
  * The burn rate given good and total events: the bad share over the allowed bad share.
  *
  * @since 0.2.0
  */
-export const rate = (objective: number, good: number, total: number): number =>
-  total === 0 ? 0 : ((total - good) / total) / (1 - objective)
+export const rate = (objective: number, good: number, total: number): number => total === 0 ? 0 : ((total - good) / total) / (1 - objective)
 
 /**
  * The error budget of the SLO at `now` over its window.

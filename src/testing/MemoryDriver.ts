@@ -52,9 +52,7 @@ export class MemoryDriver extends Ctx.Service<MemoryDriver, Driver & { readonly 
         failRevert: new Set(options.failRevert ?? []),
         failInject: new Set(options.failInject ?? [])
       }
-      const targets = options.targets.map((t, i) =>
-        Target.make({ kind: "memory", id: String(i + 1), name: t.name, labels: t.labels ?? {} })
-      )
+      const targets = options.targets.map((t, i) => Target.make({ kind: "memory", id: String(i + 1), name: t.name, labels: t.labels ?? {} }))
       return MemoryDriver.of({
         name: "memory",
         state,
@@ -63,7 +61,9 @@ export class MemoryDriver extends Ctx.Service<MemoryDriver, Driver & { readonly 
           Effect.suspend(() => {
             state.calls.push(`inject:${fault._tag}:${target.name}`)
             if (state.failInject.has(target.name)) {
-              return Effect.fail(new DriverError({ driver: "memory", operation: "inject", target: target.name, reason: "Unknown", detail: "Refused: configured to fail" }))
+              return Effect.fail(
+                new DriverError({ driver: "memory", operation: "inject", target: target.name, reason: "Unknown", detail: "Refused: configured to fail" })
+              )
             }
             state.broken.add(target.name)
             return Effect.succeed({ name: target.name })
@@ -73,7 +73,9 @@ export class MemoryDriver extends Ctx.Service<MemoryDriver, Driver & { readonly 
             const name = String(r.data.name)
             state.calls.push(`revert:${r.fault}:${name}`)
             if (state.failRevert.has(name)) {
-              return Effect.fail(new DriverError({ driver: "memory", operation: "revert", target: name, reason: "Unknown", detail: "Refused: configured to fail" }))
+              return Effect.fail(
+                new DriverError({ driver: "memory", operation: "revert", target: name, reason: "Unknown", detail: "Refused: configured to fail" })
+              )
             }
             state.broken.delete(name)
             return Effect.void

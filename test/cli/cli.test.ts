@@ -91,7 +91,7 @@ const runDir = (out: string) => {
   assert.strictEqual(dirs.length, 1, `expected one run folder in ${out}, found ${dirs.join(", ")}`)
   const ledger = path.join(out, "ledger", "runs", `${dirs[0]}.jsonl`)
   assert.isTrue(fs.existsSync(ledger), `the run's ledger ${ledger} exists`)
-  assert.include(fs.readFileSync(ledger, "utf8"), '"type":"run-closed"')
+  assert.include(fs.readFileSync(ledger, "utf8"), "\"type\":\"run-closed\"")
   return path.join(out, dirs[0]!)
 }
 

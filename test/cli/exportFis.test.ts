@@ -32,15 +32,18 @@ const hypothesis = [
 
 describe("faultline export fis", () => {
   it("prints the template and names what FIS cannot express; --out writes it", () => {
-    const f = file("web.yaml", [
-      "name: web loses an instance",
-      ...hypothesis,
-      "method:",
-      "  - inject: { fault: aws.ec2.stop, target: { label: { key: team, value: web }, count: 1 } }",
-      "  - sleep: 2 minutes",
-      "  - inject: { fault: aws.route53.setWeight, target: { all: true }, hostedZoneId: Z1, recordName: a.example.com, recordType: A, weight: 0 }",
-      "objectives: { rto: 30 seconds }"
-    ].join("\n"))
+    const f = file(
+      "web.yaml",
+      [
+        "name: web loses an instance",
+        ...hypothesis,
+        "method:",
+        "  - inject: { fault: aws.ec2.stop, target: { label: { key: team, value: web }, count: 1 } }",
+        "  - sleep: 2 minutes",
+        "  - inject: { fault: aws.route53.setWeight, target: { all: true }, hostedZoneId: Z1, recordName: a.example.com, recordType: A, weight: 0 }",
+        "objectives: { rto: 30 seconds }"
+      ].join("\n")
+    )
     const r = cli("export", "fis", f, "--stop-alarm", "arn:aws:cloudwatch:us-east-1:123456789012:alarm:5xx", "--role-arn", "arn:aws:iam::123456789012:role/fis")
     assert.strictEqual(r.code, 0, r.stderr)
     const t = JSON.parse(r.stdout)
@@ -59,12 +62,15 @@ describe("faultline export fis", () => {
   })
 
   it("exits 2 with one line when nothing can be exported, for modules, bad ARNs and malformed files", () => {
-    const dnsOnly = file("dns.yaml", [
-      "name: dns only",
-      ...hypothesis,
-      "method:",
-      "  - inject: { fault: aws.route53.invertHealthCheck, target: { all: true } }"
-    ].join("\n"))
+    const dnsOnly = file(
+      "dns.yaml",
+      [
+        "name: dns only",
+        ...hypothesis,
+        "method:",
+        "  - inject: { fault: aws.route53.invertHealthCheck, target: { all: true } }"
+      ].join("\n")
+    )
     const nothing = cli("export", "fis", dnsOnly)
     assert.strictEqual(nothing.code, 2)
     assert.strictEqual(nothing.stdout, "")
@@ -75,22 +81,28 @@ describe("faultline export fis", () => {
     assert.strictEqual(mod.code, 2)
     assert.match(mod.stderr, /export fis reads YAML\/JSON experiment files/)
 
-    const web = file("ok.yaml", [
-      "name: ok",
-      ...hypothesis,
-      "method:",
-      "  - inject: { fault: aws.ec2.reboot, target: { label: { key: team, value: web } } }"
-    ].join("\n"))
+    const web = file(
+      "ok.yaml",
+      [
+        "name: ok",
+        ...hypothesis,
+        "method:",
+        "  - inject: { fault: aws.ec2.reboot, target: { label: { key: team, value: web } } }"
+      ].join("\n")
+    )
     const arn = cli("export", "fis", web, "--stop-alarm", "my-alarm")
     assert.strictEqual(arn.code, 2)
     assert.match(arn.stderr, /--stop-alarm my-alarm: not a CloudWatch alarm ARN/)
 
-    const typo = file("typo.yaml", [
-      "name: typo",
-      ...hypothesis,
-      "method:",
-      "  - inject: { fault: aws.ec2.reboot, target: { label: { key: team, value: web } }, hibernat: true }"
-    ].join("\n"))
+    const typo = file(
+      "typo.yaml",
+      [
+        "name: typo",
+        ...hypothesis,
+        "method:",
+        "  - inject: { fault: aws.ec2.reboot, target: { label: { key: team, value: web } }, hibernat: true }"
+      ].join("\n")
+    )
     const bad = cli("export", "fis", typo)
     assert.strictEqual(bad.code, 2)
     assert.match(bad.stderr, /typo\.yaml: .*hibernat.*method\[0\]\.inject/)

@@ -114,7 +114,10 @@ describe("faultline history", () => {
     fs.writeFileSync(path.join(dir, "services.yaml"), catalog(0))
     const refused = await cli(["run", fixture, "--out", "runs"], dir)
     assert.strictEqual(refused.code, 2)
-    assert.strictEqual(refused.stderr, "faultline: service kv is Tier 0: an experiment on it needs an explicit approval (--allow-tier-0, or `approvedBy` on its scheduled drill)\n")
+    assert.strictEqual(
+      refused.stderr,
+      "faultline: service kv is Tier 0: an experiment on it needs an explicit approval (--allow-tier-0, or `approvedBy` on its scheduled drill)\n"
+    )
     assert.isFalse(fs.existsSync(path.join(dir, "runs")) && runFolders(path.join(dir, "runs")).length > 0)
     assert.strictEqual((await cli(["run", fixture, "--out", "runs", "--allow-tier-0"], dir)).code, 0)
   })
@@ -141,11 +144,14 @@ describe("faultline history", () => {
     const dir = tmp()
     fs.copyFileSync(fixture, path.join(dir, "drill.yaml"))
     const slo = `{ name: kv drills pass, sli: { history: { experiment: "quick kv drill" } }, objective: 0.99, window: "28 days" }`
-    fs.writeFileSync(path.join(dir, "drills.yaml"), `
+    fs.writeFileSync(
+      path.join(dir, "drills.yaml"),
+      `
 history: h.db
 drills:
   - { name: kv, experiment: drill.yaml, cron: "* * * * * *", targets: ["process:kv"] }
-`)
+`
+    )
     const r = await cli(["schedule", "drills.yaml", "--once", "--grace", "2 seconds"], dir)
     assert.strictEqual(r.code, 0, r.stderr)
     assert.match(r.stdout, /kv: started/)
@@ -153,16 +159,19 @@ drills:
     const journal = fs.readFileSync(path.join(dir, "faultline-runs", "schedule.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))
     assert.deepStrictEqual(journal.map((d) => d.decision), ["started", "ran"])
     assert.strictEqual(journal[1].prev.length, 64)
-    assert.strictEqual((fs.statSync(path.join(dir, "faultline-runs", "schedule.jsonl")).mode & 0o777), 0o600)
+    assert.strictEqual(fs.statSync(path.join(dir, "faultline-runs", "schedule.jsonl")).mode & 0o777, 0o600)
     // Mark the indexed run failed: the history SLI then has no budget left.
     const db = new DatabaseSync(path.join(dir, "h.db"))
     db.exec("UPDATE runs SET status = 'deviated'")
     db.close()
-    fs.writeFileSync(path.join(dir, "drills.yaml"), `
+    fs.writeFileSync(
+      path.join(dir, "drills.yaml"),
+      `
 history: h.db
 drills:
   - { name: kv, experiment: drill.yaml, cron: "* * * * * *", errorBudget: { slo: ${slo}, minRemaining: 0.5 } }
-`)
+`
+    )
     const s = await cli(["schedule", "drills.yaml", "--once", "--grace", "2 seconds"], dir)
     assert.strictEqual(s.code, 0, s.stderr)
     assert.match(s.stdout, /kv: skipped — budget: kv drills pass: -9900\.0% of the error budget left \(1 bad of 1 events\), needs 50\.0%/)
@@ -176,7 +185,9 @@ drills:
     assert.strictEqual((await cli(["history", "--history", h], dir)).code, 0)
     const now = Date.now()
     const db2 = new DatabaseSync(h)
-    db2.prepare("INSERT INTO runs (run_id, experiment, service, tier, status, cleanup, started_at, report_path) VALUES ('x', 'e', 'kv', 1, 'failed', 'ok', ?, '/x')").run(now - 60_000)
+    db2.prepare(
+      "INSERT INTO runs (run_id, experiment, service, tier, status, cleanup, started_at, report_path) VALUES ('x', 'e', 'kv', 1, 'failed', 'ok', ?, '/x')"
+    ).run(now - 60_000)
     db2.close()
     const text = fs.readFileSync(fixture, "utf8") +
       `guards:\n  - errorBudget:\n      slo: { name: kv runs, sli: { history: { service: kv } }, objective: 0.9, window: "7 days" }\n      minRemaining: 0.1\n`
@@ -214,14 +225,21 @@ drills:
     const r = await cli(["run", "gated.yaml", "--history", "h.db", "--out", "runs", "--json"], dir)
     assert.strictEqual(r.code, 0, r.stderr)
     const journal = fs.readFileSync(path.join(dir, "runs", runFolders(path.join(dir, "runs"))[0]!, "journal.jsonl"), "utf8")
-    assert.match(journal, /"GuardChecked","guard":"errorBudget\(probe >= 0.9\)","ok":true,"detail":"probe: 100.0% of the error budget left \(0 bad of \d+ events\)/)
+    assert.match(
+      journal,
+      /"GuardChecked","guard":"errorBudget\(probe >= 0.9\)","ok":true,"detail":"probe: 100.0% of the error budget left \(0 bad of \d+ events\)/
+    )
   })
 
   it("SIGTERM stops the scheduler: the running drill is interrupted, its fault reverted, its report written", async () => {
     const dir = tmp()
     fs.copyFileSync(path.join(root, "test/fixtures/pause-long.yaml"), path.join(dir, "drill.yaml"))
     fs.writeFileSync(path.join(dir, "drills.yaml"), `drills:\n  - { name: long, experiment: drill.yaml, cron: "* * * * * *" }\n`)
-    const child = spawn(path.join(binDir, "node"), [path.join(root, "src/cli/main.ts"), "schedule", "drills.yaml"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(path.join(binDir, "node"), [path.join(root, "src/cli/main.ts"), "schedule", "drills.yaml"], {
+      cwd: dir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let stdout = ""
     child.stdout.setEncoding("utf8").on("data", (c: string) => void (stdout += c))
     child.stderr.resume()
@@ -233,7 +251,7 @@ drills:
       fs.existsSync(path.join(dir, "faultline-runs")) &&
       fs.readdirSync(path.join(dir, "faultline-runs")).some((d) => {
         const j = path.join(dir, "faultline-runs", d, "journal.jsonl")
-        return fs.existsSync(j) && fs.readFileSync(j, "utf8").includes('"FaultInjected"')
+        return fs.existsSync(j) && fs.readFileSync(j, "utf8").includes("\"FaultInjected\"")
       })
     while (!injected()) {
       if (Date.now() > deadline) {
@@ -255,7 +273,6 @@ drills:
     assert.strictEqual(report.status, "interrupted")
     assert.strictEqual(report.cleanup, "ok")
     const journalText = fs.readFileSync(path.join(dir, "faultline-runs", runs[0]!, "journal.jsonl"), "utf8")
-    assert.include(journalText, '"FaultReverted"')
+    assert.include(journalText, "\"FaultReverted\"")
   })
 })
-

@@ -39,12 +39,19 @@ describe("a runner whose parent goes away", () => {
     const file = path.join(out, "pause.yaml")
     fs.writeFileSync(file, fs.readFileSync(path.join(root, "test/fixtures/pause-long.yaml"), "utf8").replace("faultline-fixture-pause-long", marker))
     // The parent starts the CLI and, like npx, dies on SIGTERM without forwarding it.
-    const parent = spawn(node, ["-e", `
+    const parent = spawn(node, [
+      "-e",
+      `
       const { spawn } = require("node:child_process")
       const c = spawn(process.argv[1], [process.argv[2], "run", process.argv[3], "--out", process.argv[4]], { stdio: "ignore" })
       console.log(c.pid)
       setInterval(() => {}, 1000)
-    `, node, path.join(root, "src/cli/main.ts"), file, out], { env, stdio: ["ignore", "pipe", "inherit"] })
+    `,
+      node,
+      path.join(root, "src/cli/main.ts"),
+      file,
+      out
+    ], { env, stdio: ["ignore", "pipe", "inherit"] })
     let text = ""
     parent.stdout!.setEncoding("utf8").on("data", (c: string) => void (text += c))
     try {

@@ -158,9 +158,14 @@ describe("faultline proxy: what a browser page can send", () => {
     // Raw HTTP: fetch cannot set Host.
     const reply = await new Promise<string>((resolve, reject) => {
       const body = JSON.stringify({ name: "evil", listen: "0.0.0.0:0", upstream: "127.0.0.1:1" })
-      const c = net.connect({ host: "127.0.0.1", port }, () =>
-        c.write(`POST /proxies HTTP/1.1\r\nHost: rebind.attacker.example:${port}\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\n` +
-          `Origin: http://attacker.example\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`))
+      const c = net.connect(
+        { host: "127.0.0.1", port },
+        () =>
+          c.write(
+            `POST /proxies HTTP/1.1\r\nHost: rebind.attacker.example:${port}\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\n` +
+              `Origin: http://attacker.example\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`
+          )
+      )
       let got = ""
       c.setEncoding("utf8").on("data", (d: string) => void (got += d))
       c.on("end", () => resolve(got))

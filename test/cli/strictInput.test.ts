@@ -53,11 +53,27 @@ describe("unknown keys are refused at any depth, with the nearest known key", ()
     ["top level", base({ top: "objectivez: { rto: \"1 second\" }" }), /unknown key "objectivez" at \$; did you mean "objectives"\?/],
     ["hypothesis", base({ hyp: "    tolerence: [{ _tag: Regex, pattern: x }]" }), /unknown key "tolerence" at hypothesis\[0\]; did you mean "tolerance"\?/],
     ["abort (top level)", base({ top: "abrot: [{ maxDuration: \"1 minute\" }]" }), /unknown key "abrot" at \$; did you mean "abort"\?/],
-    ["stopwatch", base({ top: "stopwatches: { rto: { hypothesis: h, stablefor: 3 } }" }), /unknown key "stablefor" at stopwatches\.rto; did you mean "stableFor"\?/],
-    ["tolerance", base({ hyp: "    tolerance: [{ _tag: Regex, patern: x }]" }), /unknown key "patern" at hypothesis\[0\]\.tolerance\[0\]; did you mean "pattern"\?/],
+    [
+      "stopwatch",
+      base({ top: "stopwatches: { rto: { hypothesis: h, stablefor: 3 } }" }),
+      /unknown key "stablefor" at stopwatches\.rto; did you mean "stableFor"\?/
+    ],
+    [
+      "tolerance",
+      base({ hyp: "    tolerance: [{ _tag: Regex, patern: x }]" }),
+      /unknown key "patern" at hypothesis\[0\]\.tolerance\[0\]; did you mean "pattern"\?/
+    ],
     ["guards", base({ top: "guards: [{ _tag: MaxTargets, n: 2, m: 3 }]" }), /unknown key "m" at guards\[0\]/],
-    ["abort condition", base({ top: "abort: [{ breach: { hypothesis: h, below: 0.5, over: \"1 second\", ovr: 2 } }]" }), /unknown key "ovr" at abort\[0\]\.breach/],
-    ["fault", base({ method: "  - inject: { fault: network.latency, target: { name: [p] }, latency: 10, strem: upstream }" }), /unknown key "strem" at method\[0\]\.inject; did you mean "stream"\?/],
+    [
+      "abort condition",
+      base({ top: "abort: [{ breach: { hypothesis: h, below: 0.5, over: \"1 second\", ovr: 2 } }]" }),
+      /unknown key "ovr" at abort\[0\]\.breach/
+    ],
+    [
+      "fault",
+      base({ method: "  - inject: { fault: network.latency, target: { name: [p] }, latency: 10, strem: upstream }" }),
+      /unknown key "strem" at method\[0\]\.inject; did you mean "stream"\?/
+    ],
     ["step", base({ method: "  - injekt: { fault: process.kill, target: { name: [p] } }" }), /unknown key "injekt" at method\[0\]; did you mean "inject"\?/]
   ]
   for (const [where, text, pattern] of cases) {
@@ -71,7 +87,10 @@ describe("unknown keys are refused at any depth, with the nearest known key", ()
   }
 
   it("in JSON files too", () => {
-    const f = file("unknown.json", JSON.stringify({ name: "j", hypothesis: [{ name: "h", probe: { command: { command: "node" } } }], method: [], objectivez: {} }))
+    const f = file(
+      "unknown.json",
+      JSON.stringify({ name: "j", hypothesis: [{ name: "h", probe: { command: { command: "node" } } }], method: [], objectivez: {} })
+    )
     refused(cli("run", f), /unknown key "objectivez" at \$; did you mean "objectives"\?/)
   })
 })
@@ -111,10 +130,14 @@ describe("one line, the real cause", () => {
 
   it("a target that matches nothing is found at plan time, before any probe or fault, and the file's processes are stopped", () => {
     const marker = `faultline-strict-${process.pid}-nomatch`
-    const f = file("nomatch.yaml", base({
-      processes: `processes:\n  - { name: victim, command: node, args: ["-e", "console.log('READY'); setInterval(() => {}, 1000)", "${marker}"], ready: READY }`,
-      method: "  - inject: { fault: process.kill, target: { name: [victum] } }"
-    }))
+    const f = file(
+      "nomatch.yaml",
+      base({
+        processes:
+          `processes:\n  - { name: victim, command: node, args: ["-e", "console.log('READY'); setInterval(() => {}, 1000)", "${marker}"], ready: READY }`,
+        method: "  - inject: { fault: process.kill, target: { name: [victum] } }"
+      })
+    )
     const out = path.join(tmp, "nomatch-runs")
     const r = cli("run", f, "--out", out)
     refused(r, /no target matches .*victum.* at method\[0\]\.inject\.target/)
@@ -158,7 +181,16 @@ describe("CLI conventions", () => {
 
   it("plan has no --out (it keeps nothing) and accepts YAML", () => {
     assert.notMatch(cli("help", "plan").stdout, /--out/)
-    const r = cli("plan", file("plan.yaml", base({ processes: "processes:\n  - { name: p, command: node, args: [\"-e\", \"console.log('READY'); setInterval(() => {}, 1000)\"], ready: READY }", method: "  - inject: { fault: process.pause, target: { name: [p] } }" })))
+    const r = cli(
+      "plan",
+      file(
+        "plan.yaml",
+        base({
+          processes: "processes:\n  - { name: p, command: node, args: [\"-e\", \"console.log('READY'); setInterval(() => {}, 1000)\"], ready: READY }",
+          method: "  - inject: { fault: process.pause, target: { name: [p] } }"
+        })
+      )
+    )
     assert.match(r.stdout, /process\.pause/, r.stderr)
     assert.isFalse(fs.existsSync(path.join(tmp, "faultline-runs")), "plan wrote a run folder")
   })

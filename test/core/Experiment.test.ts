@@ -340,11 +340,15 @@ describe("continuous sampling", () => {
       let calls = 0
       let hang = false
       const hung = Hypothesis.make("hung", {
-        probe: Probe.make("never answers while hung", Effect.suspend(() => {
-          if (!hang) return Effect.succeed("ok")
-          calls++
-          return Effect.never
-        }), { timeout: "100 millis" }),
+        probe: Probe.make(
+          "never answers while hung",
+          Effect.suspend(() => {
+            if (!hang) return Effect.succeed("ok")
+            calls++
+            return Effect.never
+          }),
+          { timeout: "100 millis" }
+        ),
         every: "10 millis"
       })
       const exp = Experiment.make({
@@ -398,4 +402,3 @@ describe("Guards and selectors in a run", () => {
       assert.include(r.verdict.reason, "above its cap of 2")
     }).pipe(Effect.provide(MemoryDriver.layer({ targets }))))
 })
-

@@ -83,7 +83,12 @@ describe("guards first, and a refusal is not a failure", () => {
     Effect.gen(function*() {
       const { calls, probe } = counted()
       const fault = breakTargets(Selector.name("a"))
-      const exp = Experiment.make({ name: "unlabelled", hypothesis: Hypothesis.make("counted", { probe }), method: Fault.inject(fault), guards: [Guard.allowLabel("team", "x")] })
+      const exp = Experiment.make({
+        name: "unlabelled",
+        hypothesis: Hypothesis.make("counted", { probe }),
+        method: Fault.inject(fault),
+        guards: [Guard.allowLabel("team", "x")]
+      })
       const r = yield* runWith(exp, { preflight: Fault.plan(fault) })
       assert.strictEqual(r.verdict.status, "refused")
       assert.strictEqual(calls.n, 0)
@@ -179,7 +184,13 @@ describe("abort conditions fire whatever the probe timeout", () => {
       // Hangs for 3 s once the fault is on; the probe times out at 1.5 s, after the window:
       // judged by when it was sent, no sample would ever fall inside a 1 s window.
       const probe = Probe.make("slow", Effect.suspend(() => (slow.on ? Effect.sleep("3 seconds") : Effect.void)), { timeout: "1500 millis" })
-      const h = Hypothesis.make("slow", { probe, every: "100 millis", samples: 5, tolerance: Tolerance.successRatio({ atLeast: 0.9, confidence: 0 }), during: "observe" })
+      const h = Hypothesis.make("slow", {
+        probe,
+        every: "100 millis",
+        samples: 5,
+        tolerance: Tolerance.successRatio({ atLeast: 0.9, confidence: 0 }),
+        during: "observe"
+      })
       const exp = Experiment.make({
         name: "hang",
         hypothesis: h,

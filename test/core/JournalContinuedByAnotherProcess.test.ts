@@ -18,10 +18,12 @@ const note = (message: string): Journal.Event => ({ _tag: "Note", message })
 const written = (messages: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const file = tmp()
-    yield* Effect.scoped(Effect.gen(function*() {
-      const j = yield* FileJournal.make({ runId: "run-1", file })
-      for (const m of messages) yield* j.append(note(m))
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    yield* Effect.scoped(
+      Effect.gen(function*() {
+        const j = yield* FileJournal.make({ runId: "run-1", file })
+        for (const m of messages) yield* j.append(note(m))
+      }).pipe(Effect.provide(NodeFileSystem.layer))
+    )
     return file
   })
 

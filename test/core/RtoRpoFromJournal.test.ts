@@ -77,9 +77,7 @@ describe("RTO from the journal", () => {
   })
 
   it("counts recovery from when the good answer arrived, not when the probe was sent", () => {
-    const samples = outage(100).map((e, i) =>
-      i === 5 ? sample(150, true, { latencyMs: 7 }) : e
-    )
+    const samples = outage(100).map((e, i) => i === 5 ? sample(150, true, { latencyMs: 7 }) : e)
     const r = Stopwatch.computeRto([started({ stableFor: 2 }), injected("kill", 100), ...samples])!
     assert.strictEqual(r.measuredMs, 57)
     assert.strictEqual(r.recoverMs, 37)
@@ -163,7 +161,12 @@ describe("RTO from the journal", () => {
   })
 
   it("an RTO stopwatch on a hypothesis the run does not have judges on success at a resolution of 0", () => {
-    const r = Stopwatch.computeRto([started({ hypothesis: "missing", stableFor: 1 }), injected("kill", 100), sample(110, false, { hypothesis: "missing" }), sample(120, true, { hypothesis: "missing" })])!
+    const r = Stopwatch.computeRto([
+      started({ hypothesis: "missing", stableFor: 1 }),
+      injected("kill", 100),
+      sample(110, false, { hypothesis: "missing" }),
+      sample(120, true, { hypothesis: "missing" })
+    ])!
     assert.deepStrictEqual(r, { measuredMs: 20, detectMs: 10, recoverMs: 10, resolutionMs: 0, outageObserved: true })
   })
 })

@@ -5,8 +5,7 @@ import { Guard, Selector, Target } from "../../src/index.ts"
 // Selectors and guards are journaled and reported by name (TargetsResolved.selector,
 // GuardChecked.guard, the NoTargets and CapExceeded messages): each name must say what it is.
 
-const t = (id: number, name: string, labels: Record<string, string> = {}) =>
-  Target.make({ kind: "process", id: String(id), name, labels })
+const t = (id: number, name: string, labels: Record<string, string> = {}) => Target.make({ kind: "process", id: String(id), name, labels })
 
 describe("Selector.describe", () => {
   it("names the match and the pick", () => {

@@ -93,8 +93,7 @@ const assertIntentBeforeEachInjection = (seen: ReadonlyArray<Seen>, r: Experimen
 const memoryView = (ledger: Ledger.Ledger["Service"]): LedgerView => () => ledger.open
 
 // The file ledger, read from the run's file on disk (what the watchdog would see).
-const fileView = (dir: string): LedgerView => (runId) =>
-  Effect.sync(() => FileLedger.readRun(dir, runId)?.faults ?? [])
+const fileView = (dir: string): LedgerView => (runId) => Effect.sync(() => FileLedger.readRun(dir, runId)?.faults ?? [])
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "faultline-write-ahead-"))
 

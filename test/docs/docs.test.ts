@@ -17,8 +17,12 @@ const read = (file: string) => fs.readFileSync(path.join(root, file), "utf8")
 const blocks = (markdown: string): ReadonlyArray<{ readonly lang: string; readonly code: string }> =>
   [...markdown.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1]!, code: m[2]! }))
 
-const docs = ["README.md", "bench/README.md", ...fs.readdirSync(path.join(root, "docs"), { recursive: true, encoding: "utf8" })
-  .filter((f) => f.endsWith(".md")).map((f) => path.join("docs", f))]
+const docs = [
+  "README.md",
+  "bench/README.md",
+  ...fs.readdirSync(path.join(root, "docs"), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".md")).map((f) => path.join("docs", f))
+]
 
 describe("README.md", () => {
   it("is a front door: at most ~150 lines", () => {

@@ -36,7 +36,8 @@ describe("docs/file-format.md", () => {
     }
     // The default shown is the one decoding a file without the key produces.
     const file = "kill.yaml"
-    const text = "name: k\nhypothesis: [{ name: h, probe: { tcp: { host: 127.0.0.1, port: 1 } } }]\nmethod: [{ inject: { fault: process.kill, target: { name: [x] } } }]\n"
+    const text =
+      "name: k\nhypothesis: [{ name: h, probe: { tcp: { host: 127.0.0.1, port: 1 } } }]\nmethod: [{ inject: { fault: process.kill, target: { name: [x] } } }]\n"
     const decoded = Effect.runSync(ExperimentFile.decode(file, text))
     const step = decoded.method[0]!
     assert.isTrue("inject" in step)

@@ -22,9 +22,12 @@ const tmpDir = () => {
 
 const present = (dir: string) =>
   Hypothesis.make("config present", {
-    probe: Probe.make("config.json exists", Effect.sync(() => fs.existsSync(path.join(dir, "config.json"))).pipe(
-      Effect.flatMap((ok) => ok ? Effect.succeed("ok") : Effect.fail(new Error("missing")))
-    )),
+    probe: Probe.make(
+      "config.json exists",
+      Effect.sync(() => fs.existsSync(path.join(dir, "config.json"))).pipe(
+        Effect.flatMap((ok) => ok ? Effect.succeed("ok") : Effect.fail(new Error("missing")))
+      )
+    ),
     every: "10 millis",
     samples: 40
   })

@@ -56,15 +56,23 @@ const runDrill = (answers: Answers.AnswersFile, advance: Duration.Input = "1 hou
     return { r, calls: d.state.calls, events: r.entries.map((e) => e.event) }
   }).pipe(Effect.provide(Layer.fresh(MemoryDriver.layer({ targets: [{ name: "a" }, { name: "b" }] }))))
 
-const ended = (events: ReadonlyArray<Journal.Event>) =>
-  events.flatMap((e) => e._tag === "StepEnded" ? [[e.stepId, e.outcome] as const] : [])
+const ended = (events: ReadonlyArray<Journal.Event>) => events.flatMap((e) => e._tag === "StepEnded" ? [[e.stepId, e.outcome] as const] : [])
 
 describe("Drill.run with scripted answers", () => {
   it.effect("runs every step in order, journals actors and evidence, reverts at `until` and at the end, judges the RTO clock", () =>
     Effect.gen(function*() {
       const { r, calls, events } = yield* runDrill(script())
       assert.strictEqual(r.verdict.status, "passed", r.verdict.reason)
-      assert.deepStrictEqual(ended(events), [["brief", "done"], ["start-clock", "done"], ["break-a", "done"], ["break-b", "done"], ["approve", "approved"], ["go", "go"], ["restore", "done"], ["stop-clock", "done"]])
+      assert.deepStrictEqual(ended(events), [
+        ["brief", "done"],
+        ["start-clock", "done"],
+        ["break-a", "done"],
+        ["break-b", "done"],
+        ["approve", "approved"],
+        ["go", "go"],
+        ["restore", "done"],
+        ["stop-clock", "done"]
+      ])
       // `until: restore` reverts a before the restore step; b at the end.
       assert.deepStrictEqual(calls, ["inject:memory.break:a", "inject:memory.break:b", "revert:memory.break:a", "revert:memory.break:b"])
       const brief = r.entries.find((e) => e.event._tag === "StepEnded" && e.event.stepId === "brief")!

@@ -40,26 +40,43 @@ describe("Runbook.decode", () => {
   const bad = (text: string) => Effect.flip(Runbook.decode("x.md", text))
   it.effect("front matter: unknown key with its line", () =>
     Effect.gen(function*() {
-      const e = yield* bad("---\nname: x\nservice: s\ntier: 1\nroles: { lead: leads }\nobjectivs: { rto: \"1 minute\" }\n---\n\n## A\n\n```step\nkind: checkpoint\naction: start\n```\n")
+      const e = yield* bad(
+        "---\nname: x\nservice: s\ntier: 1\nroles: { lead: leads }\nobjectivs: { rto: \"1 minute\" }\n---\n\n## A\n\n```step\nkind: checkpoint\naction: start\n```\n"
+      )
       assert.strictEqual(e.message, "x.md:6: front matter: unknown key \"objectivs\" at $; did you mean \"objectives\"?")
     }))
   it.effect("an unknown step kind, a bad duration, an unknown fault", () =>
     Effect.gen(function*() {
-      assert.strictEqual((yield* bad(`${head}## A\n\n\`\`\`step\nkind: manul\n\`\`\`\n`)).message, "x.md:13: step \"A\": unknown kind \"manul\" at kind; did you mean \"manual\"? known: manual, approve, notify, inject, run, verify, decision, checkpoint")
-      assert.match((yield* bad(`${head}## A\n\n\`\`\`step\nkind: checkpoint\naction: start\nplanned: soon\n\`\`\`\n`)).message, /^x\.md:15: step "A": expected a duration such as "500 millis" or "2 seconds", got "soon" at planned$/)
-      assert.match((yield* bad(`${head}## A\n\n\`\`\`step\nkind: inject\nfault: { fault: process.explode, target: { all: true } }\n\`\`\`\n`)).message, /^x\.md:14: step "A": unknown fault "process\.explode" at fault\.fault; /)
+      assert.strictEqual(
+        (yield* bad(`${head}## A\n\n\`\`\`step\nkind: manul\n\`\`\`\n`)).message,
+        "x.md:13: step \"A\": unknown kind \"manul\" at kind; did you mean \"manual\"? known: manual, approve, notify, inject, run, verify, decision, checkpoint"
+      )
+      assert.match(
+        (yield* bad(`${head}## A\n\n\`\`\`step\nkind: checkpoint\naction: start\nplanned: soon\n\`\`\`\n`)).message,
+        /^x\.md:15: step "A": expected a duration such as "500 millis" or "2 seconds", got "soon" at planned$/
+      )
+      assert.match(
+        (yield* bad(`${head}## A\n\n\`\`\`step\nkind: inject\nfault: { fault: process.explode, target: { all: true } }\n\`\`\`\n`)).message,
+        /^x\.md:14: step "A": unknown fault "process\.explode" at fault\.fault; /
+      )
     }))
   it.effect("a missing environment variable names the variable; a default applies", () =>
     Effect.gen(function*() {
       delete process.env.FAULTLINE_TEST_UNSET
       const e = yield* bad(`${head}## A\n\n\`\`\`step\nkind: notify\nurl: "http://\${env.FAULTLINE_TEST_UNSET}/x"\ntext: hi\n\`\`\`\n`)
       assert.strictEqual(e.message, "x.md:14: step \"A\": the environment variable FAULTLINE_TEST_UNSET is not set (${env.FAULTLINE_TEST_UNSET})")
-      const ok = yield* Runbook.decode("x.md", `${head}## A\n\n\`\`\`step\nkind: notify\nurl: "http://\${env.FAULTLINE_TEST_UNSET:-127.0.0.1:9}/x"\ntext: hi\n\`\`\`\n`)
+      const ok = yield* Runbook.decode(
+        "x.md",
+        `${head}## A\n\n\`\`\`step\nkind: notify\nurl: "http://\${env.FAULTLINE_TEST_UNSET:-127.0.0.1:9}/x"\ntext: hi\n\`\`\`\n`
+      )
       assert.strictEqual((ok.steps[0]!.spec as { url: string }).url, "http://127.0.0.1:9/x")
     }))
   it.effect("no-go sections: steps under the section a decision names run only on a no-go", () =>
     Effect.gen(function*() {
-      const rb = yield* Runbook.decode("x.md", `${head}## Go?\n\n\`\`\`step\nkind: decision\nquestion: go?\nnoGo: back-out\n\`\`\`\n\n## Back out\n\nUndo it.\n\n### Undo\n\n\`\`\`step\nkind: manual\nowner: lead\nprompt: undo\n\`\`\`\n`)
+      const rb = yield* Runbook.decode(
+        "x.md",
+        `${head}## Go?\n\n\`\`\`step\nkind: decision\nquestion: go?\nnoGo: back-out\n\`\`\`\n\n## Back out\n\nUndo it.\n\n### Undo\n\n\`\`\`step\nkind: manual\nowner: lead\nprompt: undo\n\`\`\`\n`
+      )
       assert.deepStrictEqual(rb.steps.map((s) => [s.id, s.branch]), [["go", null], ["undo", "back-out"]])
     }))
 })

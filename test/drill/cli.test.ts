@@ -43,7 +43,10 @@ const writeAnswers = (text: string) => {
 
 describe("faultline drill runbooks/dependency-outage.md --answers", () => {
   it("runs end to end: faults through the embedded proxy, the outage seen, every fault reverted, objectives met, the channel told", async () => {
-    const r = await faultline(["drill", "runbooks/dependency-outage.md", "--answers", "runbooks/answers/dependency-outage.yaml", "--out", fresh()], { ...ports, FAULTLINE_DRILL_WEBHOOK: hookUrl })
+    const r = await faultline(["drill", "runbooks/dependency-outage.md", "--answers", "runbooks/answers/dependency-outage.yaml", "--out", fresh()], {
+      ...ports,
+      FAULTLINE_DRILL_WEBHOOK: hookUrl
+    })
     expect(r.code, r.stderr + r.stdout).toBe(0)
     const { events, drill } = journalOf(out)
     expect(drill.status).toBe("passed")
@@ -63,7 +66,11 @@ describe("faultline drill runbooks/dependency-outage.md --answers", () => {
     expect(detect.evidence["alert-link"]).toBe("http://127.0.0.1/alerts/kv")
     expect(drill.steps.find((s: any) => s.stepId === "roll-back").status).toBe("pending")
     // A Slack-compatible payload; the webhook's URL (a secret) is named by its variable only.
-    expect(hooks).toEqual([{ path: "/services/T000/B000/secret", type: "application/json", body: { text: expect.stringContaining("[dependency-outage] Game day"), username: "faultline" } }])
+    expect(hooks).toEqual([{
+      path: "/services/T000/B000/secret",
+      type: "application/json",
+      body: { text: expect.stringContaining("[dependency-outage] Game day"), username: "faultline" }
+    }])
     const journal = fs.readFileSync(path.join(journalOf(out).dir, "journal.jsonl"), "utf8")
     expect(journal).not.toContain("secret")
     expect(journal).toContain("$FAULTLINE_DRILL_WEBHOOK")
@@ -71,10 +78,12 @@ describe("faultline drill runbooks/dependency-outage.md --answers", () => {
   })
 
   it("an abort while the dependency is cut off reverts every fault and exits 1", async () => {
-    const answers = writeAnswers(fs.readFileSync("runbooks/answers/dependency-outage.yaml", "utf8").replace(
-      /detect-the-outage: .*/,
-      "detect-the-outage: { by: Linus, abort: \"real incident elsewhere\" }"
-    ))
+    const answers = writeAnswers(
+      fs.readFileSync("runbooks/answers/dependency-outage.yaml", "utf8").replace(
+        /detect-the-outage: .*/,
+        "detect-the-outage: { by: Linus, abort: \"real incident elsewhere\" }"
+      )
+    )
     const r = await faultline(["drill", "runbooks/dependency-outage.md", "--answers", answers, "--out", fresh()], ports)
     expect(r.code, r.stderr + r.stdout).toBe(1)
     const { events, drill } = journalOf(out)
@@ -86,10 +95,12 @@ describe("faultline drill runbooks/dependency-outage.md --answers", () => {
   })
 
   it("a refused approval ends the drill before any fault, journaled with who refused", async () => {
-    const answers = writeAnswers(fs.readFileSync("runbooks/answers/dependency-outage.yaml", "utf8").replace(
-      /approve-the-faults: .*/,
-      "approve-the-faults: { approvals: [{ by: Grace, approved: false, reason: \"release freeze\" }] }"
-    ))
+    const answers = writeAnswers(
+      fs.readFileSync("runbooks/answers/dependency-outage.yaml", "utf8").replace(
+        /approve-the-faults: .*/,
+        "approve-the-faults: { approvals: [{ by: Grace, approved: false, reason: \"release freeze\" }] }"
+      )
+    )
     const r = await faultline(["drill", "runbooks/dependency-outage.md", "--answers", answers, "--out", fresh()], ports)
     expect(r.code).toBe(1)
     const { events, drill } = journalOf(out)
@@ -132,13 +143,51 @@ describe("faultline drill: a run step", () => {
     const f = path.join(dir, "run-step.md")
     // pause-kv.yaml on a port of its own (the docs test runs the original at the same time), its
     // latency bound relaxed: this test is about the step, not about the machine being idle.
-    fs.writeFileSync(path.join(dir, "pause-kv.yaml"), fs.readFileSync("experiments/pause-kv.yaml", "utf8").replaceAll("47311", "47451").replace("maxMs: 50", "maxMs: 2000").replace(/examples\//, `${path.resolve("examples")}/`))
-    fs.writeFileSync(f, [
-      "---", "name: run-step", "service: kv", "tier: 3", "roles: { facilitator: runs it }", "objectives: { rto: \"1 minute\" }", "---", "",
-      "# An experiment inside a drill", "", "## Start the clock", "", "```step", "kind: checkpoint", "action: start", "```", "",
-      "## Pause the store", "", "The pause-kv experiment, as one step.", "", "```step", "kind: run", "experiment: pause-kv.yaml", "```", "",
-      "## Stop the clock", "", "```step", "kind: checkpoint", "action: stop", "```", ""
-    ].join("\n"))
+    fs.writeFileSync(
+      path.join(dir, "pause-kv.yaml"),
+      fs.readFileSync("experiments/pause-kv.yaml", "utf8").replaceAll("47311", "47451").replace("maxMs: 50", "maxMs: 2000").replace(
+        /examples\//,
+        `${path.resolve("examples")}/`
+      )
+    )
+    fs.writeFileSync(
+      f,
+      [
+        "---",
+        "name: run-step",
+        "service: kv",
+        "tier: 3",
+        "roles: { facilitator: runs it }",
+        "objectives: { rto: \"1 minute\" }",
+        "---",
+        "",
+        "# An experiment inside a drill",
+        "",
+        "## Start the clock",
+        "",
+        "```step",
+        "kind: checkpoint",
+        "action: start",
+        "```",
+        "",
+        "## Pause the store",
+        "",
+        "The pause-kv experiment, as one step.",
+        "",
+        "```step",
+        "kind: run",
+        "experiment: pause-kv.yaml",
+        "```",
+        "",
+        "## Stop the clock",
+        "",
+        "```step",
+        "kind: checkpoint",
+        "action: stop",
+        "```",
+        ""
+      ].join("\n")
+    )
     const r = await faultline(["drill", f, "--answers", writeAnswers("steps: {}\n"), "--out", fresh()])
     expect(r.code, r.stderr + r.stdout).toBe(0)
     const { dir: runDir, drill } = journalOf(out)

@@ -25,8 +25,10 @@ describeWith("moto (dns-failover runbook)", motoMissing(), () => {
     const { zoneId, healthChecks } = await setUp(moto.endpoint)
     const client = new Route53Client({ region: "us-east-1", endpoint: moto.endpoint })
     const state = async () => ({
-      weights: Object.fromEntries(((await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? [])
-        .filter((r) => r.SetIdentifier).map((r) => [r.SetIdentifier, r.Weight])),
+      weights: Object.fromEntries(
+        ((await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? [])
+          .filter((r) => r.SetIdentifier).map((r) => [r.SetIdentifier, r.Weight])
+      ),
       inverted: (await client.send(new GetHealthCheckCommand({ HealthCheckId: healthChecks.blue }))).HealthCheck!.HealthCheckConfig!.Inverted ?? false
     })
     const before = await state()

@@ -38,4 +38,3 @@ export const journalOf = (out: string) => {
     drill: JSON.parse(fs.readFileSync(path.join(dir, "drill.json"), "utf8"))
   }
 }
-

@@ -30,10 +30,13 @@ describeWith("PostgreSQL (pg-failover runbook)", pgMissing(), () => {
   const snapshot = async () => {
     const out: Record<string, unknown> = {}
     for (const n of c.nodes) {
-      const [s] = await rows(n, `select pg_is_in_recovery() as standby, (select timeline_id from pg_control_checkpoint()) as timeline,
+      const [s] = await rows(
+        n,
+        `select pg_is_in_recovery() as standby, (select timeline_id from pg_control_checkpoint()) as timeline,
         current_setting('default_transaction_read_only') as read_only,
         case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() else null end as replay,
-        (select string_agg(id || ':' || item, ',' order by id) from orders) as data`)
+        (select string_agg(id || ':' || item, ',' order by id) from orders) as data`
+      )
       out[n.name] = s
     }
     const [rep] = await rows(c.primary, "select count(*)::int as streaming from pg_stat_replication where state = 'streaming'")
@@ -50,15 +53,18 @@ describeWith("PostgreSQL (pg-failover runbook)", pgMissing(), () => {
     await rt.runPromise(Postgres.awaitStreaming(c.primary, c.standby))
     const url = (n: Postgres.PgNode) => `postgres://${n.user}@${n.host}:${n.port}/${n.database}`
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pg-clusters-")), "clusters.json")
-    fs.writeFileSync(file, JSON.stringify({
-      clusters: [{
-        name: c.spec.name,
-        allow: true,
-        ...(c.spec.bin ? { bin: c.spec.bin } : {}),
-        ...(c.spec.osUser ? { osUser: c.spec.osUser } : {}),
-        nodes: c.nodes.map((n) => ({ name: n.name, url: url(n), passwordEnv: "FAULTLINE_PG_PASSWORD", dataDir: n.dataDir!, socketDir: n.socketDir! }))
-      }]
-    }))
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        clusters: [{
+          name: c.spec.name,
+          allow: true,
+          ...(c.spec.bin ? { bin: c.spec.bin } : {}),
+          ...(c.spec.osUser ? { osUser: c.spec.osUser } : {}),
+          nodes: c.nodes.map((n) => ({ name: n.name, url: url(n), passwordEnv: "FAULTLINE_PG_PASSWORD", dataDir: n.dataDir!, socketDir: n.socketDir! }))
+        }]
+      })
+    )
     env = { FAULTLINE_POSTGRES_CLUSTERS: file, FAULTLINE_PG_NODES: c.nodes.map(url).join(","), FAULTLINE_PG_PASSWORD: PASSWORD }
   }, 180_000)
   afterAll(async () => {
@@ -69,10 +75,13 @@ describeWith("PostgreSQL (pg-failover runbook)", pgMissing(), () => {
     const before = await snapshot()
     expect(before).toMatchObject({ pg1: { standby: false, read_only: "off" }, pg2: { standby: true, replay: "not paused" }, replication: { streaming: 1 } })
     const answers = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "answers-")), "refuse.yaml")
-    fs.writeFileSync(answers, fs.readFileSync("runbooks/answers/pg-failover.yaml", "utf8").replace(
-      /approve-the-crash: .*/,
-      "approve-the-crash: { approvals: [{ by: Grace, approved: false, reason: \"month-end close\" }] }"
-    ))
+    fs.writeFileSync(
+      answers,
+      fs.readFileSync("runbooks/answers/pg-failover.yaml", "utf8").replace(
+        /approve-the-crash: .*/,
+        "approve-the-crash: { approvals: [{ by: Grace, approved: false, reason: \"month-end close\" }] }"
+      )
+    )
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-pg-"))
     const r = await faultline(["drill", "runbooks/pg-failover.md", "--answers", answers, "--out", out], env, 120_000)
     expect(r.code, r.stderr + r.stdout).toBe(1)
@@ -88,9 +97,15 @@ describeWith("PostgreSQL (pg-failover runbook)", pgMissing(), () => {
   it("the runner killed mid-drill (SIGKILL, replay paused): its watchdog reverts the fault and stops the drill's processes", async () => {
     const before = await snapshot()
     const answers = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "answers-")), "slow.yaml")
-    fs.writeFileSync(answers, fs.readFileSync("runbooks/answers/pg-failover.yaml", "utf8").replace(/record-the-lag: \{ /, "record-the-lag: { after: \"10 minutes\", "))
+    fs.writeFileSync(
+      answers,
+      fs.readFileSync("runbooks/answers/pg-failover.yaml", "utf8").replace(/record-the-lag: \{ /, "record-the-lag: { after: \"10 minutes\", ")
+    )
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-pg-"))
-    const child = spawn(process.execPath, ["src/cli/main.ts", "drill", "runbooks/pg-failover.md", "--answers", answers, "--out", out], { env: { ...process.env, ...env }, stdio: "ignore" })
+    const child = spawn(process.execPath, ["src/cli/main.ts", "drill", "runbooks/pg-failover.md", "--answers", answers, "--out", out], {
+      env: { ...process.env, ...env },
+      stdio: "ignore"
+    })
     const journal = () => {
       const run = fs.readdirSync(out).find((d) => d !== "ledger")
       return run === undefined || !fs.existsSync(path.join(out, run, "journal.jsonl")) ? "" : fs.readFileSync(path.join(out, run, "journal.jsonl"), "utf8")
@@ -106,7 +121,11 @@ describeWith("PostgreSQL (pg-failover runbook)", pgMissing(), () => {
     const [paused] = await rows(c.standby, "select pg_get_wal_replay_pause_state() as s")
     expect(paused!.s).not.toBe("not paused")
     child.kill("SIGKILL")
-    await until(async () => (await rows(c.standby, "select pg_get_wal_replay_pause_state() as s"))[0]!.s === "not paused", 30_000, "the watchdog resuming replay")
+    await until(
+      async () => (await rows(c.standby, "select pg_get_wal_replay_pause_state() as s"))[0]!.s === "not paused",
+      30_000,
+      "the watchdog resuming replay"
+    )
     await until(() => fetch("http://127.0.0.1:47561/").then(() => false, () => true), 30_000, "the orchestrator stopped")
     expect(await snapshot()).toEqual(before)
   }, 120_000)

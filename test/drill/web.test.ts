@@ -26,7 +26,17 @@ describeWith("Chromium (web live view)", fs.existsSync(CHROMIUM) ? null : `${CHR
 
   it("drives a drill from the page: complete, approve (journaled with its actor), abort; token and Origin enforced; no console errors", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-web-"))
-    const child = spawn(process.execPath, ["src/cli/main.ts", "drill", "runbooks/dependency-outage.md", "--serve", "127.0.0.1:0", "--name", "Ada", "--out", out], {
+    const child = spawn(process.execPath, [
+      "src/cli/main.ts",
+      "drill",
+      "runbooks/dependency-outage.md",
+      "--serve",
+      "127.0.0.1:0",
+      "--name",
+      "Ada",
+      "--out",
+      out
+    ], {
       cwd: root,
       env: { ...process.env, KV_PORT: "47431", KV_PROXY_PORT: "47432" },
       stdio: ["ignore", "pipe", "pipe"]

@@ -18,7 +18,15 @@ describe("faultline runner / submit: bad input", () => {
   })
 
   it("a bad --schedule file is refused before the runner joins", async () => {
-    const r = await faultline(["runner", "--db", "postgres://u:pw@127.0.0.1:1/db", "--schedule", "test/durable/fixtures/resume.md", "--out", "/tmp/faultline-durable-cli-out"])
+    const r = await faultline([
+      "runner",
+      "--db",
+      "postgres://u:pw@127.0.0.1:1/db",
+      "--schedule",
+      "test/durable/fixtures/resume.md",
+      "--out",
+      "/tmp/faultline-durable-cli-out"
+    ])
     expect(r.code).toBe(2)
     expect(r.stderr.trim().split("\n")).toHaveLength(1)
     expect(r.stderr).toMatch(/^faultline: .*resume\.md/)

@@ -51,7 +51,13 @@ describe("FIS export", () => {
     const r = toTemplate({
       name: "modes",
       steps: [
-        inject(Aws.ec2.reboot({ target: Selector.percent(Selector.label("aws:az", "us-east-1a"), 25), filters: [{ name: "instance-type", values: ["t3.micro"] }, { name: "owner-id", values: ["1"] }] }), "m[0]"),
+        inject(
+          Aws.ec2.reboot({
+            target: Selector.percent(Selector.label("aws:az", "us-east-1a"), 25),
+            filters: [{ name: "instance-type", values: ["t3.micro"] }, { name: "owner-id", values: ["1"] }]
+          }),
+          "m[0]"
+        ),
         inject(Aws.ec2.terminate({ target: Selector.random(Selector.label("team", "batch"), 3, 42), az: "us-east-1b" }), "m[1]"),
         inject(Aws.ec2.reboot({ target: Selector.regex("^web-") }), "m[2]")
       ]

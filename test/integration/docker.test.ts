@@ -86,9 +86,16 @@ describeWith("Docker Engine", missing, () => {
   const helper = (c: string, script: string) => rt.runPromise(withDriver((d) => d.runHelper(c, script, "test")))
   const failure = (exit: Exit.Exit<unknown, unknown>) => Exit.isFailure(exit) ? Cause.squash(exit.cause) as any : null
   // Injects inside a scope we close ourselves, so the test can look at the target in between.
-  const withFault = async <F extends Fault.Fault<any>>(fault: F, during: (inj: ReadonlyArray<Fault.Injection>) => Promise<void>, options?: Parameters<typeof runLayer>[1]) => {
+  const withFault = async <F extends Fault.Fault<any>>(
+    fault: F,
+    during: (inj: ReadonlyArray<Fault.Injection>) => Promise<void>,
+    options?: Parameters<typeof runLayer>[1]
+  ) => {
     const scope = await rt.runPromise(Scope.make())
-    const injections = await run(Fault.inject(fault).pipe(Scope.provide(scope)) as Effect.Effect<ReadonlyArray<Fault.Injection>, unknown, Docker.DockerDriver | Run>, options)
+    const injections = await run(
+      Fault.inject(fault).pipe(Scope.provide(scope)) as Effect.Effect<ReadonlyArray<Fault.Injection>, unknown, Docker.DockerDriver | Run>,
+      options
+    )
     try {
       await during(injections)
     } finally {
@@ -187,8 +194,11 @@ describeWith("Docker Engine", missing, () => {
   it("reverting a fault that never landed is a no-op", async () => {
     const ghost = Target.make({ kind: "docker", id: "0".repeat(64), name: "ghost" })
     for (const fault of ["docker.pause", "docker.kill", "docker.stop", "docker.disconnect", "docker.partition", "docker.bandwidth", "docker.remove"]) {
-      await run(withDriver((d) =>
-        d.revert({ driver: "docker", fault, target: ghost, data: { container: ghost.id, marker: "faultline-marker-none", network: s.network } })))
+      await run(
+        withDriver((d) =>
+          d.revert({ driver: "docker", fault, target: ghost, data: { container: ghost.id, marker: "faultline-marker-none", network: s.network } })
+        )
+      )
     }
   })
 
@@ -253,8 +263,7 @@ describeWith("Docker Engine", missing, () => {
   it("docker.partition: iptables rules drop traffic to the peer only; revert deletes exactly them", async () => {
     const client = `${s.id}-client`
     const ip = async (name: string) => (await state(name)).networks[s.network]!.ipv4
-    const reach = async (name: string) =>
-      rt.runPromise(Probe.sample(Docker.Probes.exec(client, httpGet(await ip(name)))))
+    const reach = async (name: string) => rt.runPromise(Probe.sample(Docker.Probes.exec(client, httpGet(await ip(name)))))
     assert.isTrue((await reach(`${s.id}-web`)).ok)
     assert.isTrue((await reach(`${s.id}-peer`)).ok)
     await withFault(Docker.partition({ target: Selector.name(client), peers: [`${s.id}-web`] }), async () => {
@@ -324,7 +333,16 @@ describeWith("Docker Engine", missing, () => {
     // intent open; the connection is the one the real driver records.
     const connection = { socketPath: null }
     FileLedger.appendLine(dir, "dead-docker", { type: "run", runId: "dead-docker", pid: 4194305, journal: null, at: 0, watchdogPid: null })
-    FileLedger.appendLine(dir, "dead-docker", { type: "intent", runId: "dead-docker", faultId: "dead-docker/f1", driver: "docker", connection, fault: "docker.pause", target, revert })
+    FileLedger.appendLine(dir, "dead-docker", {
+      type: "intent",
+      runId: "dead-docker",
+      faultId: "dead-docker/f1",
+      driver: "docker",
+      connection,
+      fault: "docker.pause",
+      target,
+      revert
+    })
     const { rows, remaining } = await Effect.runPromise(Recover.recover(dir))
     assert.deepStrictEqual(rows.map((r) => r.result), ["reverted"])
     assert.strictEqual(remaining, 0)
@@ -397,7 +415,11 @@ describeWith("Docker Engine", missing, () => {
     await inject(Docker.disconnect({ target: Selector.all, network: s.network }), peer)
     await inject(Docker.partition({ target: Selector.all, peers: [web] }), `${s.id}-client`)
     await inject(Docker.bandwidth({ target: Selector.all, rate: "2mbit" }), `${s.id}-healthy`)
-    await s.docker.createContainer({ Image: s.images.nettools, Cmd: ["/bin/sleep", "3600"], Labels: { ...s.labels, "faultline.run": dead, "faultline.helper": "partition" } })
+    await s.docker.createContainer({
+      Image: s.images.nettools,
+      Cmd: ["/bin/sleep", "3600"],
+      Labels: { ...s.labels, "faultline.run": dead, "faultline.helper": "partition" }
+    })
     assert.isTrue((await state(web)).paused)
     assert.isUndefined((await state(peer)).networks[s.network])
 
@@ -427,8 +449,13 @@ describeWith("Docker Engine", missing, () => {
       await (s.docker.createVolume as (o: unknown) => Promise<unknown>)({
         Name: `faultline-marker-${s.id}-alive`,
         Labels: {
-          "faultline.run": `${s.id}-alive`, "faultline.owner": owner, "faultline.marker": "true", "faultline.fault": "docker.pause",
-          "faultline.target": info.id, "faultline.paused-by": `${s.id}-alive`, "faultline.revert": JSON.stringify({ container: info.id, name: web })
+          "faultline.run": `${s.id}-alive`,
+          "faultline.owner": owner,
+          "faultline.marker": "true",
+          "faultline.fault": "docker.pause",
+          "faultline.target": info.id,
+          "faultline.paused-by": `${s.id}-alive`,
+          "faultline.revert": JSON.stringify({ container: info.id, name: web })
         }
       })
       const skipped = await rt.runPromise(Docker.recover({ runId: `${s.id}-alive` }))
@@ -454,8 +481,13 @@ describeWith("Docker Engine", missing, () => {
       await (s.docker.createVolume as (o: unknown) => Promise<unknown>)({
         Name: volume,
         Labels: {
-          "faultline.run": run, "faultline.owner": "nohost:1", "faultline.marker": "true", "faultline.fault": "docker.pause",
-          "faultline.target": info.id, "faultline.paused-by": run, "faultline.revert": JSON.stringify({ container: info.id, name: victim })
+          "faultline.run": run,
+          "faultline.owner": "nohost:1",
+          "faultline.marker": "true",
+          "faultline.fault": "docker.pause",
+          "faultline.target": info.id,
+          "faultline.paused-by": run,
+          "faultline.revert": JSON.stringify({ container: info.id, name: victim })
         }
       })
       const r = await rt.runPromise(Docker.recover({ runId: run, force: true }))
@@ -594,7 +626,9 @@ ${extra}`
     assert.notMatch((await helper(client, "/usr/sbin/tc qdisc show")).output, /qdisc tbf f1:/)
     assert.isFalse((await state(web)).paused)
     // A revert whose data names no container and no target fails: it never closes unchecked.
-    const empty = await runExit(withDriver((d) => d.revert({ driver: "docker", fault: "docker.partition", target: Target.make({ kind: "process", id: "1", name: "x" }), data: {} })))
+    const empty = await runExit(
+      withDriver((d) => d.revert({ driver: "docker", fault: "docker.partition", target: Target.make({ kind: "process", id: "1", name: "x" }), data: {} }))
+    )
     assert.isTrue(Exit.isFailure(empty))
   })
 

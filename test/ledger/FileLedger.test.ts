@@ -32,9 +32,11 @@ describe("file ledger", () => {
   it.effect("records intent, injection and closing, fsync'ed, and closes the run", () =>
     Effect.gen(function*() {
       const dir = tmp()
-      const fiber = yield* Effect.forkChild(Experiment.run(longBreak("a", 100), { runId: "run-1" }).pipe(
-        Effect.provide(FileLedger.layer({ dir, watchdog: false }))
-      ))
+      const fiber = yield* Effect.forkChild(
+        Experiment.run(longBreak("a", 100), { runId: "run-1" }).pipe(
+          Effect.provide(FileLedger.layer({ dir, watchdog: false }))
+        )
+      )
       yield* TestClock.adjust("1 minute")
       const r = yield* Fiber.join(fiber)
       assert.strictEqual(r.verdict.status, "passed")
@@ -92,9 +94,11 @@ describe("file ledger", () => {
         target,
         revert: { driver: "memory", fault: "memory.break", target, data: { name: "a" } }
       })
-      const fiber = yield* Effect.forkChild(Experiment.run(longBreak("a", 100), { runId: "new" }).pipe(
-        Effect.provide(FileLedger.layer({ dir, watchdog: false }))
-      ))
+      const fiber = yield* Effect.forkChild(
+        Experiment.run(longBreak("a", 100), { runId: "new" }).pipe(
+          Effect.provide(FileLedger.layer({ dir, watchdog: false }))
+        )
+      )
       yield* TestClock.adjust("1 minute")
       const r = yield* Fiber.join(fiber)
       assert.strictEqual(r.verdict.status, "failed")
@@ -129,7 +133,16 @@ describe("recover", () => {
       pids.forEach((pid, i) => {
         const target = Target.make({ kind: "process", id: String(pid), name: `v${i}` })
         const revert = { driver: "process", fault: "process.pause", target, data: { name: `v${i}`, pid, group: false } }
-        FileLedger.appendLine(dir, runId, { type: "intent", runId, faultId: `${runId}/f${i}`, driver: "process", connection: {}, fault: "process.pause", target, revert })
+        FileLedger.appendLine(dir, runId, {
+          type: "intent",
+          runId,
+          faultId: `${runId}/f${i}`,
+          driver: "process",
+          connection: {},
+          fault: "process.pause",
+          target,
+          revert
+        })
         if (i === 1) FileLedger.appendLine(dir, runId, { type: "injected", faultId: `${runId}/f${i}`, revert })
       })
       // The state letter after the command name in /proc/PID/stat: T stopped, Z zombie (a
@@ -158,10 +171,18 @@ describe("recover", () => {
     const dir = tmp()
     const target = Target.make({ kind: "process", id: "1", name: "x" })
     FileLedger.appendLine(dir, "live", { type: "run", runId: "live", pid: process.pid, journal: null, at: 0, watchdogPid: null })
-    FileLedger.appendLine(dir, "live", { type: "intent", runId: "live", faultId: "live/f1", driver: "process", connection: {}, fault: "process.pause", target, revert: { driver: "process", fault: "process.pause", target, data: { name: "x", pid: 1 } } })
+    FileLedger.appendLine(dir, "live", {
+      type: "intent",
+      runId: "live",
+      faultId: "live/f1",
+      driver: "process",
+      connection: {},
+      fault: "process.pause",
+      target,
+      revert: { driver: "process", fault: "process.pause", target, data: { name: "x", pid: 1 } }
+    })
     const { rows, remaining } = await Effect.runPromise(Recover.recover(dir))
     assert.strictEqual(rows[0]!.result, "skipped (run is live)")
     assert.strictEqual(remaining, 0)
   })
 })
-

@@ -176,7 +176,9 @@ describe("embedded proxy API: the write token", () => {
     const open = await startServer({ token: null })
     expect(open.s.token).toBeNull()
     expect((await raw(open.url, "POST", "/reset")).status).toBe(204)
-    for (const bad of ["", "has space", "tab\there", "é-accent"]) expect(() => new EmbeddedServer({ token: bad }), JSON.stringify(bad)).toThrow(/printable ASCII/)
+    for (const bad of ["", "has space", "tab\there", "é-accent"]) {
+      expect(() => new EmbeddedServer({ token: bad }), JSON.stringify(bad)).toThrow(/printable ASCII/)
+    }
     const wide = new EmbeddedServer({ token: null })
     servers.push(wide)
     await expect(wide.listen("0.0.0.0:0")).rejects.toThrow(/loopback/)

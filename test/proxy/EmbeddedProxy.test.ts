@@ -43,8 +43,12 @@ describe("embedded proxy API under concurrent requests", () => {
   it("creating the same proxy 10 times at once gives one 201 and nine 409s", async () => {
     const api = await startEmbedded()
     try {
-      const replies = await Promise.all(Array.from({ length: 10 }, () =>
-        call(api.url, "POST", "/proxies", { name: "same", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" }).then((r) => r.status)))
+      const replies = await Promise.all(
+        Array.from(
+          { length: 10 },
+          () => call(api.url, "POST", "/proxies", { name: "same", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" }).then((r) => r.status)
+        )
+      )
       expect(replies.filter((s) => s === 201).length).toBe(1)
       expect(replies.filter((s) => s === 409).length).toBe(9)
     } finally {

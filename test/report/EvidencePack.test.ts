@@ -33,7 +33,12 @@ const makeRun = async (runId: string, startedAt: number) => {
 }
 
 // Rewrites a tar entry by entry: `edit` returns the entries to write for each one read.
-const rewrite = async (from: string, to: string, edit: (name: string, data: Buffer) => ReadonlyArray<[string, Buffer]>, extra: ReadonlyArray<[string, Buffer]> = []) => {
+const rewrite = async (
+  from: string,
+  to: string,
+  edit: (name: string, data: Buffer) => ReadonlyArray<[string, Buffer]>,
+  extra: ReadonlyArray<[string, Buffer]> = []
+) => {
   const extract = tar.extract()
   fs.createReadStream(from).pipe(extract)
   const p = tar.pack()
@@ -47,8 +52,7 @@ const rewrite = async (from: string, to: string, edit: (name: string, data: Buff
   p.finalize()
   await done
 }
-const listing = (dir: string): Array<string> =>
-  fs.readdirSync(dir, { recursive: true, withFileTypes: false } as any).map(String).sort()
+const listing = (dir: string): Array<string> => fs.readdirSync(dir, { recursive: true, withFileTypes: false } as any).map(String).sort()
 
 describe("evidence packs", () => {
   const pack = path.join(tmp, "pack.tar")
@@ -102,7 +106,7 @@ describe("evidence packs", () => {
 
   it("one byte changed in a journal: exit 2 naming the file", () => {
     const bytes = fs.readFileSync(pack)
-    const at = bytes.indexOf(Buffer.from('"experiment":"synthetic primary loss"'))
+    const at = bytes.indexOf(Buffer.from("\"experiment\":\"synthetic primary loss\""))
     assert.isAbove(at, 0)
     bytes[at + 15] = bytes[at + 15]! ^ 0x01
     const bad = path.join(tmp, "byte.tar")
@@ -136,7 +140,11 @@ describe("evidence packs", () => {
     assert.strictEqual(wrong.status, 2)
     assert.include(wrong.stderr, "manifest.sig: bad signature (manifest.json is not signed by the given key")
     const forged = path.join(tmp, "forged.tar")
-    await rewrite(pack, forged, (name, data) => [[name, name === "manifest.json" ? Buffer.from(data.toString().replace('"host": "', '"host": "x')) : data]])
+    await rewrite(
+      pack,
+      forged,
+      (name, data) => [[name, name === "manifest.json" ? Buffer.from(data.toString().replace("\"host\": \"", "\"host\": \"x")) : data]]
+    )
     const f = cli(["evidence", "verify", forged])
     assert.strictEqual(f.status, 2)
     assert.include(f.stderr, "manifest.sig: bad signature")

@@ -136,8 +136,8 @@ describeWith("HTML report in Chromium", missing, () => {
     assert.closeTo(fault.left, await expectedX(page, injected), 1.5)
     assert.closeTo(fault.right, await expectedX(page, reverted), 1.5)
     // RTO: from the injection, detect up to the first bad sample, recover up to recovery.
-    const detect = await boxOf(page, '.rto-bracket [data-part="detect"]')
-    const recover = await boxOf(page, '.rto-bracket [data-part="recover"]')
+    const detect = await boxOf(page, ".rto-bracket [data-part=\"detect\"]")
+    const recover = await boxOf(page, ".rto-bracket [data-part=\"recover\"]")
     assert.closeTo(detect.left, await expectedX(page, injected), 1.5)
     assert.closeTo(detect.right, await expectedX(page, injected + report.rto.detectMs), 1.5)
     assert.closeTo(recover.left, await expectedX(page, injected + report.rto.detectMs), 1.5)

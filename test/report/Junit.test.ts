@@ -67,11 +67,17 @@ describeWith("JUnit XML against the XSD (xmllint)", missing, () => {
     const aborted = evidenceOf({ ...BASE, experiment: "abort <&> \u0001 test", abortAt: 5000 })
     const xml = Junit.toJunit([missed, aborted])
     validate(xml, "failing")
-    assert.match(xml, /<testcase name="objective RTO"[^>]*>\s*<failure type="faultline.failed" message="RTO \d+(\.\d+)? ms \(±50 ms\) against an objective of 100 ms"/)
-    assert.match(xml, /<testcase name="objective RPO"[^>]*>\s*<failure[^>]*message="RPO 200 ms \(2 of 80 acknowledged writes lost\) against an objective of 10 ms"/)
-    assert.include(xml, 'message="aborted: abort: breach api serves below 0.5 over 3 s"')
+    assert.match(
+      xml,
+      /<testcase name="objective RTO"[^>]*>\s*<failure type="faultline.failed" message="RTO \d+(\.\d+)? ms \(±50 ms\) against an objective of 100 ms"/
+    )
+    assert.match(
+      xml,
+      /<testcase name="objective RPO"[^>]*>\s*<failure[^>]*message="RPO 200 ms \(2 of 80 acknowledged writes lost\) against an objective of 10 ms"/
+    )
+    assert.include(xml, "message=\"aborted: abort: breach api serves below 0.5 over 3 s\"")
     assert.include(xml, "steady state not met during the method")
-    assert.include(xml, 'name="abort &lt;&amp;&gt; \uFFFD test"')
+    assert.include(xml, "name=\"abort &lt;&amp;&gt; \uFFFD test\"")
     assert.match(xml, /<testsuites name="faultline" tests="14" failures="[4-9]"/)
   })
 
@@ -84,7 +90,7 @@ describeWith("JUnit XML against the XSD (xmllint)", missing, () => {
     const h = cli(["report", journal, "--html"])
     assert.strictEqual(h.status, 0, h.stderr)
     assert.match(h.stdout, /^<!doctype html>/)
-    assert.include(h.stdout, '<svg xmlns="http://www.w3.org/2000/svg" id="timeline"')
+    assert.include(h.stdout, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\"")
     const both = cli(["report", journal, "--html", "--junit"])
     assert.strictEqual(both.status, 2)
     const notJournal = path.join(tmp, "not-a-journal.jsonl")

@@ -31,7 +31,19 @@ const draftOf = (spec: Synthetic.Spec) => {
 describe("postmortem drafts", () => {
   it("an experiment: every section, figures from the journal, deviations become action items", () => {
     const md = draftOf(SPEC)
-    for (const h of ["# Postmortem (draft): kv primary loss", "## Summary", "## Impact window", "## Timeline", "## Detection and recovery", "## What deviated and why", "## Contributing faults", "## Action items", "## Evidence"]) {
+    for (
+      const h of [
+        "# Postmortem (draft): kv primary loss",
+        "## Summary",
+        "## Impact window",
+        "## Timeline",
+        "## Detection and recovery",
+        "## What deviated and why",
+        "## Contributing faults",
+        "## Action items",
+        "## Evidence"
+      ]
+    ) {
       assert.include(md, h)
     }
     assert.include(md, "- from 2026-11-29T10:00:02.150Z (+2150 ms)")
@@ -61,7 +73,7 @@ describe("postmortem drafts", () => {
     assert.strictEqual(again.status, 2)
     assert.include(again.stderr, "postmortem.md: a draft is already there")
     const bad = path.join(tmp, "bad.jsonl")
-    fs.writeFileSync(bad, '{"seq":0}\n')
+    fs.writeFileSync(bad, "{\"seq\":0}\n")
     const b = cli(["postmortem", bad, "--stdout"])
     assert.strictEqual(b.status, 2)
     assert.match(b.stderr, /^faultline: .*bad\.jsonl:1: /)

@@ -128,13 +128,29 @@ describe("Report", () => {
 
   it("a journal written before the environment and definition were journaled still gives a report", () => {
     const entries = [{
-      seq: 0, runId: "old", at: 0, mono: 0, prev: "", hash: "h0",
+      seq: 0,
+      runId: "old",
+      at: 0,
+      mono: 0,
+      prev: "",
+      hash: "h0",
       event: {
-        _tag: "RunStarted" as const, experiment: "old", dryRun: false, objectives: { rtoMs: null, rpoMs: null }, rto: null, rpo: null, abort: [],
+        _tag: "RunStarted" as const,
+        experiment: "old",
+        dryRun: false,
+        objectives: { rtoMs: null, rpoMs: null },
+        rto: null,
+        rpo: null,
+        abort: [],
         hypotheses: [{ name: "h", probe: "p", spec: {}, everyMs: 10, samples: 3, tolerance: { _tag: "Exact", value: 1 } }]
       }
     }, {
-      seq: 1, runId: "old", at: 5, mono: 5, prev: "h0", hash: "h1",
+      seq: 1,
+      runId: "old",
+      at: 5,
+      mono: 5,
+      prev: "h0",
+      hash: "h1",
       event: { _tag: "RunEnded" as const, status: "passed" as const, cleanup: "ok" as const, reason: "ok" }
     }]
     const r = Report.fromJournal(entries)
@@ -147,14 +163,30 @@ describe("Report", () => {
 
   it("a hypothesis whose during is only observed says so in both reports", () => {
     const started = (during: unknown) => ({
-      seq: 0, runId: "o", at: 0, mono: 0, prev: "", hash: "h0",
+      seq: 0,
+      runId: "o",
+      at: 0,
+      mono: 0,
+      prev: "",
+      hash: "h0",
       event: {
-        _tag: "RunStarted" as const, experiment: "observe", dryRun: false, objectives: { rtoMs: null, rpoMs: null }, rto: null, rpo: null, abort: [],
+        _tag: "RunStarted" as const,
+        experiment: "observe",
+        dryRun: false,
+        objectives: { rtoMs: null, rpoMs: null },
+        rto: null,
+        rpo: null,
+        abort: [],
         hypotheses: [{ name: "h", probe: "p", spec: {}, everyMs: 10, samples: 3, tolerance: { _tag: "Exact", value: 1 }, during }]
       }
     })
     const checked = {
-      seq: 1, runId: "o", at: 1, mono: 1, prev: "h0", hash: "h1",
+      seq: 1,
+      runId: "o",
+      at: 1,
+      mono: 1,
+      prev: "h0",
+      hash: "h1",
       event: { _tag: "HypothesisChecked" as const, hypothesis: "h", phase: "during" as const, met: false, samples: 41, good: 0, details: [] }
     }
     for (const during of ["observe", { mode: "observe" }, { _tag: "Observe" }]) {

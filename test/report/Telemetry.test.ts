@@ -37,11 +37,13 @@ describe("traces and metrics (in-memory exporter)", () => {
     const reader = new ManualReader()
     const { entries } = Synthetic.entries(SPEC)
     // Read inside the layer: shutting the provider down clears the in-memory exporter.
-    const { collected, spans } = await Effect.runPromise(Effect.gen(function*() {
-      const listen = yield* Telemetry.listener()
-      for (const e of entries) listen(e)
-      return { collected: yield* Effect.promise(() => reader.collect()), spans: exporter.getFinishedSpans() }
-    }).pipe(Effect.provide(Otlp.layer({ spanProcessor: new SimpleSpanProcessor(exporter), metricReader: reader }))))
+    const { collected, spans } = await Effect.runPromise(
+      Effect.gen(function*() {
+        const listen = yield* Telemetry.listener()
+        for (const e of entries) listen(e)
+        return { collected: yield* Effect.promise(() => reader.collect()), spans: exporter.getFinishedSpans() }
+      }).pipe(Effect.provide(Otlp.layer({ spanProcessor: new SimpleSpanProcessor(exporter), metricReader: reader })))
+    )
     const byName = (n: string) => spans.find((s) => s.name === n)!
     const run = byName("faultline.run synthetic primary loss")
     assert.strictEqual(run.attributes["faultline.verdict"], "passed")
@@ -75,11 +77,13 @@ describe("traces and metrics (in-memory exporter)", () => {
 
   it("an aborted run's span ends in error with its verdict", async () => {
     const exporter = new InMemorySpanExporter()
-    const spans = await Effect.runPromise(Effect.gen(function*() {
-      const listen = yield* Telemetry.listener()
-      for (const e of Synthetic.entries({ ...SPEC, abortAt: 4000 }).entries) listen(e)
-      return exporter.getFinishedSpans()
-    }).pipe(Effect.provide(Otlp.layer({ spanProcessor: new SimpleSpanProcessor(exporter) }))))
+    const spans = await Effect.runPromise(
+      Effect.gen(function*() {
+        const listen = yield* Telemetry.listener()
+        for (const e of Synthetic.entries({ ...SPEC, abortAt: 4000 }).entries) listen(e)
+        return exporter.getFinishedSpans()
+      }).pipe(Effect.provide(Otlp.layer({ spanProcessor: new SimpleSpanProcessor(exporter) })))
+    )
     const run = spans.find((s) => s.name.startsWith("faultline.run"))!
     assert.strictEqual(run.attributes["faultline.verdict"], "aborted")
     assert.strictEqual(run.status.code, 2)
@@ -107,11 +111,20 @@ describe("OTLP export when configured (faultline run, a local OTLP/HTTP receiver
     const root = path.resolve(import.meta.dirname, "../..")
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-otlp-"))
     try {
-      const child = spawn(path.join(root, "node_modules/.bin/node"), [path.join(root, "bin/faultline.js"), "run", "test/fixtures/kill-one.yaml", "--out", out], {
-        cwd: root,
-        env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_SERVICE_NAME: "faultline-test" },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
+      const child = spawn(
+        path.join(root, "node_modules/.bin/node"),
+        [path.join(root, "bin/faultline.js"), "run", "test/fixtures/kill-one.yaml", "--out", out],
+        {
+          cwd: root,
+          env: {
+            ...process.env,
+            OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+            OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+            OTEL_SERVICE_NAME: "faultline-test"
+          },
+          stdio: ["ignore", "pipe", "pipe"]
+        }
+      )
       let stderr = ""
       child.stderr.on("data", (c: Buffer) => stderr += c.toString())
       const code = await new Promise<number | null>((r) => child.on("exit", r))

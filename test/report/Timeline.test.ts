@@ -50,9 +50,9 @@ describe("Timeline", () => {
     assert.strictEqual(svg.match(/class="fault-bar"/g)?.length, 1)
     assert.strictEqual(svg.match(/class="step-bar"/g)?.length, 1)
     assert.strictEqual(svg.match(/class="abort-marker"/g)?.length, 1)
-    assert.include(svg, 'data-part="detect"')
-    assert.include(svg, 'data-part="recover"')
-    assert.include(svg, 'class="rpo-window"')
+    assert.include(svg, "data-part=\"detect\"")
+    assert.include(svg, "data-part=\"recover\"")
+    assert.include(svg, "class=\"rpo-window\"")
     assert.include(svg, "alice")
   })
 

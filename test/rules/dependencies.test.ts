@@ -11,8 +11,7 @@ const root = path.resolve(import.meta.dirname, "../..")
 const config = path.join(root, ".dependency-cruiser.cjs")
 const bin = path.join(root, "node_modules", ".bin", "depcruise")
 
-const cruise = (cwd: string) =>
-  spawnSync(bin, ["src", "--config", config, "--output-type", "err"], { cwd, encoding: "utf8", timeout: 120_000 })
+const cruise = (cwd: string) => spawnSync(bin, ["src", "--config", config, "--output-type", "err"], { cwd, encoding: "utf8", timeout: 120_000 })
 
 const tree = (files: Record<string, string>) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-deps-"))

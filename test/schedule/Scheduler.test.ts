@@ -100,10 +100,13 @@ describe("Scheduler", () => {
         ]
       })
       const decisions: Array<Scheduler.Decision> = []
-      const fiber = yield* Effect.forkChild(Scheduler.run(p, host(decisions, {
-        leaseHolder: (t) => Effect.succeed(t === "process:leased" ? "run-other" : null),
-        budget: (d) => Effect.succeed(d.name === "d" ? "kv availability: 10.0% left, needs 25.0%" : null)
-      })))
+      const fiber = yield* Effect.forkChild(Scheduler.run(
+        p,
+        host(decisions, {
+          leaseHolder: (t) => Effect.succeed(t === "process:leased" ? "run-other" : null),
+          budget: (d) => Effect.succeed(d.name === "d" ? "kv availability: 10.0% left, needs 25.0%" : null)
+        })
+      ))
       yield* TestClock.adjust("150 minutes")
       yield* Fiber.interrupt(fiber)
       const at8 = decisions.filter((d) => d.plannedAt === Date.parse("2026-03-02T08:00:00Z") && d.decision !== "ran")
@@ -131,9 +134,12 @@ describe("Scheduler", () => {
       })
       const p = yield* plan({ drills: [{ name: "long", experiment: "x.yaml", cron: "0 8 * * *" }] })
       const decisions: Array<Scheduler.Decision> = []
-      const fiber = yield* Effect.forkChild(Scheduler.run(p, host<MemoryDriver>(decisions, {
-        run: () => Effect.map(Experiment.run(exp), (r) => ({ runId: r.runId, status: r.verdict.status }))
-      })))
+      const fiber = yield* Effect.forkChild(Scheduler.run(
+        p,
+        host<MemoryDriver>(decisions, {
+          run: () => Effect.map(Experiment.run(exp), (r) => ({ runId: r.runId, status: r.verdict.status }))
+        })
+      ))
       yield* TestClock.adjust("10 minutes")
       assert.isTrue(driver.state.broken.has("b"), "the drill's fault is in place")
       yield* Fiber.interrupt(fiber)
@@ -166,7 +172,9 @@ describe("Scheduler", () => {
       assert.strictEqual(e2.message, "d.yaml: give exactly one of cron and unannounced at drills[0]")
       const e3 = yield* Effect.flip(Drills.compile({ timeZone: "Mars/Olympus", drills: [{ name: "x", experiment: "x.yaml", cron: "0 8 * * *" }] }, "d.yaml"))
       assert.include(e3.message, "not a time zone")
-      const e4 = yield* Effect.flip(Drills.compile({ freeze: [{ from: "2026-12-24", to: "2026-12-20" }], drills: [{ name: "x", experiment: "x.yaml", cron: "0 8 * * *" }] }, "d.yaml"))
+      const e4 = yield* Effect.flip(
+        Drills.compile({ freeze: [{ from: "2026-12-24", to: "2026-12-20" }], drills: [{ name: "x", experiment: "x.yaml", cron: "0 8 * * *" }] }, "d.yaml")
+      )
       assert.strictEqual(e4.message, "d.yaml: to 2026-12-20 is not after from 2026-12-24 at freeze[0]")
     }))
 })

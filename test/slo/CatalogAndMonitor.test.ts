@@ -35,14 +35,21 @@ describe("Catalog", () => {
     // kv overrides its tier's RTO (2 minutes, not 5); no RPO stopwatch: no RPO objective.
     assert.strictEqual(Duration.toMillis(applied.objectives.rto!), 120_000)
     assert.isUndefined(applied.objectives.rpo)
-    const own = Catalog.apply(Experiment.make({ name: "y", hypothesis: h, method: Effect.void, stopwatches: { rto: Stopwatch.rto(h) }, objectives: { rto: "10 seconds" } }), catalog, kv)
+    const own = Catalog.apply(
+      Experiment.make({ name: "y", hypothesis: h, method: Effect.void, stopwatches: { rto: Stopwatch.rto(h) }, objectives: { rto: "10 seconds" } }),
+      catalog,
+      kv
+    )
     assert.strictEqual(Duration.toMillis(own.objectives.rto!), 10_000)
     const noRto = Catalog.apply(Experiment.make({ name: "z", hypothesis: h, method: Effect.void }), catalog, kv)
     assert.isUndefined(noRto.objectives.rto)
   })
 
   it("the blast radius is every transitive dependent, nearest first, each once", () => {
-    assert.deepStrictEqual(Catalog.blastRadius(catalog, "db").map((x) => [x.service.name, x.via.join(">")]), [["kv", "db"], ["api", "db>kv"], ["shop", "db>kv"]])
+    assert.deepStrictEqual(Catalog.blastRadius(catalog, "db").map((x) => [x.service.name, x.via.join(">")]), [["kv", "db"], ["api", "db>kv"], [
+      "shop",
+      "db>kv"
+    ]])
     assert.deepStrictEqual(Catalog.blastRadius(catalog, "docs"), [])
   })
 
@@ -58,10 +65,13 @@ describe("Monitor", () => {
     Effect.gen(function*() {
       let n = 0
       // Every third sample fails outright; every fourth answers too slowly for the tolerance.
-      const probe = Probe.make("counter", Effect.suspend(() => {
-        n++
-        return n % 3 === 0 ? Effect.fail("down") : Effect.succeed(n % 4 === 0 ? 900 : 100)
-      }))
+      const probe = Probe.make(
+        "counter",
+        Effect.suspend(() => {
+          n++
+          return n % 3 === 0 ? Effect.fail("down") : Effect.succeed(n % 4 === 0 ? 900 : 100)
+        })
+      )
       const h = Hypothesis.make("kv serves", { probe, every: "1 second", tolerance: Tolerance.range(0, 500) })
       const buckets: Array<Monitor.Bucket> = []
       const fiber = yield* Effect.forkChild(Monitor.run([h], { bucket: "10 seconds", record: (b) => Effect.sync(() => buckets.push(b)) }))
@@ -129,7 +139,11 @@ method: []
 
   it.effect("both decode and become a guard and an abort condition", () =>
     Effect.gen(function*() {
-      const f = yield* ExperimentFile.decode("g.yaml", base + `guards:\n  - errorBudget: { slo: ${slo}, minRemaining: 0.25 }\nabort:\n  - burnRate: { slo: ${slo}, factor: 14.4, window: 1 hour }\nservice: kv\n`)
+      const f = yield* ExperimentFile.decode(
+        "g.yaml",
+        base +
+          `guards:\n  - errorBudget: { slo: ${slo}, minRemaining: 0.25 }\nabort:\n  - burnRate: { slo: ${slo}, factor: 14.4, window: 1 hour }\nservice: kv\n`
+      )
       const exp = ExperimentFile.toExperiment(f)
       assert.strictEqual(exp.guards[0]!._tag, "ErrorBudget")
       assert.strictEqual(exp.abort[0]!.name, "burnRate(kv >= 14.4x over 1h)")
@@ -138,11 +152,27 @@ method: []
 
   it.effect("an unknown key inside the SLO, a bad objective or time zone is one line with its path", () =>
     Effect.gen(function*() {
-      const typo = yield* Effect.flip(ExperimentFile.decode("g.yaml", base + `guards:\n  - errorBudget: { slo: { name: kv, sli: { monitor: kv }, objective: 0.99, window: "28 days", windw: x }, minRemaining: 0.25 }\n`))
+      const typo = yield* Effect.flip(
+        ExperimentFile.decode(
+          "g.yaml",
+          base + `guards:\n  - errorBudget: { slo: { name: kv, sli: { monitor: kv }, objective: 0.99, window: "28 days", windw: x }, minRemaining: 0.25 }\n`
+        )
+      )
       assert.include(typo.message, "windw")
-      const objective = yield* Effect.flip(ExperimentFile.decode("g.yaml", base + `guards:\n  - errorBudget: { slo: { name: kv, sli: { monitor: kv }, objective: 1.5, window: "28 days" }, minRemaining: 0.25 }\n`))
+      const objective = yield* Effect.flip(
+        ExperimentFile.decode(
+          "g.yaml",
+          base + `guards:\n  - errorBudget: { slo: { name: kv, sli: { monitor: kv }, objective: 1.5, window: "28 days" }, minRemaining: 0.25 }\n`
+        )
+      )
       assert.include(objective.message, "objective")
-      const tz = yield* Effect.flip(ExperimentFile.decode("g.yaml", base + `guards:\n  - errorBudget: { slo: { name: kv, sli: { monitor: kv }, objective: 0.99, window: { calendar: month, timeZone: Mars/Base } }, minRemaining: 0.25 }\n`))
+      const tz = yield* Effect.flip(
+        ExperimentFile.decode(
+          "g.yaml",
+          base +
+            `guards:\n  - errorBudget: { slo: { name: kv, sli: { monitor: kv }, objective: 0.99, window: { calendar: month, timeZone: Mars/Base } }, minRemaining: 0.25 }\n`
+        )
+      )
       assert.include(tz.message, "not a time zone")
     }))
 })

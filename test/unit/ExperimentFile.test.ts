@@ -89,21 +89,24 @@ const problemOf = (file: string, text: string) =>
 
 // A fake process driver: discovers fixed targets and records every call.
 const fakeProcesses = (calls: Array<string>) =>
-  Layer.succeed(Process.ProcessDriver, Process.ProcessDriver.of({
-    name: "process",
-    discover: () =>
-      Effect.succeed([
-        Target.make({ kind: "process", id: "11", name: "worker" }),
-        Target.make({ kind: "process", id: "12", name: "cache", labels: { role: "cache" } }),
-        Target.make({ kind: "process", id: "13", name: "svc" })
-      ]),
-    inject: (fault: any, target: Target.Target) =>
-      Effect.sync(() => {
-        calls.push(`inject ${fault._tag} ${target.name}${fault.signal ? ` ${fault.signal}` : ""}`)
-        return { name: target.name }
-      }),
-    revert: (r: Journal.Revert) => Effect.sync(() => void calls.push(`revert ${r.fault} ${r.target.name}`))
-  } as any))
+  Layer.succeed(
+    Process.ProcessDriver,
+    Process.ProcessDriver.of({
+      name: "process",
+      discover: () =>
+        Effect.succeed([
+          Target.make({ kind: "process", id: "11", name: "worker" }),
+          Target.make({ kind: "process", id: "12", name: "cache", labels: { role: "cache" } }),
+          Target.make({ kind: "process", id: "13", name: "svc" })
+        ]),
+      inject: (fault: any, target: Target.Target) =>
+        Effect.sync(() => {
+          calls.push(`inject ${fault._tag} ${target.name}${fault.signal ? ` ${fault.signal}` : ""}`)
+          return { name: target.name }
+        }),
+      revert: (r: Journal.Revert) => Effect.sync(() => void calls.push(`revert ${r.fault} ${r.target.name}`))
+    } as any)
+  )
 
 describe("ExperimentFile.decode: valid files", () => {
   it.effect("a YAML experiment decodes and becomes the experiment it describes", () =>
@@ -373,7 +376,8 @@ method:
 })
 
 describe("ExperimentFile.decode: ${NAME.port} in a probe names a declared process that captures its port", () => {
-  const file = (probe: string, ready = `"listening on (\\\\d+)"`) => `name: x
+  const file = (probe: string, ready = `"listening on (\\\\d+)"`) =>
+    `name: x
 processes:
   - name: svc
     command: node

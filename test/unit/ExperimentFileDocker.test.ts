@@ -14,17 +14,23 @@ ${extra}`
 describe("ExperimentFile: docker faults", () => {
   it.effect("decodes every docker fault; the docker integration is named and irreversible carries over", () =>
     Effect.gen(function*() {
-      const f = yield* ExperimentFile.decode("x.yaml", file([
-        `  - inject: { fault: docker.kill, target: { label: { key: app, value: api } }, signal: SIGTERM }`,
-        `  - inject: { fault: docker.stop, target: { name: [a] }, graceSeconds: 2 }`,
-        `  - inject: { fault: docker.restart, target: { name: [a] } }`,
-        `  - inject: { fault: docker.pause, target: { regex: "^api-", random: { n: 1, seed: 7 } } }`,
-        `  - inject: { fault: docker.disconnect, target: { name: [a] }, network: backend }`,
-        `  - inject: { fault: docker.partition, target: { name: [a] }, peers: [db] }`,
-        `  - inject: { fault: docker.bandwidth, target: { name: [a] }, rate: 1mbit }`,
-        `  - inject: { fault: docker.netem, target: { name: [a] }, delayMs: 100, lossPercent: 5 }`,
-        `  - inject: { fault: docker.remove, target: { name: [a] } }`
-      ].join("\n"), "irreversible: true"))
+      const f = yield* ExperimentFile.decode(
+        "x.yaml",
+        file(
+          [
+            `  - inject: { fault: docker.kill, target: { label: { key: app, value: api } }, signal: SIGTERM }`,
+            `  - inject: { fault: docker.stop, target: { name: [a] }, graceSeconds: 2 }`,
+            `  - inject: { fault: docker.restart, target: { name: [a] } }`,
+            `  - inject: { fault: docker.pause, target: { regex: "^api-", random: { n: 1, seed: 7 } } }`,
+            `  - inject: { fault: docker.disconnect, target: { name: [a] }, network: backend }`,
+            `  - inject: { fault: docker.partition, target: { name: [a] }, peers: [db] }`,
+            `  - inject: { fault: docker.bandwidth, target: { name: [a] }, rate: 1mbit }`,
+            `  - inject: { fault: docker.netem, target: { name: [a] }, delayMs: 100, lossPercent: 5 }`,
+            `  - inject: { fault: docker.remove, target: { name: [a] } }`
+          ].join("\n"),
+          "irreversible: true"
+        )
+      )
       assert.deepStrictEqual(ExperimentFile.integrationsOf(f), ["docker"])
       const exp = ExperimentFile.toExperiment(f)
       assert.isTrue(exp.irreversible)

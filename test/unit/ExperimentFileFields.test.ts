@@ -85,10 +85,12 @@ const assertFields = (label: string, got: Record<string, unknown>, want: Record<
 }
 
 describe("ExperimentFile: every field of every fault reaches the fault", () => {
-  for (const [file, text] of [
-    ["every.yaml", YAML.stringify(fileObject(faults))],
-    ["every.json", JSON.stringify(fileObject(faults), null, 2)]
-  ] as const) {
+  for (
+    const [file, text] of [
+      ["every.yaml", YAML.stringify(fileObject(faults))],
+      ["every.json", JSON.stringify(fileObject(faults), null, 2)]
+    ] as const
+  ) {
     it.effect(`${file}: fault instances and planned specs carry the file's values`, () =>
       Effect.gen(function*() {
         const { r, seen, specs } = yield* planFile(file, text)

@@ -9,13 +9,14 @@ import { MemoryDriver } from "../../src/testing/index.ts"
 const targets = [{ name: "a", labels: { allow: "yes" } }, { name: "b", labels: { allow: "yes" } }, { name: "c" }]
 
 // A fault with driver-contributed defaults, shaped like the Docker faults.
-const fault = (options: { target: Selector.Selector; irreversible?: boolean }) => ({
-  _tag: "memory.break",
-  target: options.target,
-  driver: MemoryDriver as any,
-  defaultGuards: [Guard.allowLabel("allow", "yes"), Guard.maxTargets(1)],
-  irreversible: options.irreversible
-}) as Fault.Fault<MemoryDriver>
+const fault = (options: { target: Selector.Selector; irreversible?: boolean }) =>
+  ({
+    _tag: "memory.break",
+    target: options.target,
+    driver: MemoryDriver as any,
+    defaultGuards: [Guard.allowLabel("allow", "yes"), Guard.maxTargets(1)],
+    irreversible: options.irreversible
+  }) as Fault.Fault<MemoryDriver>
 
 describe("Fault: default guards, irreversible faults, concurrency", () => {
   it("guardsFor: the run's guards add to the fault's defaults; only replaceDefaultGuards drops them", () => {

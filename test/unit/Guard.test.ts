@@ -3,8 +3,7 @@ import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { Guard, Target } from "../../src/index.ts"
 
-const t = (id: number, name: string, labels: Record<string, string> = {}) =>
-  Target.make({ kind: "process", id: String(id), name, labels })
+const t = (id: number, name: string, labels: Record<string, string> = {}) => Target.make({ kind: "process", id: String(id), name, labels })
 
 const allowed = t(1, "api-1", { "faultline.allow": "true" })
 const alsoAllowed = t(2, "api-2", { "faultline.allow": "true", tier: "web" })
@@ -70,27 +69,39 @@ describe("Guard.environment", () => {
     )
 
   it.effect("passes when the variable holds an allowed value", () =>
-    withEnv("staging", Effect.gen(function*() {
-      const detail = yield* Guard.check(Guard.environment(VAR, ["dev", "staging"]), [allowed])
-      assert.include(detail, "staging")
-    })))
+    withEnv(
+      "staging",
+      Effect.gen(function*() {
+        const detail = yield* Guard.check(Guard.environment(VAR, ["dev", "staging"]), [allowed])
+        assert.include(detail, "staging")
+      })
+    ))
 
   it.effect("refuses another value", () =>
-    withEnv("production", Effect.gen(function*() {
-      const e = yield* rejection(Guard.check(Guard.environment(VAR, ["dev", "staging"]), [allowed]))
-      assert.include(e.reason, "production")
-    })))
+    withEnv(
+      "production",
+      Effect.gen(function*() {
+        const e = yield* rejection(Guard.check(Guard.environment(VAR, ["dev", "staging"]), [allowed]))
+        assert.include(e.reason, "production")
+      })
+    ))
 
   it.effect("refuses when the variable is unset", () =>
-    withEnv(undefined, Effect.gen(function*() {
-      const e = yield* rejection(Guard.check(Guard.environment(VAR, ["dev", "staging"]), [allowed]))
-      assert.include(e.reason, "unset")
-    })))
+    withEnv(
+      undefined,
+      Effect.gen(function*() {
+        const e = yield* rejection(Guard.check(Guard.environment(VAR, ["dev", "staging"]), [allowed]))
+        assert.include(e.reason, "unset")
+      })
+    ))
 
   it.effect("does not accept a prefix or substring of an allowed value", () =>
-    withEnv("stag", Effect.gen(function*() {
-      yield* rejection(Guard.check(Guard.environment(VAR, ["staging"]), [allowed]))
-    })))
+    withEnv(
+      "stag",
+      Effect.gen(function*() {
+        yield* rejection(Guard.check(Guard.environment(VAR, ["staging"]), [allowed]))
+      })
+    ))
 })
 
 describe("Guard.changeFreeze", () => {

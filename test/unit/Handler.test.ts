@@ -34,8 +34,7 @@ const handlers: Handler.Handlers<Ctx, Faults, TestError> = {
         if (!ctx.ineffective) ctx.on.add(target.name)
         return { name: target.name }
       }),
-    verify: (ctx, _fault, target) =>
-      ctx.on.has(target.name) ? Effect.void : Effect.fail(new TestError("Ineffective", `${target.name} did not flip`)),
+    verify: (ctx, _fault, target) => ctx.on.has(target.name) ? Effect.void : Effect.fail(new TestError("Ineffective", `${target.name} did not flip`)),
     revert: (ctx, data) =>
       Effect.sync(() => {
         ctx.calls.push(`unflip ${String(data.name)}`)

@@ -2,8 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Selector, Target } from "../../src/index.ts"
 
-const t = (id: number, name: string, labels: Record<string, string> = {}) =>
-  Target.make({ kind: "process", id: String(id), name, labels })
+const t = (id: number, name: string, labels: Record<string, string> = {}) => Target.make({ kind: "process", id: String(id), name, labels })
 
 // Discovery order matters for count and percent.
 const candidates = [

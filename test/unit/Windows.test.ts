@@ -108,7 +108,13 @@ const reference = (entries: ReadonlyArray<Journal.Entry>, stableFor: number) => 
 describe("Stopwatch.rtoFold", () => {
   const injected = (mono: number) => [
     entry(mono, { _tag: "FaultInjecting", faultId: "f1", fault: "memory.break", spec: {}, target }),
-    entry(mono, { _tag: "FaultInjected", faultId: "f1", fault: "memory.break", startedMono: mono, revert: { driver: "memory", fault: "memory.break", target, data: {} } })
+    entry(mono, {
+      _tag: "FaultInjected",
+      faultId: "f1",
+      fault: "memory.break",
+      startedMono: mono,
+      revert: { driver: "memory", fault: "memory.break", target, data: {} }
+    })
   ]
 
   it("gives the answer of the in-memory definition on a three-hour run", () => {

@@ -27,7 +27,9 @@ export const demo = (args: { readonly json: boolean; readonly out: string; reado
       Effect.mapError((e) => new BadInput({ message: `could not start the demo system: ${e.message}` }))
     )
     // The embedded fault proxy, between the clients and the router, for the life of the demo.
-    const { url } = yield* EmbeddedProxy.start("127.0.0.1:0").pipe(Effect.mapError((e) => new BadInput({ message: `could not start the embedded proxy: ${e.message}` })))
+    const { url } = yield* EmbeddedProxy.start("127.0.0.1:0").pipe(
+      Effect.mapError((e) => new BadInput({ message: `could not start the embedded proxy: ${e.message}` }))
+    )
     return yield* Effect.gen(function*() {
       const clientUrl = yield* Demo.routeThroughProxy(system.routerUrl).pipe(
         Effect.mapError((e) => new BadInput({ message: `could not route through the embedded proxy: ${e.message}` }))

@@ -48,9 +48,13 @@ const plainLine = (s: DrillReport.DrillState, e: Journal.Entry): string | null =
   const ev = e.event
   const t = DrillReport.clock(e.mono - (s.startedMono ?? e.mono))
   if (ev._tag === "StepStarted") return `${t} step ${ev.stepId} (${ev.kind}): ${ev.title}${ev.instructions ? ` — ${ev.instructions}` : ""}`
-  if (ev._tag === "StepEnded") return `${t} step ${ev.stepId}: ${ev.outcome}${ev.actor ? ` by ${ev.actor.name ?? ev.actor.user}` : ""}${ev.detail ? ` — ${ev.detail}` : ""}`
+  if (ev._tag === "StepEnded") {
+    return `${t} step ${ev.stepId}: ${ev.outcome}${ev.actor ? ` by ${ev.actor.name ?? ev.actor.user}` : ""}${ev.detail ? ` — ${ev.detail}` : ""}`
+  }
   if (ev._tag === "DrillNote") return `${t} note by ${ev.actor.name ?? ev.actor.user}: ${ev.text}`
-  if (ev._tag === "FaultInjected" || ev._tag === "FaultReverted") return `${t} ${ev._tag === "FaultInjected" ? `fault ${ev.fault} injected` : `fault ${ev.faultId} reverted`}`
+  if (ev._tag === "FaultInjected" || ev._tag === "FaultReverted") {
+    return `${t} ${ev._tag === "FaultInjected" ? `fault ${ev.fault} injected` : `fault ${ev.faultId} reverted`}`
+  }
   return null
 }
 
@@ -106,7 +110,9 @@ export const drill = (args: DrillArgs) =>
     }
     const drivers = yield* System.drivers(rb).pipe(Effect.mapError((e) => new BadInput({ message: `${args.runbook}: ${e.message}` })))
     const outcome = yield* Effect.gen(function*() {
-      yield* System.setUp(rb, runId).pipe(Effect.mapError((e) => new BadInput({ message: `${args.runbook}: setting up the system failed: ${Experiment.describeError(e)}` })))
+      yield* System.setUp(rb, runId).pipe(
+        Effect.mapError((e) => new BadInput({ message: `${args.runbook}: setting up the system failed: ${Experiment.describeError(e)}` }))
+      )
       return yield* Runner.run(experiment as Experiment.Experiment<never>, { out: args.out, runId, judge, onEntry, timeline: DrillTimeline.options })
     }).pipe(
       Effect.provide(Layer.succeed(Facilitator, both(local, web?.facilitator ?? null))),

@@ -20,7 +20,12 @@ export const DEFAULT_KEY = path.join(os.homedir(), ".faultline", "evidence")
 const attempt = <A>(f: () => Promise<A>) =>
   Effect.tryPromise({
     try: f,
-    catch: (e) => new BadInput({ message: e instanceof EvidencePack.PackError ? e.message : `${(e as NodeJS.ErrnoException).path ?? ""}${(e as NodeJS.ErrnoException).path ? ": " : ""}${(e as Error).message}` })
+    catch: (e) =>
+      new BadInput({
+        message: e instanceof EvidencePack.PackError
+          ? e.message
+          : `${(e as NodeJS.ErrnoException).path ?? ""}${(e as NodeJS.ErrnoException).path ? ": " : ""}${(e as Error).message}`
+      })
   })
 
 /**
@@ -38,7 +43,9 @@ const time = (flag: string, v: Option.Option<string>) =>
   Effect.suspend(() => {
     if (Option.isNone(v)) return Effect.succeed(undefined)
     const ms = Date.parse(v.value)
-    return Number.isNaN(ms) ? Effect.fail(new BadInput({ message: `--${flag} ${v.value}: not a date or time (e.g. 2026-11-01 or 2026-11-01T12:00:00Z)` })) : Effect.succeed(ms)
+    return Number.isNaN(ms)
+      ? Effect.fail(new BadInput({ message: `--${flag} ${v.value}: not a date or time (e.g. 2026-11-01 or 2026-11-01T12:00:00Z)` }))
+      : Effect.succeed(ms)
   })
 
 const duration = (v: string) =>
@@ -74,15 +81,23 @@ export const pack = (args: {
     const keyFile = Option.getOrElse(args.key, () => `${DEFAULT_KEY}.key`)
     const now = yield* Clock.currentTimeMillis
     const m = yield* attempt(() => EvidencePack.pack({ runsDir: args.runs, out: args.out, keyFile, from, to, now }))
-    process.stdout.write(`packed ${m.runs.length} runs (${m.files.length} files, ${m.range.from ?? "—"} to ${m.range.to ?? "—"}) into ${args.out}, signed by key ${m.keyId}\n`)
+    process.stdout.write(
+      `packed ${m.runs.length} runs (${m.files.length} files, ${m.range.from ?? "—"} to ${m.range.to ?? "—"}) into ${args.out}, signed by key ${m.keyId}\n`
+    )
     if (keepMs === undefined) return
     // Pruning trusts only what is on disk: the pack is read back and verified first.
     const v = yield* attempt(() => EvidenceVerify.verify(args.out))
     if (!v.ok || v.keyId !== m.keyId) {
-      return yield* new BadInput({ message: `${args.out}: the pack just written does not verify; nothing pruned: ${v.problems.map((p) => `${p.path} ${p.problem}`).join("; ")}` })
+      return yield* new BadInput({
+        message: `${args.out}: the pack just written does not verify; nothing pruned: ${v.problems.map((p) => `${p.path} ${p.problem}`).join("; ")}`
+      })
     }
     const r = yield* attempt(() => EvidencePack.prune(args.runs, m, now - keepMs))
-    process.stdout.write(`pruned ${r.removed.length} run folders older than ${args.keep.pipe(Option.getOrElse(() => ""))}${r.removed.length > 0 ? `: ${r.removed.join(", ")}` : ""}\n`)
+    process.stdout.write(
+      `pruned ${r.removed.length} run folders older than ${args.keep.pipe(Option.getOrElse(() => ""))}${
+        r.removed.length > 0 ? `: ${r.removed.join(", ")}` : ""
+      }\n`
+    )
     for (const k of r.kept) process.stdout.write(`kept ${k}\n`)
   })
 

@@ -36,8 +36,12 @@ export const fis = (args: FisArgs) =>
       return yield* new BadInput({ message: `${args.experiment}: export fis reads YAML/JSON experiment files (a module's method is code, not data)` })
     }
     const bad = args.stopAlarms.find((a) => !ARN.test(a))
-    if (bad !== undefined) return yield* new BadInput({ message: `--stop-alarm ${bad}: not a CloudWatch alarm ARN (arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME)` })
-    if (args.account !== undefined && !/^\d{12}$/.test(args.account)) return yield* new BadInput({ message: `--account ${args.account}: not a 12-digit AWS account id` })
+    if (bad !== undefined) {
+      return yield* new BadInput({ message: `--stop-alarm ${bad}: not a CloudWatch alarm ARN (arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME)` })
+    }
+    if (args.account !== undefined && !/^\d{12}$/.test(args.account)) {
+      return yield* new BadInput({ message: `--account ${args.account}: not a 12-digit AWS account id` })
+    }
     const file = yield* ExperimentFile.load(args.experiment).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
     const result = toTemplate(fisInput(file, args))
     if (args.json) {
@@ -46,7 +50,10 @@ export const fis = (args: FisArgs) =>
       const text = JSON.stringify(result.template, null, 2) + "\n"
       if (args.out === undefined) process.stdout.write(text)
       else {
-        yield* Effect.try({ try: () => fs.writeFileSync(args.out!, text), catch: (e) => new BadInput({ message: `--out ${args.out}: ${(e as Error).message}` }) })
+        yield* Effect.try({
+          try: () => fs.writeFileSync(args.out!, text),
+          catch: (e) => new BadInput({ message: `--out ${args.out}: ${(e as Error).message}` })
+        })
         process.stderr.write(`wrote ${args.out}: ${result.exported.length} fault(s) as FIS actions\n`)
       }
     }
@@ -54,7 +61,10 @@ export const fis = (args: FisArgs) =>
       process.stderr.write(`not expressible in FIS (${result.unsupported.length}):\n${result.unsupported.map((u) => `  ${u.path}: ${u.reason}`).join("\n")}\n`)
     }
     if (result.template === null) {
-      return yield* new BadInput({ message: `${args.experiment}: nothing to export: FIS runs none of its faults (it can run ${"aws.ec2.stop/reboot/terminate, aws.rds.failoverCluster/rebootWithFailover"})` })
+      return yield* new BadInput({
+        message:
+          `${args.experiment}: nothing to export: FIS runs none of its faults (it can run ${"aws.ec2.stop/reboot/terminate, aws.rds.failoverCluster/rebootWithFailover"})`
+      })
     }
     state.exitCode = 0
   })

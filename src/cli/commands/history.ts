@@ -59,7 +59,11 @@ const text = (r: ReturnType<typeof Stats.report>, filter: History.Filter, spec: 
     "window start               runs  pass rate  RTO p50   availability"
   ]
   for (const w of r.windows) {
-    lines.push(`${new Date(w.from).toISOString()}  ${String(w.ran).padStart(4)}  ${pct(w.passRate).padStart(9)}  ${ms(w.rto.p50).padStart(8)}  ${pct(w.availability, 3).padStart(12)}`)
+    lines.push(
+      `${new Date(w.from).toISOString()}  ${String(w.ran).padStart(4)}  ${pct(w.passRate).padStart(9)}  ${ms(w.rto.p50).padStart(8)}  ${
+        pct(w.availability, 3).padStart(12)
+      }`
+    )
   }
   return lines.join("\n") + "\n"
 }

@@ -47,20 +47,28 @@ export const monitor = (args: {
     )
     const hypotheses = ExperimentFile.toExperiment(decoded).hypotheses
     const spec = HistoryConfig.orDefault(args.history, args.out)
-    process.stdout.write(`monitoring ${hypotheses.map((h) => h.name).join(", ")} into ${HistoryConfig.label(spec)} (buckets of ${Duration.format(bucket)}); Ctrl-C stops\n`)
+    process.stdout.write(
+      `monitoring ${hypotheses.map((h) => h.name).join(", ")} into ${HistoryConfig.label(spec)} (buckets of ${Duration.format(bucket)}); Ctrl-C stops\n`
+    )
     yield* History.use(HistoryConfig.open(spec), (store) => {
       const watch = Monitor.run(hypotheses, {
         bucket,
         record: (b) =>
           store.record(b.name, b.at, b.good, b.total, b.degraded).pipe(
-            Effect.tap(() => Effect.sync(() => process.stdout.write(`${new Date(b.at).toISOString()} ${b.name}: ${b.good}/${b.total} good${b.degraded ? `, ${b.degraded} degraded` : ""}\n`))),
+            Effect.tap(() =>
+              Effect.sync(() =>
+                process.stdout.write(`${new Date(b.at).toISOString()} ${b.name}: ${b.good}/${b.total} good${b.degraded ? `, ${b.degraded} degraded` : ""}\n`)
+              )
+            ),
             Effect.mapError((e) => new BadInput({ message: e.message }))
           )
       })
       return until === null ? watch : Effect.asVoid(Effect.timeoutOption(watch, until))
     }).pipe(
       Effect.provide(drivers),
-      Effect.mapError((e: unknown) => e instanceof BadInput ? e : new BadInput({ message: `${file}: a driver is unavailable: ${e instanceof Error ? e.message : String(e)}` }))
+      Effect.mapError((e: unknown) =>
+        e instanceof BadInput ? e : new BadInput({ message: `${file}: a driver is unavailable: ${e instanceof Error ? e.message : String(e)}` })
+      )
     )
     state.exitCode = 0
   })

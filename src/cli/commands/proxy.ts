@@ -36,11 +36,15 @@ export const proxy = (args: {
     if (token === null) {
       say("writes need no token (--no-token): any local process may add faults through this API")
     } else if (given !== undefined) {
-      say("writes need the token of $FAULTLINE_PROXY_TOKEN: send `Authorization: Bearer $FAULTLINE_PROXY_TOKEN`, or use the base URL " +
-        `${url}/token/$FAULTLINE_PROXY_TOKEN; faultline run and recover read $FAULTLINE_PROXY_TOKEN`)
+      say(
+        "writes need the token of $FAULTLINE_PROXY_TOKEN: send `Authorization: Bearer $FAULTLINE_PROXY_TOKEN`, or use the base URL " +
+          `${url}/token/$FAULTLINE_PROXY_TOKEN; faultline run and recover read $FAULTLINE_PROXY_TOKEN`
+      )
     } else {
       const file = Option.getOrElse(args.tokenFile, () => EmbeddedProxy.defaultTokenFile(port))
-      yield* EmbeddedProxy.writeTokenFile(file, token).pipe(Effect.mapError((e) => new BadInput({ message: `--token-file ${JSON.stringify(file)}: ${e.detail}` })))
+      yield* EmbeddedProxy.writeTokenFile(file, token).pipe(
+        Effect.mapError((e) => new BadInput({ message: `--token-file ${JSON.stringify(file)}: ${e.detail}` }))
+      )
       say(`writes need the API token in ${file} (0600, removed on exit)`)
       say(`  curl:     -H "Authorization: Bearer $(cat ${file})"`)
       say(`  faultline run / recover:  export FAULTLINE_PROXY_TOKEN=$(cat ${file})`)

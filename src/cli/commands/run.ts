@@ -59,7 +59,9 @@ const loadModule = (file: string, mod: any) =>
     return exp as Experiment.Experiment<any>
   }).pipe(
     // A set-up that dies (a defect, not a typed failure) is still bad input: one line, no trace.
-    Effect.catchDefect((d) => Effect.fail(new BadInput({ message: `${file}: setting up the experiment failed: ${d instanceof Error ? d.message : String(d)}` })))
+    Effect.catchDefect((d) =>
+      Effect.fail(new BadInput({ message: `${file}: setting up the experiment failed: ${d instanceof Error ? d.message : String(d)}` }))
+    )
   )
 
 // What the engine relies on, checked before anything starts: a module is trusted code, but a
@@ -133,7 +135,8 @@ const runModule = (file: string, options: RunArgs) =>
       // A module's faults are not known before it runs: every integration whose driver can
       // be built here is offered (a module's own `layer` takes precedence).
       Effect.provide(Integrations.layerAvailable),
-      Effect.mapError((e: unknown) => e instanceof BadInput ? e : new BadInput({ message: `${file}: ${e instanceof Error ? e.message : String(e)}` })))
+      Effect.mapError((e: unknown) => e instanceof BadInput ? e : new BadInput({ message: `${file}: ${e instanceof Error ? e.message : String(e)}` }))
+    )
   })
 
 // A note in the run's journal (from the method, where the run's context is).
@@ -332,6 +335,10 @@ export const plan = (args: { readonly experiment: string; readonly json: boolean
     const o = yield* runAny(file, { out, dryRun: true, json: true, keepEntries: true, services: RunHistory.catalogFile(undefined), allowTier0: true })
     const calls = o.result.entries.flatMap((e) => e.event._tag === "CallsPlanned" ? e.event.calls : [])
     if (args.json) process.stdout.write(JSON.stringify({ status: o.result.verdict.status, reason: o.result.verdict.reason, calls }, null, 2) + "\n")
-    else process.stdout.write(`plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${o.result.verdict.status === "planned" ? "" : `plan ${o.result.verdict.status}: ${o.result.verdict.reason}\n`}`)
+    else {process.stdout.write(
+        `plan of ${file} (dry run: nothing was changed)\n${planText(o.result.entries)}${
+          o.result.verdict.status === "planned" ? "" : `plan ${o.result.verdict.status}: ${o.result.verdict.reason}\n`
+        }`
+      )}
     state.exitCode = exitCodeOf(o.result.verdict.status)
   }).pipe(Effect.scoped)

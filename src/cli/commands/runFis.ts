@@ -30,7 +30,9 @@ export const runFis = (file: string, args: RunArgs) =>
       return yield* new BadInput({ message: `${file}: --engine fis runs YAML/JSON experiment files (a module's method is code, not data)` })
     }
     const bad = (args.stopAlarms ?? []).find((a) => !ARN.test(a))
-    if (bad !== undefined) return yield* new BadInput({ message: `--stop-alarm ${bad}: not a CloudWatch alarm ARN (arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME)` })
+    if (bad !== undefined) {
+      return yield* new BadInput({ message: `--stop-alarm ${bad}: not a CloudWatch alarm ARN (arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME)` })
+    }
     const decoded = yield* ExperimentFile.load(file).pipe(Effect.mapError((e) => new BadInput({ message: e.message })))
     const exported = toTemplate(fisInput(decoded, { roleArn: args.roleArn, stopAlarms: args.stopAlarms }))
     // Every fault must be FIS's: a run that silently skipped one would claim what it did not do.

@@ -61,7 +61,11 @@ const journalWriter = (file: string) => {
 export const host = (plan: Drills.Plan, base: string, args: ScheduleArgs): Scheduler.Host<never> => {
   const f = plan.file
   const out = path.resolve(base, f.out ?? "faultline-runs")
-  const history = f.history === undefined ? RunHistory.HistoryConfig.configured(Option.none()) : f.history.includes("://") ? f.history : path.resolve(base, f.history)
+  const history = f.history === undefined
+    ? RunHistory.HistoryConfig.configured(Option.none())
+    : f.history.includes("://")
+    ? f.history
+    : path.resolve(base, f.history)
   const journal = journalWriter(path.resolve(base, f.journal ?? path.join(out, "schedule.jsonl")))
   const services = RunHistory.catalogFile(args.services)
   return {

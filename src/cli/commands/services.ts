@@ -36,7 +36,9 @@ export const services = (args: { readonly services: string | undefined; readonly
         lines.push(`${s.name}  tier ${s.tier}  owners ${s.owners.join(", ")}  ${objectivesText(Catalog.objectivesOf(catalog, s))}`)
         if ((s.dependencies ?? []).length > 0) lines.push(`  depends on ${s.dependencies!.join(", ")}`)
         for (const slo of s.slos ?? []) {
-          lines.push(`  SLO ${slo.name}: ${slo.objective * 100}% over ${typeof slo.window === "string" ? slo.window : `the calendar month (${slo.window.timeZone})`}`)
+          lines.push(
+            `  SLO ${slo.name}: ${slo.objective * 100}% over ${typeof slo.window === "string" ? slo.window : `the calendar month (${slo.window.timeZone})`}`
+          )
         }
       }
       process.stdout.write(lines.join("\n") + "\n")
@@ -56,10 +58,22 @@ export const blastRadius = (args: { readonly service: string; readonly services:
     if (root === undefined) return yield* new BadInput({ message: `${file}: no service named ${JSON.stringify(args.service)}` })
     const hit = Catalog.blastRadius(catalog, args.service)
     if (args.json) {
-      process.stdout.write(JSON.stringify({ service: root.name, tier: root.tier, dependents: hit.map((h) => ({ name: h.service.name, tier: h.service.tier, owners: h.service.owners, via: h.via })) }, null, 2) + "\n")
+      process.stdout.write(
+        JSON.stringify(
+          {
+            service: root.name,
+            tier: root.tier,
+            dependents: hit.map((h) => ({ name: h.service.name, tier: h.service.tier, owners: h.service.owners, via: h.via }))
+          },
+          null,
+          2
+        ) + "\n"
+      )
     } else {
       const lines = [`blast radius of ${root.name} (tier ${root.tier}): ${hit.length} dependent services`]
-      for (const h of hit) lines.push(`${h.service.name}  tier ${h.service.tier}  owners ${h.service.owners.join(", ")}  via ${[...h.via, h.service.name].join(" -> ")}`)
+      for (const h of hit) {
+        lines.push(`${h.service.name}  tier ${h.service.tier}  owners ${h.service.owners.join(", ")}  via ${[...h.via, h.service.name].join(" -> ")}`)
+      }
       const worst = hit.reduce((t: number, h) => Math.min(t, h.service.tier), root.tier)
       lines.push(`most critical tier affected: ${worst}`)
       process.stdout.write(lines.join("\n") + "\n")

@@ -108,7 +108,9 @@ const walk = (ast: SchemaAST.AST, value: unknown, path: ReadonlyArray<PropertyKe
         const member = members.find((m) => literalOf(m, tag) === value[tag])
         if (member === undefined) {
           const near = nearest(String(value[tag]), known)
-          return `unknown ${tag === "_tag" ? "kind" : tag} ${JSON.stringify(value[tag])} at ${formatPath([...path, tag])}; ${near ? `did you mean ${JSON.stringify(near)}? ` : ""}known: ${known.join(", ")}`
+          return `unknown ${tag === "_tag" ? "kind" : tag} ${JSON.stringify(value[tag])} at ${formatPath([...path, tag])}; ${
+            near ? `did you mean ${JSON.stringify(near)}? ` : ""
+          }known: ${known.join(", ")}`
         }
         return walk(member, value, path)
       }
@@ -129,8 +131,7 @@ const walk = (ast: SchemaAST.AST, value: unknown, path: ReadonlyArray<PropertyKe
  *
  * @internal
  */
-export const unknownKeys = (schema: Schema.Top, value: unknown): string | undefined =>
-  walk(SchemaAST.toEncoded(schema.ast), value, [])
+export const unknownKeys = (schema: Schema.Top, value: unknown): string | undefined => walk(SchemaAST.toEncoded(schema.ast), value, [])
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 

@@ -5,8 +5,7 @@
 import type { Model, RenderOptions } from "../Timeline.ts"
 
 /** Escapes text for XML content and attribute values. */
-export const esc = (s: string): string =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;")
+export const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;")
 
 const n = (x: number) => Number.isFinite(x) ? Math.round(x * 100) / 100 : 0
 
@@ -57,7 +56,9 @@ interface Ctx {
 const title = (t: string) => `<title>${esc(t)}</title>`
 const times = (from: number, to: number | null) => `data-from-ms="${n(from)}"${to === null ? "" : ` data-to-ms="${n(to)}"`}`
 const rowLabel = (c: Ctx, text: string, h: number, cls = "label") =>
-  c.out.push(`<text x="${c.x0 - 8}" y="${n(c.y + h / 2 + 4)}" text-anchor="end" class="${cls}">${esc(text.length > 24 ? `${text.slice(0, 23)}…` : text)}</text>`)
+  c.out.push(
+    `<text x="${c.x0 - 8}" y="${n(c.y + h / 2 + 4)}" text-anchor="end" class="${cls}">${esc(text.length > 24 ? `${text.slice(0, 23)}…` : text)}</text>`
+  )
 
 const axis = (c: Ctx, height: () => number) => {
   const target = 8
@@ -80,7 +81,9 @@ const phaseRow = (c: Ctx, m: Model) => {
   for (const p of m.phases) {
     const w = Math.max(1, c.x(p.toMs) - c.x(p.fromMs))
     c.out.push(
-      `<g class="phase" data-phase="${p.phase}" ${times(p.fromMs, p.toMs)}><rect class="ph-${p.phase}" x="${n(c.x(p.fromMs))}" y="${c.y}" width="${n(w)}" height="14">` +
+      `<g class="phase" data-phase="${p.phase}" ${times(p.fromMs, p.toMs)}><rect class="ph-${p.phase}" x="${n(c.x(p.fromMs))}" y="${c.y}" width="${
+        n(w)
+      }" height="14">` +
         `${title(`${p.phase}: +${dur(p.fromMs)} to +${dur(p.toMs)}`)}</rect>` +
         (w > 40 ? `<text x="${n(c.x(p.fromMs) + 4)}" y="${c.y + 11}">${p.phase}</text>` : "") + `</g>`
     )
@@ -98,11 +101,17 @@ const hypothesisRows = (c: Ctx, m: Model) => {
       const tip = `${h.name}, ${b.phase}, +${dur(b.fromMs)}: ${b.samples - b.bad} good, ${b.bad} bad of ${b.samples}; latency max ${n(b.latencyMaxMs)} ms`
       bars.push(
         b.bad > 0
-          ? `<rect class="bad" data-bad="${b.bad}" x="${n(x)}" y="${c.y}" width="${n(w)}" height="14" ${times(b.fromMs, b.fromMs + b.widthMs)}>${title(tip)}</rect>`
+          ? `<rect class="bad" data-bad="${b.bad}" x="${n(x)}" y="${c.y}" width="${n(w)}" height="14" ${times(b.fromMs, b.fromMs + b.widthMs)}>${
+            title(tip)
+          }</rect>`
           : `<rect class="good" x="${n(x)}" y="${c.y + 7}" width="${n(w)}" height="7" ${times(b.fromMs, b.fromMs + b.widthMs)}>${title(tip)}</rect>`
       )
     }
-    c.out.push(`<g class="samples" data-hypothesis="${esc(h.name)}" role="group" aria-label="${esc(`${h.name}: ${h.samples - h.bad} good and ${h.bad} bad samples`)}">${bars.join("")}</g>`)
+    c.out.push(
+      `<g class="samples" data-hypothesis="${esc(h.name)}" role="group" aria-label="${esc(`${h.name}: ${h.samples - h.bad} good and ${h.bad} bad samples`)}">${
+        bars.join("")
+      }</g>`
+    )
     c.y += 18
     latencyRow(c, h)
   }
@@ -126,13 +135,21 @@ const faultRows = (c: Ctx, m: Model) => {
     rowLabel(c, f.fault, 14)
     const to = f.toMs ?? m.endMs
     const w = Math.max(2, c.x(to) - c.x(f.fromMs))
-    const state = f.failed === "inject" ? "injection FAILED" : f.failed === "revert" ? "revert FAILED" : f.toMs === null ? "not reverted" : `in place ${dur(f.toMs - f.fromMs)}`
+    const state = f.failed === "inject"
+      ? "injection FAILED"
+      : f.failed === "revert"
+      ? "revert FAILED"
+      : f.toMs === null
+      ? "not reverted"
+      : `in place ${dur(f.toMs - f.fromMs)}`
     const cls = `fault${f.failed ? " failed" : ""}${f.toMs === null ? " open" : ""}`
     c.out.push(
       `<g class="fault-bar" data-fault-id="${esc(f.faultId)}" role="img" aria-label="${esc(`fault ${f.fault} on ${f.target}: ${state}`)}">` +
         `<rect class="${cls}" x="${n(c.x(f.fromMs))}" y="${c.y}" width="${n(w)}" height="14" ${times(f.fromMs, f.toMs)}>` +
         `${title(`${f.fault} on ${f.target}: injected +${dur(f.fromMs)}, ${state}`)}</rect>` +
-        `<text x="${n(Math.min(c.x(f.fromMs) + w + 4, c.x1 - 4))}" y="${c.y + 11}" text-anchor="${c.x(f.fromMs) + w + 120 > c.x1 ? "end" : "start"}" class="muted">${esc(f.target)}</text></g>`
+        `<text x="${n(Math.min(c.x(f.fromMs) + w + 4, c.x1 - 4))}" y="${c.y + 11}" text-anchor="${
+          c.x(f.fromMs) + w + 120 > c.x1 ? "end" : "start"
+        }" class="muted">${esc(f.target)}</text></g>`
     )
     c.y += 18
   }
@@ -145,9 +162,19 @@ const stepRows = (c: Ctx, m: Model) => {
     const w = Math.max(2, c.x(to) - c.x(s.fromMs))
     const who = s.actor === null ? "" : ` — ${s.actor}`
     c.out.push(
-      `<g class="step-bar" data-step="${esc(s.id)}"><rect class="step" x="${n(c.x(s.fromMs))}" y="${c.y}" width="${n(w)}" height="14" ${times(s.fromMs, s.toMs)}>` +
-        `${title(`step ${s.name}${s.kind ? ` (${s.kind})` : ""}${who}: +${dur(s.fromMs)} to ${s.toMs === null ? "—" : `+${dur(s.toMs)}`}${s.outcome ? `, ${s.outcome}` : ""}`)}</rect>` +
-        `<text x="${n(Math.min(c.x(s.fromMs) + w + 4, c.x1 - 4))}" y="${c.y + 11}" text-anchor="${c.x(s.fromMs) + w + 120 > c.x1 ? "end" : "start"}" class="muted">${esc(`${s.actor ?? ""}${s.outcome ? ` · ${s.outcome}` : ""}`)}</text></g>`
+      `<g class="step-bar" data-step="${esc(s.id)}"><rect class="step" x="${n(c.x(s.fromMs))}" y="${c.y}" width="${n(w)}" height="14" ${
+        times(s.fromMs, s.toMs)
+      }>` +
+        `${
+          title(
+            `step ${s.name}${s.kind ? ` (${s.kind})` : ""}${who}: +${dur(s.fromMs)} to ${s.toMs === null ? "—" : `+${dur(s.toMs)}`}${
+              s.outcome ? `, ${s.outcome}` : ""
+            }`
+          )
+        }</rect>` +
+        `<text x="${n(Math.min(c.x(s.fromMs) + w + 4, c.x1 - 4))}" y="${c.y + 11}" text-anchor="${
+          c.x(s.fromMs) + w + 120 > c.x1 ? "end" : "start"
+        }" class="muted">${esc(`${s.actor ?? ""}${s.outcome ? ` · ${s.outcome}` : ""}`)}</text></g>`
     )
     c.y += 18
   }
@@ -164,12 +191,18 @@ const rtoRow = (c: Ctx, m: Model) => {
     const detect = r.detectAtMs ?? r.fromMs
     const end = r.recoveredAtMs ?? m.endMs
     parts.push(
-      `<rect class="detect" data-part="detect" x="${n(c.x(r.fromMs))}" y="${c.y + 3}" width="${n(Math.max(1, c.x(detect) - c.x(r.fromMs)))}" height="8" ${times(r.fromMs, detect)}>` +
+      `<rect class="detect" data-part="detect" x="${n(c.x(r.fromMs))}" y="${c.y + 3}" width="${n(Math.max(1, c.x(detect) - c.x(r.fromMs)))}" height="8" ${
+        times(r.fromMs, detect)
+      }>` +
         `${title(`time to detect: ${n(detect - r.fromMs)} ms (±${n(r.resolutionMs)} ms)`)}</rect>`,
-      `<rect class="recover${r.recoveredAtMs === null ? " open" : ""}" data-part="recover" x="${n(c.x(detect))}" y="${c.y + 3}" width="${n(Math.max(1, c.x(end) - c.x(detect)))}" height="8" ${times(detect, r.recoveredAtMs)}>` +
+      `<rect class="recover${r.recoveredAtMs === null ? " open" : ""}" data-part="recover" x="${n(c.x(detect))}" y="${c.y + 3}" width="${
+        n(Math.max(1, c.x(end) - c.x(detect)))
+      }" height="8" ${times(detect, r.recoveredAtMs)}>` +
         `${title(r.recoveredAtMs === null ? "not recovered" : `time to recover: ${n(end - detect)} ms`)}</rect>`,
       `<path class="lat" d="M${n(c.x(r.fromMs))},${c.y} v14 M${n(c.x(end))},${c.y} v14"/>`,
-      `<text x="${n(Math.min(c.x(end) + 4, c.x1 - 4))}" y="${c.y + 11}" text-anchor="${c.x(end) + 140 > c.x1 ? "end" : "start"}">${esc(r.recoveredAtMs === null ? "not recovered" : `RTO ${n(end - r.fromMs)} ms`)}</text>`
+      `<text x="${n(Math.min(c.x(end) + 4, c.x1 - 4))}" y="${c.y + 11}" text-anchor="${c.x(end) + 140 > c.x1 ? "end" : "start"}">${
+        esc(r.recoveredAtMs === null ? "not recovered" : `RTO ${n(end - r.fromMs)} ms`)
+      }</text>`
     )
   }
   c.out.push(`<g class="rto-bracket" role="img" aria-label="RTO: detect then recover" ${times(r.fromMs, r.recoveredAtMs)}>${parts.join("")}</g>`)
@@ -184,7 +217,9 @@ const rpoRow = (c: Ctx, m: Model) => {
     c.out.push(
       `<g class="rpo-held" role="img" aria-label="${esc(`RPO: none of ${back.ackedWrites} acknowledged writes lost`)}" ${times(back.atMs, null)}>` +
         `<path class="lat" d="M${n(c.x(back.atMs))},${c.y} v14"/><text x="${n(Math.min(c.x(back.atMs) + 4, c.x1 - 4))}" y="${c.y + 11}" ` +
-        `text-anchor="${c.x(back.atMs) + 220 > c.x1 ? "end" : "start"}">${title(`heartbeat read back at +${dur(back.atMs)}`)}none of ${back.ackedWrites} acknowledged writes lost</text></g>`
+        `text-anchor="${c.x(back.atMs) + 220 > c.x1 ? "end" : "start"}">${
+          title(`heartbeat read back at +${dur(back.atMs)}`)
+        }none of ${back.ackedWrites} acknowledged writes lost</text></g>`
     )
     c.y += 20
     return
@@ -194,8 +229,12 @@ const rpoRow = (c: Ctx, m: Model) => {
   const w = Math.max(2, c.x(r.toMs) - c.x(r.fromMs))
   c.out.push(
     `<g class="rpo-window" role="img" aria-label="${esc(`RPO window: ${r.lostWrites} of ${r.ackedWrites} acknowledged writes lost`)}">` +
-      `<rect class="rpo" x="${n(c.x(r.fromMs))}" y="${c.y}" width="${n(w)}" height="14" ${times(r.fromMs, r.toMs)}>${title(`RPO window ${n(r.toMs - r.fromMs)} ms: ${r.lostWrites} of ${r.ackedWrites} acknowledged writes lost`)}</rect>` +
-      `<text x="${n(Math.min(c.x(r.fromMs) + w + 4, c.x1 - 4))}" y="${c.y + 11}" text-anchor="${c.x(r.fromMs) + w + 140 > c.x1 ? "end" : "start"}">${r.lostWrites} writes lost</text></g>`
+      `<rect class="rpo" x="${n(c.x(r.fromMs))}" y="${c.y}" width="${n(w)}" height="14" ${times(r.fromMs, r.toMs)}>${
+        title(`RPO window ${n(r.toMs - r.fromMs)} ms: ${r.lostWrites} of ${r.ackedWrites} acknowledged writes lost`)
+      }</rect>` +
+      `<text x="${n(Math.min(c.x(r.fromMs) + w + 4, c.x1 - 4))}" y="${c.y + 11}" text-anchor="${
+        c.x(r.fromMs) + w + 140 > c.x1 ? "end" : "start"
+      }">${r.lostWrites} writes lost</text></g>`
   )
   c.y += 20
 }
@@ -204,7 +243,9 @@ const abortMarks = (c: Ctx, m: Model, top: number) => {
   for (const a of m.aborts) {
     const x = n(c.x(a.atMs))
     c.out.push(
-      `<g class="abort-marker" ${times(a.atMs, null)} role="img" aria-label="${esc(`abort: ${a.condition}`)}">${title(`abort ${a.condition} at +${dur(a.atMs)}: ${a.reason}`)}` +
+      `<g class="abort-marker" ${times(a.atMs, null)} role="img" aria-label="${esc(`abort: ${a.condition}`)}">${
+        title(`abort ${a.condition} at +${dur(a.atMs)}: ${a.reason}`)
+      }` +
         `<line class="abort" x1="${x}" x2="${x}" y1="${top}" y2="${c.y}"/><path class="abort-mark" d="M${x},${top + 8} l-5,-8 h10 z"/></g>`
     )
   }
@@ -229,9 +270,13 @@ export const renderSvg = (m: Model, o: RenderOptions): string => {
   abortMarks(c, m, top)
   fixAxis()
   const height = c.y + 6
-  const desc = `${m.experiment}: ${m.hypotheses.length} hypotheses, ${m.faults.length} faults, ${m.steps.length} steps, ${m.aborts.length} aborts over ${dur(m.endMs)}`
+  const desc = `${m.experiment}: ${m.hypotheses.length} hypotheses, ${m.faults.length} faults, ${m.steps.length} steps, ${m.aborts.length} aborts over ${
+    dur(m.endMs)
+  }`
   return `<svg xmlns="http://www.w3.org/2000/svg" id="${esc(id)}" class="tl" viewBox="0 0 ${width} ${n(height)}" width="100%" role="img" ` +
-    `aria-labelledby="${esc(id)}-title ${esc(id)}-desc" data-x0="${x0}" data-x1="${x1}" data-span-ms="${n(span)}" data-width="${width}" preserveAspectRatio="xMinYMin meet">` +
+    `aria-labelledby="${esc(id)}-title ${esc(id)}-desc" data-x0="${x0}" data-x1="${x1}" data-span-ms="${
+      n(span)
+    }" data-width="${width}" preserveAspectRatio="xMinYMin meet">` +
     `<title id="${esc(id)}-title">Timeline of ${esc(m.experiment)} (${esc(m.status)})</title><desc id="${esc(id)}-desc">${esc(desc)}</desc>` +
     `<style>${STYLE}</style>${DEFS}${c.out.join("")}</svg>`
 }

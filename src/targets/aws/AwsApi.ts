@@ -183,8 +183,7 @@ export interface Recorded {
  *
  * @since 0.1.0
  */
-export const recorder = (send: Call, out: Array<Recorded>, phase: { current: Recorded["phase"] }): Call =>
-(service, operation, input, target) => {
+export const recorder = (send: Call, out: Array<Recorded>, phase: { current: Recorded["phase"] }): Call => (service, operation, input, target) => {
   const mutating = isMutating(service, operation)
   out.push({ phase: phase.current, service, operation, mutating, params: input })
   return mutating ? Effect.succeed({}) : send(service, operation, input, target)

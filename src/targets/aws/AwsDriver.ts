@@ -23,11 +23,14 @@ export const EC2_BATCH = 1000
  *
  * @since 0.1.0
  */
-export class AwsDriver extends Context.Service<AwsDriver, Driver & {
-  readonly config: AwsConfig
-  readonly clients: Clients
-  readonly call: Call
-}>()("faultline/AwsDriver") {
+export class AwsDriver extends Context.Service<
+  AwsDriver,
+  Driver & {
+    readonly config: AwsConfig
+    readonly clients: Clients
+    readonly call: Call
+  }
+>()("faultline/AwsDriver") {
   /**
    * The driver configured from the environment: `AWS_REGION` (or `AWS_DEFAULT_REGION`,
    * default `us-east-1`) and `FAULTLINE_AWS_ENDPOINT` (or `AWS_ENDPOINT_URL`) if set.
@@ -58,7 +61,9 @@ const load = (config: AwsConfig): Effect.Effect<AwsDriver["Service"], AwsError> 
         reason: "Unavailable",
         target: "-",
         operation: "load",
-        detail: `the AWS SDK v3 clients are not installed (npm install @aws-sdk/client-ec2 @aws-sdk/client-rds @aws-sdk/client-route-53): ${(e as Error).message}`
+        detail: `the AWS SDK v3 clients are not installed (npm install @aws-sdk/client-ec2 @aws-sdk/client-rds @aws-sdk/client-route-53): ${
+          (e as Error).message
+        }`
       })
   }).pipe(Effect.map((m) => m.make(config)))
 
@@ -85,4 +90,3 @@ export const safeEndpoint = (endpoint: string | undefined): string | undefined =
     return undefined
   }
 }
-

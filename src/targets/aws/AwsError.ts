@@ -65,7 +65,10 @@ export const fromSdk = (e: unknown, operation: string, target: string): AwsError
     if (status === 429) reason = "Throttled"
     else if (status === 403) reason = "AccessDenied"
     else if (status === 404) reason = "NotFound"
-    else if ((status !== undefined && status >= 500) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|TimeoutError|socket hang up/i.test(`${code} ${err?.message ?? ""}`)) {
+    else if (
+      (status !== undefined && status >= 500) ||
+      /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|TimeoutError|socket hang up/i.test(`${code} ${err?.message ?? ""}`)
+    ) {
       reason = "Unavailable"
     }
   }

@@ -19,8 +19,7 @@ import { rds } from "./rds.ts"
 import { route53 } from "./route53.ts"
 import type { AwsContext } from "./Shared.ts"
 
-const notAws = (tag: string, operation: string) =>
-  new AwsError({ reason: "InvalidInput", target: "-", operation, detail: `not an AWS fault: ${tag}` })
+const notAws = (tag: string, operation: string) => new AwsError({ reason: "InvalidInput", target: "-", operation, detail: `not an AWS fault: ${tag}` })
 
 // The calls a fault would make on these targets, made with a recorder: read-only look-ups
 // are sent, mutating calls only listed; the revert assumes the fault landed.
@@ -61,8 +60,7 @@ const sending = (call: Call): AwsContext => ({ call, planning: false })
  *
  * @since 0.1.0
  */
-export const discover = (call: Call, fault: AwsFault): Effect.Effect<ReadonlyArray<Target.Target>, AwsError> =>
-  awsFaults.discover(sending(call), fault)
+export const discover = (call: Call, fault: AwsFault): Effect.Effect<ReadonlyArray<Target.Target>, AwsError> => awsFaults.discover(sending(call), fault)
 
 /**
  * Revert data known before anything is touched and safe whether or not the injection
@@ -118,7 +116,6 @@ export const make = (config: AwsConfig): AwsDriver["Service"] => {
     config,
     clients,
     call,
-    ...Handler.bind(awsFaults, sending(call), (e, at) =>
-      toDriverError(e, { operation: at.operation, target: e.target, detail: `${e.operation}: ${e.detail}` }))
+    ...Handler.bind(awsFaults, sending(call), (e, at) => toDriverError(e, { operation: at.operation, target: e.target, detail: `${e.operation}: ${e.detail}` }))
   })
 }

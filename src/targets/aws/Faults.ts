@@ -162,8 +162,7 @@ export const ec2 = {
 /** RDS faults. @since 0.1.0 */
 export const rds = {
   /** `aws.rds.failoverCluster`. */
-  failoverCluster: (o: { readonly target: Selector.Selector; readonly targetInstance?: string; readonly failBack?: boolean }) =>
-    new RdsFailoverCluster(o),
+  failoverCluster: (o: { readonly target: Selector.Selector; readonly targetInstance?: string; readonly failBack?: boolean }) => new RdsFailoverCluster(o),
   /** `aws.rds.rebootWithFailover`. */
   rebootWithFailover: (o: { readonly target: Selector.Selector }) => new RdsRebootWithFailover(o)
 }

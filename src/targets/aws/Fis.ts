@@ -185,7 +185,10 @@ const matchTargeting = (fault: Fault, m: Mapping, input: FisInput, path: string,
         t.arns.push(...match.names.map((n) => m.arn(input.region!, input.account!, n)))
         return true
       }
-      out.push({ path: `${path}.target`, reason: ec2 ? "FIS matches one Name tag, not several" : "selection by name needs --region and --account to write ARNs" })
+      out.push({
+        path: `${path}.target`,
+        reason: ec2 ? "FIS matches one Name tag, not several" : "selection by name needs --region and --account to write ARNs"
+      })
       return false
     case "Id":
       if (input.region === undefined || input.account === undefined) {
@@ -244,7 +247,9 @@ const parametersOf = (fault: Fault, path: string, remainingMs: number, out: Arra
   switch (fault._tag) {
     case "aws.ec2.stop":
       if (f.hibernate === true) out.push({ path: `${path}.hibernate`, reason: "FIS's stop-instances does not hibernate" })
-      if (remainingMs < 60_000) out.push({ path, reason: `FIS restarts stopped instances after at least 1 minute; the method leaves them stopped ${remainingMs} ms` })
+      if (remainingMs < 60_000) {
+        out.push({ path, reason: `FIS restarts stopped instances after at least 1 minute; the method leaves them stopped ${remainingMs} ms` })
+      }
       return { startInstancesAfterDuration: isoDuration(Math.max(60_000, remainingMs)) }
     case "aws.rds.failoverCluster":
       if (f.failBack === true) out.push({ path: `${path}.failBack`, reason: "FIS does not fail back to the previous writer" })

@@ -61,12 +61,14 @@ const refuseIrreversible = (targets: ReadonlyArray<Target.Target>) =>
   Effect.flatMap(Effect.serviceOption(Run), (run) =>
     run._tag === "Some" && run.value.irreversible === true
       ? Effect.void
-      : Effect.fail(new AwsError({
-        reason: "Irreversible",
-        target: targets.map((t) => t.id).join(",") || "-",
-        operation: "ec2.TerminateInstances",
-        detail: "terminating instances cannot be undone; the experiment must say irreversible: true"
-      })))
+      : Effect.fail(
+        new AwsError({
+          reason: "Irreversible",
+          target: targets.map((t) => t.id).join(",") || "-",
+          operation: "ec2.TerminateInstances",
+          detail: "terminating instances cannot be undone; the experiment must say irreversible: true"
+        })
+      ))
 
 const batch = (operation: string) => (ctx: AwsContext, fault: Ec2Stop | Ec2Reboot | Ec2Terminate, targets: ReadonlyArray<Target.Target>) =>
   Effect.gen(function*() {

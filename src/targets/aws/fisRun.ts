@@ -56,7 +56,9 @@ export const fis: Pick<Handler.Handlers<AwsContext, AwsFault, AwsError>, "aws.fi
         const created = yield* ctx.call("fis", "CreateExperimentTemplate", { ...fault.template, clientToken: token() }, t.name)
         const templateId = String(created?.experimentTemplate?.id ?? "")
         if (ctx.planning) return { templateId: "(planned)", experimentId: "(planned)" }
-        if (templateId === "") return yield* new AwsError({ reason: "InvalidInput", target: t.name, operation: "fis.CreateExperimentTemplate", detail: "no template id" })
+        if (templateId === "") {
+          return yield* new AwsError({ reason: "InvalidInput", target: t.name, operation: "fis.CreateExperimentTemplate", detail: "no template id" })
+        }
         const started = yield* ctx.call("fis", "StartExperiment", { experimentTemplateId: templateId, clientToken: token() }, t.name).pipe(
           // A template that did not start is not left behind.
           Effect.tapError(() => Effect.ignore(ctx.call("fis", "DeleteExperimentTemplate", { id: templateId }, t.name)))
@@ -67,7 +69,12 @@ export const fis: Pick<Handler.Handlers<AwsContext, AwsFault, AwsError>, "aws.fi
       Effect.gen(function*() {
         const s = yield* stateOf(ctx, String(data.experimentId))
         if (s.status === "failed") {
-          return yield* new AwsError({ reason: "InvalidState", target: t.name, operation: "fis.StartExperiment", detail: `FIS failed the experiment: ${s.reason}` })
+          return yield* new AwsError({
+            reason: "InvalidState",
+            target: t.name,
+            operation: "fis.StartExperiment",
+            detail: `FIS failed the experiment: ${s.reason}`
+          })
         }
       }),
     revert: (ctx, d) =>
@@ -106,13 +113,20 @@ export const awaitExperiment = (experimentId: string, every: Duration.Input = "1
         last = text
         yield* run.journal.append({
           _tag: "Note",
-          message: `FIS experiment ${experimentId}: ${s.status}${s.reason ? ` (${s.reason})` : ""}; actions: ${s.actions.map((a) => `${a.name} ${a.actionId} ${a.status}`).join(", ")}`
+          message: `FIS experiment ${experimentId}: ${s.status}${s.reason ? ` (${s.reason})` : ""}; actions: ${
+            s.actions.map((a) => `${a.name} ${a.actionId} ${a.status}`).join(", ")
+          }`
         })
       }
       return s
     })
     const final = yield* once.pipe(Effect.repeat({ schedule: Schedule.spaced(every), until: (s) => TERMINAL.includes(s.status) }))
     if (final.status !== "completed") {
-      return yield* new AwsError({ reason: "InvalidState", target: experimentId, operation: "fis.GetExperiment", detail: `FIS ended the experiment ${final.status}: ${final.reason}` })
+      return yield* new AwsError({
+        reason: "InvalidState",
+        target: experimentId,
+        operation: "fis.GetExperiment",
+        detail: `FIS ended the experiment ${final.status}: ${final.reason}`
+      })
     }
   })

@@ -13,8 +13,7 @@ import { type AwsContext, tagsOf } from "./Shared.ts"
 
 type Rds = "aws.rds.failoverCluster" | "aws.rds.rebootWithFailover"
 
-const writerOf = (cluster: any): string | undefined =>
-  (cluster?.DBClusterMembers ?? []).find((m: any) => m.IsClusterWriter)?.DBInstanceIdentifier
+const writerOf = (cluster: any): string | undefined => (cluster?.DBClusterMembers ?? []).find((m: any) => m.IsClusterWriter)?.DBInstanceIdentifier
 
 const clusters = (ctx: AwsContext) =>
   Effect.gen(function*() {

@@ -102,8 +102,7 @@ export const route53: Pick<Handler.Handlers<AwsContext, AwsFault, AwsError>, Rou
   "aws.route53.setWeight": {
     discover: records,
     // The previous record set exactly, captured before the change.
-    prepare: (ctx, _fault, target) =>
-      Effect.map(recordSet(ctx.call, target), ({ current, zone }) => ({ hostedZoneId: zone, previous: plain(current) })),
+    prepare: (ctx, _fault, target) => Effect.map(recordSet(ctx.call, target), ({ current, zone }) => ({ hostedZoneId: zone, previous: plain(current) })),
     inject: (ctx, fault, t) =>
       Effect.gen(function*() {
         const { current, zone } = yield* recordSet(ctx.call, t)
@@ -139,8 +138,7 @@ export const route53: Pick<Handler.Handlers<AwsContext, AwsFault, AwsError>, Rou
         healthCheckId: target.id,
         previousInverted: r.HealthCheck?.HealthCheckConfig?.Inverted === true
       })),
-    inject: (ctx, _fault, t) =>
-      Effect.as(ctx.call("route53", "UpdateHealthCheck", { HealthCheckId: t.id, Inverted: true }, t.name), { healthCheckId: t.id }),
+    inject: (ctx, _fault, t) => Effect.as(ctx.call("route53", "UpdateHealthCheck", { HealthCheckId: t.id, Inverted: true }, t.name), { healthCheckId: t.id }),
     revert: (ctx, d, target) =>
       Effect.gen(function*() {
         const want = d.previousInverted === true

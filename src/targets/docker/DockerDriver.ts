@@ -46,22 +46,25 @@ export interface DockerConfig {
  *
  * @since 0.1.0
  */
-export class DockerDriver extends Context.Service<DockerDriver, Driver & {
-  /** The dockerode client (for fixtures and advanced use). */
-  readonly client: Dockerode
-  readonly helperImage: string
-  /** Whether the engine answers. */
-  readonly ping: Effect.Effect<void, DockerError>
-  readonly inspect: (container: string) => Effect.Effect<ContainerState, DockerError>
-  /** Runs a command in a running container (docker exec). */
-  readonly exec: (container: string, cmd: ReadonlyArray<string>) => Effect.Effect<CommandResult, DockerError>
-  /** Runs a shell script in a helper container sharing `container`'s network namespace, with NET_ADMIN. */
-  readonly runHelper: (container: string, script: string, purpose: string) => Effect.Effect<CommandResult, DockerError>
-  /** Fails with `Unsupported` when the engine's kernel has no `sch_netem` (checked once, cached). */
-  readonly netemSupported: Effect.Effect<void, DockerError>
-  /** Reverts from revert data, then deletes the fault's marker volume (idempotent). */
-  readonly revertData: (fault: string, data: Record<string, unknown>) => Effect.Effect<void, DockerError>
-}>()("faultline/DockerDriver") {
+export class DockerDriver extends Context.Service<
+  DockerDriver,
+  Driver & {
+    /** The dockerode client (for fixtures and advanced use). */
+    readonly client: Dockerode
+    readonly helperImage: string
+    /** Whether the engine answers. */
+    readonly ping: Effect.Effect<void, DockerError>
+    readonly inspect: (container: string) => Effect.Effect<ContainerState, DockerError>
+    /** Runs a command in a running container (docker exec). */
+    readonly exec: (container: string, cmd: ReadonlyArray<string>) => Effect.Effect<CommandResult, DockerError>
+    /** Runs a shell script in a helper container sharing `container`'s network namespace, with NET_ADMIN. */
+    readonly runHelper: (container: string, script: string, purpose: string) => Effect.Effect<CommandResult, DockerError>
+    /** Fails with `Unsupported` when the engine's kernel has no `sch_netem` (checked once, cached). */
+    readonly netemSupported: Effect.Effect<void, DockerError>
+    /** Reverts from revert data, then deletes the fault's marker volume (idempotent). */
+    readonly revertData: (fault: string, data: Record<string, unknown>) => Effect.Effect<void, DockerError>
+  }
+>()("faultline/DockerDriver") {
   /** The real driver on the default socket. @since 0.1.0 */
   static readonly layer: Layer.Layer<DockerDriver, DockerError> = Layer.effect(DockerDriver, Effect.suspend(() => make({})))
   /**
@@ -88,8 +91,7 @@ export const dockerFaults = Handler.dispatch<DockerContext, DockerFault, DockerE
   unknown: (tag, operation) => new DockerError({ reason: "Unsupported", target: tag, operation, detail: `unknown fault ${tag}` })
 })
 
-const describe = (at: Handler.At) =>
-  at.target !== undefined ? `${at.target.name} (${at.target.id.slice(0, 12)})` : at.fault === "-" ? "docker" : at.fault
+const describe = (at: Handler.At) => at.target !== undefined ? `${at.target.name} (${at.target.id.slice(0, 12)})` : at.fault === "-" ? "docker" : at.fault
 
 /**
  * Makes the Docker driver for a config (the layers use it; so does the out-of-process reverter).
@@ -101,7 +103,12 @@ export const make = (config: DockerConfig) =>
     const mod = yield* Effect.tryPromise({
       try: () => import("dockerode"),
       catch: (e) =>
-        new DockerError({ reason: "Unavailable", target: "engine", operation: "load", detail: `dockerode is not installed (npm install dockerode): ${(e as Error).message}` })
+        new DockerError({
+          reason: "Unavailable",
+          target: "engine",
+          operation: "load",
+          detail: `dockerode is not installed (npm install dockerode): ${(e as Error).message}`
+        })
     })
     const Docker = (mod as any).default as typeof Dockerode
     const client: Dockerode = new Docker(config.socketPath ? { socketPath: config.socketPath } : undefined)

@@ -43,7 +43,10 @@ export interface ContainerState {
   readonly startedAt: string
   readonly labels: Record<string, string>
   /** Network name -> the endpoint's aliases and addresses. */
-  readonly networks: Record<string, { readonly aliases: ReadonlyArray<string>; readonly ipv4: string; readonly ipv4Static: string | null; readonly ipv6Static: string | null }>
+  readonly networks: Record<
+    string,
+    { readonly aliases: ReadonlyArray<string>; readonly ipv4: string; readonly ipv4Static: string | null; readonly ipv6Static: string | null }
+  >
 }
 
 /** The output of a command run in a container or helper. @since 0.1.0 */
@@ -117,8 +120,7 @@ const toState = (info: Dockerode.ContainerInspectInfo): ContainerState => {
 export const notModifiedOk = <A>(p: () => Promise<A>) => () => p().catch((e) => (e?.statusCode === 304 ? undefined : Promise.reject(e)))
 
 /** A fault accepted by the engine whose effect did not show. @since 0.1.0 */
-export const ineffective = (operation: string, target: string, detail: string) =>
-  new DockerError({ reason: "InjectionIneffective", target, operation, detail })
+export const ineffective = (operation: string, target: string, detail: string) => new DockerError({ reason: "InjectionIneffective", target, operation, detail })
 
 /** A helper container that exited non-zero. @since 0.1.0 */
 export const helperFailed = (operation: string, target: string, r: CommandResult) =>
@@ -126,7 +128,9 @@ export const helperFailed = (operation: string, target: string, r: CommandResult
 
 /** Fails `Conflict` unless the container runs (not paused, not stopped). @since 0.1.0 */
 export const ensureRunning = (operation: string, c: ContainerState) =>
-  c.running ? Effect.void : Effect.fail(new DockerError({ reason: "Conflict", target: c.name, operation, detail: `container is ${c.paused ? "paused" : c.status}, not running` }))
+  c.running
+    ? Effect.void
+    : Effect.fail(new DockerError({ reason: "Conflict", target: c.name, operation, detail: `container is ${c.paused ? "paused" : c.status}, not running` }))
 
 /**
  * The engine operations every Docker fault handler uses.
@@ -177,8 +181,7 @@ const containerOps = (client: Dockerode, call: Call) => {
     const info = yield* call("inspect", container, () => client.getContainer(container).inspect())
     return toState(info)
   })
-  const inspectOrNull = (container: string) =>
-    inspect(container).pipe(Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeed(null)))
+  const inspectOrNull = (container: string) => inspect(container).pipe(Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeed(null)))
   const exec = Effect.fn("DockerDriver.exec")(function*(container: string, cmd: ReadonlyArray<string>) {
     return yield* call("exec", container, async () => {
       const ex = await client.getContainer(container).exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true, Tty: true })
@@ -193,9 +196,10 @@ const containerOps = (client: Dockerode, call: Call) => {
       .filter((c) => c.Labels?.[Labels.helper] === undefined)
       .map((c) => Target.make({ kind: "docker", id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ""), labels: c.Labels ?? {} })))
   const peerAddresses = (peers: ReadonlyArray<string>) =>
-    Effect.forEach(peers, (p) => Effect.map(inspect(p), (s) => Object.values(s.networks).map((n) => n.ipv4).filter((ip) => ip !== "")), { concurrency: 8 }).pipe(
-      Effect.map((xs) => [...new Set(xs.flat())])
-    )
+    Effect.forEach(peers, (p) => Effect.map(inspect(p), (s) => Object.values(s.networks).map((n) => n.ipv4).filter((ip) => ip !== "")), { concurrency: 8 })
+      .pipe(
+        Effect.map((xs) => [...new Set(xs.flat())])
+      )
   return { inspect, inspectOrNull, exec, containers, peerAddresses }
 }
 
@@ -225,7 +229,9 @@ const imageIds = ({ call, client }: Owner, helperImage: string) => {
           return info.Id
         }),
         Effect.mapError((e) =>
-          e.reason === "NotFound" ? new DockerError({ ...e, detail: `helper image ${image} not found; build it with scripts/docker-images.sh (${e.detail})` }) : e
+          e.reason === "NotFound"
+            ? new DockerError({ ...e, detail: `helper image ${image} not found; build it with scripts/docker-images.sh (${e.detail})` })
+            : e
         )
       )
 }
@@ -235,20 +241,20 @@ const helperOps = (o: Owner, helperImage: string) => {
   const helperImageId = imageIds(o, helperImage)
   const createHelper = (networkMode: string, target: string, script: string, purpose: string, image: string, run: string) =>
     Effect.flatMap(helperImageId(image), (id) =>
-    call("helper.create", target, () =>
-      client.createContainer({
-        Image: id,
-        Cmd: ["/bin/sh", "-c", script],
-        Tty: true,
-        Labels: { [Labels.run]: run, [Labels.owner]: owner, [Labels.helper]: purpose, [Labels.target]: target },
-        HostConfig: { NetworkMode: networkMode, CapAdd: ["NET_ADMIN"] }
-      })).pipe(
-        Effect.mapError((e) =>
-          e.reason === "NotFound" && /image/i.test(e.detail)
-            ? new DockerError({ ...e, detail: `helper image ${image} not found; build it with scripts/docker-images.sh (${e.detail})` })
-            : e
-        )
-      ))
+      call("helper.create", target, () =>
+        client.createContainer({
+          Image: id,
+          Cmd: ["/bin/sh", "-c", script],
+          Tty: true,
+          Labels: { [Labels.run]: run, [Labels.owner]: owner, [Labels.helper]: purpose, [Labels.target]: target },
+          HostConfig: { NetworkMode: networkMode, CapAdd: ["NET_ADMIN"] }
+        })).pipe(
+          Effect.mapError((e) =>
+            e.reason === "NotFound" && /image/i.test(e.detail)
+              ? new DockerError({ ...e, detail: `helper image ${image} not found; build it with scripts/docker-images.sh (${e.detail})` })
+              : e
+          )
+        ))
   const helperRun = (networkMode: string, target: string, script: string, purpose: string, image = helperImage) =>
     Effect.flatMap(runId, (run) =>
       Effect.acquireUseRelease(
@@ -272,7 +278,9 @@ const helperOps = (o: Owner, helperImage: string) => {
         reason: "Unsupported",
         target: "engine",
         operation: "netem",
-        detail: `the engine's kernel lacks the sch_netem module (tc: ${r.output.trim() || `exit ${r.exitCode}`}); delay/loss/duplicate/corrupt cannot be injected here`
+        detail: `the engine's kernel lacks the sch_netem module (tc: ${
+          r.output.trim() || `exit ${r.exitCode}`
+        }); delay/loss/duplicate/corrupt cannot be injected here`
       })
     }
     if (netemCache !== null) return yield* netemCache

@@ -12,7 +12,6 @@ import * as Guard from "../../core/Guard.ts"
 import * as Selector from "../../core/Selector.ts"
 import { DockerDriver } from "./DockerDriver.ts"
 
-
 /** The label every Docker target must carry by default. @since 0.1.0 */
 export const ALLOW_LABEL = "faultline.allow"
 
@@ -29,7 +28,14 @@ export const DockerFaultClass = Fault.Class(DockerDriver, { defaultGuards })
 
 /** @since 0.1.0 */
 export const Signal = Schema.Literals([
-  "SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGABRT"
+  "SIGKILL",
+  "SIGTERM",
+  "SIGINT",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGABRT"
 ])
 /** @since 0.1.0 */
 export type Signal = typeof Signal.Type
@@ -148,7 +154,15 @@ export class DockerRemove extends DockerFaultClass<DockerRemove>({ irreversible:
 
 /** Every Docker fault. @since 0.1.0 */
 export const DockerFault = Schema.Union([
-  DockerKill, DockerStop, DockerRestart, DockerPause, DockerDisconnect, DockerPartition, DockerBandwidth, DockerNetem, DockerRemove
+  DockerKill,
+  DockerStop,
+  DockerRestart,
+  DockerPause,
+  DockerDisconnect,
+  DockerPartition,
+  DockerBandwidth,
+  DockerNetem,
+  DockerRemove
 ])
 /** @since 0.1.0 */
 export type DockerFault = typeof DockerFault.Type
@@ -165,8 +179,7 @@ export const restart = (options: { readonly target: Selector.Selector; readonly 
 /** `docker.pause`. @since 0.1.0 */
 export const pause = (options: { readonly target: Selector.Selector }): DockerPause => new DockerPause(options)
 /** `docker.disconnect` from a network. @since 0.1.0 */
-export const disconnect = (options: { readonly target: Selector.Selector; readonly network: string }): DockerDisconnect =>
-  new DockerDisconnect(options)
+export const disconnect = (options: { readonly target: Selector.Selector; readonly network: string }): DockerDisconnect => new DockerDisconnect(options)
 /** `docker.partition` from peers (container names or ids). @since 0.1.0 */
 export const partition = (options: { readonly target: Selector.Selector; readonly peers: ReadonlyArray<string> }): DockerPartition =>
   new DockerPartition({ target: options.target, peers: [...options.peers] })

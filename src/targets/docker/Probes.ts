@@ -63,7 +63,11 @@ export const restartCount = (container: string): Probe.Probe<DockerDriver> =>
  *
  * @since 0.1.0
  */
-export const exec = (container: string, cmd: ReadonlyArray<string>, options?: { readonly timeout?: `${number} millis` | `${number} seconds` }): Probe.Probe<DockerDriver> =>
+export const exec = (
+  container: string,
+  cmd: ReadonlyArray<string>,
+  options?: { readonly timeout?: `${number} millis` | `${number} seconds` }
+): Probe.Probe<DockerDriver> =>
   Probe.make(
     `docker exec ${container} ${cmd.join(" ")}`,
     Effect.gen(function*() {

@@ -55,7 +55,9 @@ const notAllowed = (driver: DockerDriver["Service"], container: string | undefin
  * ```
  * @since 0.1.0
  */
-export const recover = (options: { readonly runId?: string | undefined; readonly force?: boolean | undefined } = {}): Effect.Effect<RecoverReport, DockerError, DockerDriver> =>
+export const recover = (
+  options: { readonly runId?: string | undefined; readonly force?: boolean | undefined } = {}
+): Effect.Effect<RecoverReport, DockerError, DockerDriver> =>
   Effect.gen(function*() {
     const driver = yield* DockerDriver
     const client = driver.client

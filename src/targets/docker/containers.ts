@@ -67,7 +67,12 @@ export const containers: Pick<Handler.Handlers<DockerContext, DockerFault, Docke
     verify: (ctx, fault, _target, data) =>
       fault.signal !== "SIGKILL"
         ? Effect.void
-        : ctx.verify("kill", String(data.name), "container exit", Effect.map(ctx.inspect(String(data.container)), (s) => !s.running || s.startedAt !== data.startedAt)),
+        : ctx.verify(
+          "kill",
+          String(data.name),
+          "container exit",
+          Effect.map(ctx.inspect(String(data.container)), (s) => !s.running || s.startedAt !== data.startedAt)
+        ),
     revert: startAgain
   },
   "docker.stop": {
@@ -76,7 +81,14 @@ export const containers: Pick<Handler.Handlers<DockerContext, DockerFault, Docke
       Effect.gen(function*() {
         const c = yield* ctx.inspect(target.id)
         const data = { container: c.id, name: c.name }
-        return yield* marked(ctx, fault._tag, c, data, {}, ctx.call("stop", c.name, notModifiedOk(() => ctx.client.getContainer(c.id).stop({ t: fault.graceSeconds }))))
+        return yield* marked(
+          ctx,
+          fault._tag,
+          c,
+          data,
+          {},
+          ctx.call("stop", c.name, notModifiedOk(() => ctx.client.getContainer(c.id).stop({ t: fault.graceSeconds })))
+        )
       }),
     verify: (ctx, _fault, _target, data) =>
       ctx.verify("stop", String(data.name), "container stopped", Effect.map(ctx.inspect(String(data.container)), (s) => !s.running && !s.paused)),
@@ -91,7 +103,12 @@ export const containers: Pick<Handler.Handlers<DockerContext, DockerFault, Docke
         return yield* marked(ctx, fault._tag, c, data, {}, ctx.call("restart", c.name, () => ctx.client.getContainer(c.id).restart({ t: fault.graceSeconds })))
       }),
     verify: (ctx, _fault, _target, data) =>
-      ctx.verify("restart", String(data.name), "a new start", Effect.map(ctx.inspect(String(data.container)), (s) => s.running && s.startedAt !== data.startedAt)),
+      ctx.verify(
+        "restart",
+        String(data.name),
+        "a new start",
+        Effect.map(ctx.inspect(String(data.container)), (s) => s.running && s.startedAt !== data.startedAt)
+      ),
     revert: startAgain
   },
   "docker.pause": {
@@ -106,7 +123,10 @@ export const containers: Pick<Handler.Handlers<DockerContext, DockerFault, Docke
         return yield* marked(ctx, fault._tag, c, data, { [Labels.pausedBy]: run }, ctx.call("pause", c.name, () => ctx.client.getContainer(c.id).pause()))
       }),
     verify: (ctx, _fault, _target, data) =>
-      Effect.flatMap(ctx.inspect(String(data.container)), (s) => s.paused ? Effect.void : Effect.fail(ineffective("pause", s.name, `state is ${s.status} after pause`))),
+      Effect.flatMap(
+        ctx.inspect(String(data.container)),
+        (s) => s.paused ? Effect.void : Effect.fail(ineffective("pause", s.name, `state is ${s.status} after pause`))
+      ),
     revert: unpause
   },
   // Irreversible: no marker and no revert.
@@ -118,7 +138,9 @@ export const containers: Pick<Handler.Handlers<DockerContext, DockerFault, Docke
         return { container: c.id, name: c.name, irreversible: true }
       }),
     verify: (ctx, _fault, _target, data) =>
-      Effect.flatMap(ctx.inspectOrNull(String(data.container)), (s) =>
-        s === null ? Effect.void : Effect.fail(ineffective("remove", String(data.name), `container still exists (${s.status})`)))
+      Effect.flatMap(
+        ctx.inspectOrNull(String(data.container)),
+        (s) => s === null ? Effect.void : Effect.fail(ineffective("remove", String(data.name), `container still exists (${s.status})`))
+      )
   }
 }

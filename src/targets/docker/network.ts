@@ -68,7 +68,12 @@ const unpartition = onContainer((ctx, c, data) =>
     // runner may have died after adding some rules. The comment is checked to be one
     // faultline writes before it goes into the script.
     if (!isRuleComment(data.comment)) {
-      return yield* new DockerError({ reason: "NotFound", target: c.name, operation: "partition.revert", detail: `no rule comment in the revert data (${JSON.stringify(data.comment)})` })
+      return yield* new DockerError({
+        reason: "NotFound",
+        target: c.name,
+        operation: "partition.revert",
+        detail: `no rule comment in the revert data (${JSON.stringify(data.comment)})`
+      })
     }
     const tag = sh(`--comment ${data.comment}`)
     const script = [
@@ -86,7 +91,12 @@ const partition = (ctx: DockerContext, fault: Extract<DockerFault, { readonly _t
     yield* ensureRunning("partition", c)
     const ips = yield* ctx.peerAddresses(fault.peers)
     if (ips.length === 0) {
-      return yield* new DockerError({ reason: "NotFound", target: c.name, operation: "partition", detail: `peers ${fault.peers.join(", ")} have no IP address` })
+      return yield* new DockerError({
+        reason: "NotFound",
+        target: c.name,
+        operation: "partition",
+        detail: `peers ${fault.peers.join(", ")} have no IP address`
+      })
     }
     const comment = ruleComment(yield* faultTag)
     const rules: Array<ReadonlyArray<string>> = ips.flatMap((ip) => [
@@ -96,12 +106,19 @@ const partition = (ctx: DockerContext, fault: Extract<DockerFault, { readonly _t
     const data = { container: c.id, name: c.name, peers: fault.peers, rules, comment, helperImage: yield* ctx.helperImageId() }
     const script = ["set -e", ...rules.map((r) => `${IPTABLES} -w -I ${r.map(sh).join(" ")}`), `${IPTABLES} -w -S`].join("\n")
     // The helper lists the rules in the same run that adds them: that listing is the verify.
-    return yield* marked(ctx, fault._tag, c, data, {}, Effect.gen(function*() {
-      const r = yield* ctx.helperRun(`container:${c.id}`, c.id, script, "partition")
-      if (r.exitCode !== 0) return yield* helperFailed("partition", c.name, r)
-      const present = r.output.split("\n").filter((l) => l.includes(`--comment ${comment}`)).length
-      if (present < rules.length) return yield* ineffective("partition", c.name, `${present}/${rules.length} iptables rules present`)
-    }))
+    return yield* marked(
+      ctx,
+      fault._tag,
+      c,
+      data,
+      {},
+      Effect.gen(function*() {
+        const r = yield* ctx.helperRun(`container:${c.id}`, c.id, script, "partition")
+        if (r.exitCode !== 0) return yield* helperFailed("partition", c.name, r)
+        const present = r.output.split("\n").filter((l) => l.includes(`--comment ${comment}`)).length
+        if (present < rules.length) return yield* ineffective("partition", c.name, `${present}/${rules.length} iptables rules present`)
+      })
+    )
   })
 
 const qdiscParams = (fault: DockerBandwidth | DockerNetem): ReadonlyArray<string> =>
@@ -137,18 +154,30 @@ const shape = (ctx: DockerContext, fault: DockerBandwidth | DockerNetem, target:
     const data = { container: c.id, name: c.name, device: fault.device ?? null, qdisc: kind, helperImage: yield* ctx.helperImageId() }
     const script = qdiscScript(kind, fault.device, qdiscParams(fault))
     // The helper shows the qdiscs in the same run that adds ours: that listing is the verify.
-    return yield* marked(ctx, tag, c, data, {}, Effect.gen(function*() {
-      const r = yield* ctx.helperRun(`container:${c.id}`, c.id, script, kind)
-      if (r.exitCode !== 0) {
-        if (/qdisc kind is unknown/i.test(r.output)) {
-          return yield* new DockerError({ reason: "Unsupported", target: c.name, operation: tag, detail: `the kernel lacks sch_${kind} (${r.output.trim()})` })
+    return yield* marked(
+      ctx,
+      tag,
+      c,
+      data,
+      {},
+      Effect.gen(function*() {
+        const r = yield* ctx.helperRun(`container:${c.id}`, c.id, script, kind)
+        if (r.exitCode !== 0) {
+          if (/qdisc kind is unknown/i.test(r.output)) {
+            return yield* new DockerError({
+              reason: "Unsupported",
+              target: c.name,
+              operation: tag,
+              detail: `the kernel lacks sch_${kind} (${r.output.trim()})`
+            })
+          }
+          return yield* helperFailed(tag, c.name, r)
         }
-        return yield* helperFailed(tag, c.name, r)
-      }
-      if (!new RegExp(`qdisc ${kind} ${QDISC_HANDLE}: root`).test(r.output)) {
-        return yield* ineffective(tag, c.name, `no root ${kind} qdisc: ${r.output.trim()}`)
-      }
-    }))
+        if (!new RegExp(`qdisc ${kind} ${QDISC_HANDLE}: root`).test(r.output)) {
+          return yield* ineffective(tag, c.name, `no root ${kind} qdisc: ${r.output.trim()}`)
+        }
+      })
+    )
   })
 
 const unshape = (fault: "docker.bandwidth" | "docker.netem") =>
@@ -210,12 +239,20 @@ export const network: Pick<Handler.Handlers<DockerContext, DockerFault, DockerEr
         // Docker adds the short id as an alias by itself; keep only the aliases a user gave.
         const aliases = ep.aliases.filter((a) => !c.id.startsWith(a))
         const data = { container: c.id, name: c.name, network: fault.network, aliases, ipv4Static: ep.ipv4Static, ipv6Static: ep.ipv6Static }
-        return yield* marked(ctx, fault._tag, c, data, { [Labels.disconnectedFrom]: fault.network },
-          ctx.call("disconnect", c.name, () => ctx.client.getNetwork(fault.network).disconnect({ Container: c.id, Force: true })))
+        return yield* marked(
+          ctx,
+          fault._tag,
+          c,
+          data,
+          { [Labels.disconnectedFrom]: fault.network },
+          ctx.call("disconnect", c.name, () => ctx.client.getNetwork(fault.network).disconnect({ Container: c.id, Force: true }))
+        )
       }),
     verify: (ctx, fault, _target, data) =>
-      Effect.flatMap(ctx.inspect(String(data.container)), (s) =>
-        s.networks[fault.network] === undefined ? Effect.void : Effect.fail(ineffective("disconnect", s.name, `still attached to ${fault.network}`))),
+      Effect.flatMap(
+        ctx.inspect(String(data.container)),
+        (s) => s.networks[fault.network] === undefined ? Effect.void : Effect.fail(ineffective("disconnect", s.name, `still attached to ${fault.network}`))
+      ),
     revert: reconnect
   },
   "docker.partition": { prepare: preparedNet, inject: partition, revert: unpartition },

@@ -38,9 +38,10 @@ export const appPath = (initial: PgNode): AppPath => {
   let node = initial
   return {
     current: () => node,
-    repoint: (n) => Effect.sync(() => {
-      node = n
-    }),
+    repoint: (n) =>
+      Effect.sync(() => {
+        node = n
+      }),
     session: (options = {}) => Sql.session(() => node, { timeout: options.timeout ?? "1 second", applicationName: options.applicationName ?? "faultline-app" })
   }
 }

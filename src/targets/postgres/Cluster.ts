@@ -103,7 +103,8 @@ const freePort = (): Promise<number> =>
     })
   })
 
-const confValue = (v: string | number | boolean) => typeof v === "string" ? `'${v.replace(/'/g, "''")}'` : typeof v === "boolean" ? (v ? "on" : "off") : String(v)
+const confValue = (v: string | number | boolean) =>
+  typeof v === "string" ? `'${v.replace(/'/g, "''")}'` : typeof v === "boolean" ? (v ? "on" : "off") : String(v)
 
 // Settings both nodes share (postgresql.conf is copied by pg_basebackup and pg_rewind);
 // what differs per node lives in ../node.conf. wal_log_hints makes pg_rewind possible.
@@ -149,7 +150,17 @@ const layout = (name: string, r: Server.Runner, options: PgClusterOptions, passw
         Server.ownedDir(r, path.join(dir, "sock"))
         const port = await freePort()
         Server.ownedFile(r, path.join(dir, Topology.PASSFILE), `127.0.0.1:*:*:postgres:${Redacted.value(password).replace(/[:\\]/g, "\\$&")}\n`)
-        nodes.push({ cluster: name, name: n, host: "127.0.0.1", port, user: "postgres", database: "postgres", password, dataDir: path.join(dir, "data"), socketDir: path.join(dir, "sock") })
+        nodes.push({
+          cluster: name,
+          name: n,
+          host: "127.0.0.1",
+          port,
+          user: "postgres",
+          database: "postgres",
+          password,
+          dataDir: path.join(dir, "data"),
+          socketDir: path.join(dir, "sock")
+        })
       }
       Registry.write({
         kind: "faultline-postgres-cluster",
@@ -172,7 +183,18 @@ const initPrimary = (m: Made, name: string, settings: PgClusterOptions["settings
     const p = m.nodes[0]!
     const pwfile = path.join(path.dirname(p.dataDir!), "initpw")
     Server.ownedFile(m.runner, pwfile, `${Redacted.value(password)}\n`)
-    yield* Server.run(m.runner, "initdb", ["-D", p.dataDir!, "-U", "postgres", "--pwfile", pwfile, "--auth-local=trust", "--auth-host=scram-sha-256", "-N", "--no-instructions"], { target: idOf(p) }).pipe(
+    yield* Server.run(m.runner, "initdb", [
+      "-D",
+      p.dataDir!,
+      "-U",
+      "postgres",
+      "--pwfile",
+      pwfile,
+      "--auth-local=trust",
+      "--auth-host=scram-sha-256",
+      "-N",
+      "--no-instructions"
+    ], { target: idOf(p) }).pipe(
       Effect.ensuring(Effect.sync(() => fs.rmSync(pwfile, { force: true })))
     )
     Server.ownedFile(m.runner, path.join(p.dataDir!, "postgresql.conf"), `\n${sharedConf(settings)}\n`, true)
@@ -185,7 +207,22 @@ const initStandby = (m: Made, name: string, proxyPort: number) =>
   Effect.gen(function*() {
     const s = m.nodes[1]!
     const dir = path.dirname(s.dataDir!)
-    yield* Server.run(m.runner, "pg_basebackup", ["-h", "127.0.0.1", "-p", String(proxyPort), "-U", "postgres", "-D", s.dataDir!, "-R", "-X", "stream", "-c", "fast", "-N"], {
+    yield* Server.run(m.runner, "pg_basebackup", [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(proxyPort),
+      "-U",
+      "postgres",
+      "-D",
+      s.dataDir!,
+      "-R",
+      "-X",
+      "stream",
+      "-c",
+      "fast",
+      "-N"
+    ], {
       target: idOf(s),
       env: { PGPASSFILE: path.join(dir, Topology.PASSFILE) }
     })
@@ -202,11 +239,20 @@ export const awaitStreaming = (writer: PgNode, standby: PgNode, timeoutMs = 30_0
   Effect.gen(function*() {
     const deadline = (yield* Clock.currentTimeMillis) + timeoutMs
     while (true) {
-      const rows = yield* Sql.query<{ state: string }>(writer, "select state from pg_stat_replication where application_name = $1", [standby.name], { via: "socket" }).pipe(
+      const rows = yield* Sql.query<{ state: string }>(writer, "select state from pg_stat_replication where application_name = $1", [standby.name], {
+        via: "socket"
+      }).pipe(
         Effect.catch(() => Effect.succeed([]))
       )
       if (rows.some((r) => r.state === "streaming")) return
-      if ((yield* Clock.currentTimeMillis) > deadline) return yield* new PostgresError({ reason: "Timeout", target: idOf(standby), operation: "awaitStreaming", detail: `not streaming from ${idOf(writer)} after ${timeoutMs} ms` })
+      if ((yield* Clock.currentTimeMillis) > deadline) {
+        return yield* new PostgresError({
+          reason: "Timeout",
+          target: idOf(standby),
+          operation: "awaitStreaming",
+          detail: `not streaming from ${idOf(writer)} after ${timeoutMs} ms`
+        })
+      }
       yield* Effect.sleep("50 millis")
     }
   })
@@ -215,7 +261,9 @@ const proxyApi = (options: PgClusterOptions): Effect.Effect<Api, PostgresError, 
   options.proxy !== undefined
     ? Effect.succeed(options.proxy)
     : Effect.map(
-      EmbeddedProxy.start("127.0.0.1:0").pipe(Effect.mapError((e) => new PostgresError({ reason: "Unavailable", target: "proxy", operation: "start", detail: e.message }))),
+      EmbeddedProxy.start("127.0.0.1:0").pipe(
+        Effect.mapError((e) => new PostgresError({ reason: "Unavailable", target: "proxy", operation: "start", detail: e.message }))
+      ),
       (p) => ({ url: p.url, token: p.token })
     )
 
@@ -227,8 +275,17 @@ const proxyApi = (options: PgClusterOptions): Effect.Effect<Api, PostgresError, 
 export const start = (options: PgClusterOptions = {}): Effect.Effect<PgCluster["Service"], PostgresError, Scope.Scope> =>
   Effect.gen(function*() {
     const name = options.name ?? `pg-${crypto.randomBytes(3).toString("hex")}`
-    if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) return yield* new PostgresError({ reason: "InvalidInput", target: name, operation: "start", detail: "a cluster name is lowercase letters, digits and dashes (at most 31)" })
-    const password = typeof options.password === "string" ? Redacted.make(options.password) : options.password ?? Redacted.make(crypto.randomBytes(18).toString("base64url"))
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) {
+      return yield* new PostgresError({
+        reason: "InvalidInput",
+        target: name,
+        operation: "start",
+        detail: "a cluster name is lowercase letters, digits and dashes (at most 31)"
+      })
+    }
+    const password = typeof options.password === "string"
+      ? Redacted.make(options.password)
+      : options.password ?? Redacted.make(crypto.randomBytes(18).toString("base64url"))
     const r = yield* Server.runner(options.bin ?? DEFAULT_BIN, options.osUser, name)
     const api = yield* proxyApi(options)
     const proxyName = `${name}-replication`
@@ -237,7 +294,18 @@ export const start = (options: PgClusterOptions = {}): Effect.Effect<PgCluster["
     const made = yield* Effect.acquireRelease(layout(name, r, options, password, nowMs), (m) =>
       Effect.andThen(
         Effect.ignore(removeProxy(api, proxyName)),
-        Effect.ignore(Registry.destroy({ kind: "faultline-postgres-cluster", name, session: m.session, owner: "", bin: r.bin, osUser: r.as?.name ?? os.userInfo().username, createdAt: "", nodes: m.nodes.map((n) => ({ name: n.name, port: n.port, dataDir: n.dataDir! })) }))
+        Effect.ignore(
+          Registry.destroy({
+            kind: "faultline-postgres-cluster",
+            name,
+            session: m.session,
+            owner: "",
+            bin: r.bin,
+            osUser: r.as?.name ?? os.userInfo().username,
+            createdAt: "",
+            nodes: m.nodes.map((n) => ({ name: n.name, port: n.port, dataDir: n.dataDir! }))
+          })
+        )
       ))
     yield* initPrimary(made, name, options.settings, password)
     const [primary, standby] = [made.nodes[0]!, made.nodes[1]!]
@@ -257,7 +325,9 @@ const makeService = (spec: PgClusterSpec, made: Made, api: Api, proxyName: strin
   const writer = Effect.gen(function*() {
     for (const n of made.nodes) {
       if (Server.running(n.dataDir!) === null) continue
-      const rows = yield* Sql.query<{ r: boolean }>(n, "select pg_is_in_recovery() as r", [], { via: "socket", timeout: "2 seconds" }).pipe(Effect.catch(() => Effect.succeed([{ r: true }])))
+      const rows = yield* Sql.query<{ r: boolean }>(n, "select pg_is_in_recovery() as r", [], { via: "socket", timeout: "2 seconds" }).pipe(
+        Effect.catch(() => Effect.succeed([{ r: true }]))
+      )
       if (rows[0]?.r === false) return n
     }
     return yield* new PostgresError({ reason: "NotFound", target: spec.name, operation: "writer", detail: "no node accepts writes" })
@@ -275,8 +345,13 @@ const makeService = (spec: PgClusterSpec, made: Made, api: Api, proxyName: strin
     setSynchronous: (mode) =>
       Effect.flatMap(writer, (w) =>
         Effect.asVoid(Effect.andThen(
-          Sql.query(w, mode === "off" ? "alter system set synchronous_standby_names = ''" : "alter system set synchronous_standby_names = '*'", [], { via: "socket" }),
-          Effect.andThen(Sql.query(w, `alter system set synchronous_commit = '${mode === "off" ? "on" : mode}'`, [], { via: "socket" }), Sql.query(w, "select pg_reload_conf()", [], { via: "socket" }))
+          Sql.query(w, mode === "off" ? "alter system set synchronous_standby_names = ''" : "alter system set synchronous_standby_names = '*'", [], {
+            via: "socket"
+          }),
+          Effect.andThen(
+            Sql.query(w, `alter system set synchronous_commit = '${mode === "off" ? "on" : mode}'`, [], { via: "socket" }),
+            Sql.query(w, "select pg_reload_conf()", [], { via: "socket" })
+          )
         ))),
     stop: (n, mode = "fast") => Server.stop(made.runner, n.dataDir!, mode, idOf(n)),
     start: (n) => Server.start(made.runner, n.dataDir!, idOf(n)),

@@ -27,12 +27,15 @@ const CrashRevert = Schema.Struct({
 })
 const ReadOnlyRevert = Schema.Struct({ node: NodeData, autoValue: Schema.NullOr(Schema.String) })
 
-const decodeAs = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S) => (data: Handler.RevertData, target: string): Effect.Effect<S["Type"], PostgresError> =>
-  Schema.decodeUnknownEffect(schema)(data).pipe(
-    Effect.mapError((e) => new PostgresError({ reason: "InvalidInput", target, operation: "revert", detail: `unreadable revert data: ${e.message}` }))
-  )
+const decodeAs =
+  <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S) =>
+  (data: Handler.RevertData, target: string): Effect.Effect<S["Type"], PostgresError> =>
+    Schema.decodeUnknownEffect(schema)(data).pipe(
+      Effect.mapError((e) => new PostgresError({ reason: "InvalidInput", target, operation: "revert", detail: `unreadable revert data: ${e.message}` }))
+    )
 
-const idOfData = (data: Handler.RevertData, target?: Target.Target) => target?.id ?? String((data.node as { cluster?: string; name?: string } | undefined)?.name ?? "postgres")
+const idOfData = (data: Handler.RevertData, target?: Target.Target) =>
+  target?.id ?? String((data.node as { cluster?: string; name?: string } | undefined)?.name ?? "postgres")
 
 // Kills the postmaster first (so it restarts nothing), then every process it started: what a
 // host crash does to the server, with no shutdown checkpoint.
@@ -90,23 +93,36 @@ const readOnlyNow = (node: NodeData) =>
 
 const setReadOnly = (node: NodeData, value: string | null) =>
   Effect.andThen(
-    sql(node, value === null ? "alter system reset default_transaction_read_only" : `alter system set default_transaction_read_only = '${value === "on" ? "on" : "off"}'`, [], "readOnly"),
+    sql(
+      node,
+      value === null
+        ? "alter system reset default_transaction_read_only"
+        : `alter system set default_transaction_read_only = '${value === "on" ? "on" : "off"}'`,
+      [],
+      "readOnly"
+    ),
     sql(node, "select pg_reload_conf()", [], "readOnly")
   )
 
 // What postgresql.auto.conf said before the fault (null: nothing), so the revert restores it.
 const readOnlyBefore = (node: PgNode) =>
   Effect.map(
-    sql<{ v: string }>(node, "select setting as v from pg_file_settings where name = 'default_transaction_read_only' and sourcefile like '%postgresql.auto.conf' order by seqno desc limit 1"),
+    sql<{ v: string }>(
+      node,
+      "select setting as v from pg_file_settings where name = 'default_transaction_read_only' and sourcefile like '%postgresql.auto.conf' order by seqno desc limit 1"
+    ),
     (rows) => ({ node: toData(node), autoValue: rows[0]?.v ?? null })
   )
 
 const resumeReplay = (data: Handler.RevertData, target?: Target.Target) =>
-  Effect.flatMap(decodeAs(NodeRevert)(data, idOfData(data, target)), ({ node }) =>
-    sql(node, "select case when pg_is_in_recovery() then pg_wal_replay_resume() end", [], "resume").pipe(
-      Effect.catchIf((e) => e.reason === "Unreachable" && !fs.existsSync(node.dataDir ?? "/nonexistent"), () => Effect.void),
-      Effect.asVoid
-    ))
+  Effect.flatMap(
+    decodeAs(NodeRevert)(data, idOfData(data, target)),
+    ({ node }) =>
+      sql(node, "select case when pg_is_in_recovery() then pg_wal_replay_resume() end", [], "resume").pipe(
+        Effect.catchIf((e) => e.reason === "Unreachable" && !fs.existsSync(node.dataDir ?? "/nonexistent"), () => Effect.void),
+        Effect.asVoid
+      )
+  )
 
 type Ctx = PgContext
 
@@ -124,17 +140,28 @@ export const handlers: Handler.Handlers<Ctx, PostgresFault, PostgresError> = {
         const { spec, node } = yield* nodeOf(ctx, target.id)
         const r = yield* Server.runner(spec.bin, spec.osUser, target.id)
         const pid = Server.running(node.dataDir!)
-        if (pid === null) return yield* new PostgresError({ reason: "Unreachable", target: target.id, operation: "crashPrimary", detail: "its postmaster is not running" })
-        if (fault.mode === "sigkill") yield* Effect.try({ try: () => killTree(pid), catch: (e) => new PostgresError({ reason: "CommandFailed", target: target.id, operation: "crashPrimary", detail: (e as Error).message }) })
-        else yield* Server.stop(r, node.dataDir!, "immediate", target.id)
+        if (pid === null) {
+          return yield* new PostgresError({ reason: "Unreachable", target: target.id, operation: "crashPrimary", detail: "its postmaster is not running" })
+        }
+        if (fault.mode === "sigkill") {
+          yield* Effect.try({
+            try: () => killTree(pid),
+            catch: (e) => new PostgresError({ reason: "CommandFailed", target: target.id, operation: "crashPrimary", detail: (e as Error).message })
+          })
+        } else yield* Server.stop(r, node.dataDir!, "immediate", target.id)
         return { ...crashData(spec, target.id), pid }
       }),
     verify: (ctx, _fault, target, data) =>
-      until(ctx, target.id, "the postmaster's death", Effect.gen(function*() {
-        const node = (data as { node: NodeData }).node
-        if (Server.running(node.dataDir!) !== null) return false
-        return (yield* Effect.result(Sql.query(node, "select 1", [], { timeout: "1 second" }))). _tag === "Failure"
-      })),
+      until(
+        ctx,
+        target.id,
+        "the postmaster's death",
+        Effect.gen(function*() {
+          const node = (data as { node: NodeData }).node
+          if (Server.running(node.dataDir!) !== null) return false
+          return (yield* Effect.result(Sql.query(node, "select 1", [], { timeout: "1 second" })))._tag === "Failure"
+        })
+      ),
     revert: (ctx, data, target) => Effect.flatMap(decodeAs(CrashRevert)(data, idOfData(data, target)), (d) => restartOrRejoin(ctx, d))
   },
   "postgres.pauseReplay": {
@@ -147,7 +174,12 @@ export const handlers: Handler.Handlers<Ctx, PostgresFault, PostgresError> = {
         return { node: toData(node) }
       }),
     verify: (ctx, _fault, target, data) =>
-      until(ctx, target.id, "replay paused", Effect.map(sql<{ s: string }>((data as { node: NodeData }).node, "select pg_get_wal_replay_pause_state() as s"), (rows) => rows[0]?.s === "paused")),
+      until(
+        ctx,
+        target.id,
+        "replay paused",
+        Effect.map(sql<{ s: string }>((data as { node: NodeData }).node, "select pg_get_wal_replay_pause_state() as s"), (rows) => rows[0]?.s === "paused")
+      ),
     revert: (_ctx, data, target) => resumeReplay(data, target)
   },
   "postgres.terminateConnections": {
@@ -155,20 +187,37 @@ export const handlers: Handler.Handlers<Ctx, PostgresFault, PostgresError> = {
     inject: (ctx, fault, target) =>
       Effect.gen(function*() {
         const { node } = yield* nodeOf(ctx, target.id)
-        const rows = yield* sql<{ pid: number }>(node, `select pid from pg_stat_activity
+        const rows = yield* sql<{ pid: number }>(
+          node,
+          `select pid from pg_stat_activity
           where backend_type = 'client backend' and pid <> pg_backend_pid() and application_name <> 'faultline'
             and ($1::text is null or datname = $1) and ($2::text is null or usename = $2) and ($3::text is null or application_name = $3)
-            and pg_terminate_backend(pid)`, [fault.database ?? null, fault.user ?? null, fault.applicationName ?? null], "terminateConnections")
+            and pg_terminate_backend(pid)`,
+          [fault.database ?? null, fault.user ?? null, fault.applicationName ?? null],
+          "terminateConnections"
+        )
         if (rows.length === 0) {
-          return yield* new PostgresError({ reason: "InjectionIneffective", target: target.id, operation: "terminateConnections", detail: "no application backend matched" })
+          return yield* new PostgresError({
+            reason: "InjectionIneffective",
+            target: target.id,
+            operation: "terminateConnections",
+            detail: "no application backend matched"
+          })
         }
         return { node: toData(node), terminated: rows.map((r) => r.pid) }
       }),
     verify: (ctx, _fault, target, data) =>
-      until(ctx, target.id, "the terminated backends gone", Effect.map(
-        sql<{ n: number }>((data as { node: NodeData }).node, "select count(*)::int as n from pg_stat_activity where pid = any($1::int[])", [data.terminated]),
-        (rows) => rows[0]?.n === 0
-      ))
+      until(
+        ctx,
+        target.id,
+        "the terminated backends gone",
+        Effect.map(
+          sql<{ n: number }>((data as { node: NodeData }).node, "select count(*)::int as n from pg_stat_activity where pid = any($1::int[])", [
+            data.terminated
+          ]),
+          (rows) => rows[0]?.n === 0
+        )
+      )
   },
   "postgres.readOnly": {
     discover: (ctx, fault) => discover(ctx, fault.target, "primary"),
@@ -180,7 +229,8 @@ export const handlers: Handler.Handlers<Ctx, PostgresFault, PostgresError> = {
         yield* setReadOnly(before.node, "on")
         return before
       }),
-    verify: (ctx, _fault, target, data) => until(ctx, target.id, "default_transaction_read_only = on in a new session", readOnlyNow((data as { node: NodeData }).node)),
+    verify: (ctx, _fault, target, data) =>
+      until(ctx, target.id, "default_transaction_read_only = on in a new session", readOnlyNow((data as { node: NodeData }).node)),
     revert: (_ctx, data, target) =>
       Effect.flatMap(decodeAs(ReadOnlyRevert)(data, idOfData(data, target)), (d) => setReadOnly(d.node, d.autoValue).pipe(Effect.asVoid))
   }

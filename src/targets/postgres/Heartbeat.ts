@@ -43,7 +43,10 @@ export interface PgHeartbeat {
  * ```
  * @since 0.1.0
  */
-export const heartbeat = (app: AppPath, options: { readonly every?: `${number} millis`; readonly timeout?: `${number} millis` | `${number} seconds` } = {}): PgHeartbeat => {
+export const heartbeat = (
+  app: AppPath,
+  options: { readonly every?: `${number} millis`; readonly timeout?: `${number} millis` | `${number} seconds` } = {}
+): PgHeartbeat => {
   const timeout = options.timeout ?? "1 second"
   const writer = app.session({ timeout, applicationName: "faultline-heartbeat" })
   const reader = app.session({ timeout: "5 seconds", applicationName: "faultline-heartbeat" })

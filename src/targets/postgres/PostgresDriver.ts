@@ -35,12 +35,15 @@ export interface PostgresConfig {
  *
  * @since 0.1.0
  */
-export class PostgresDriver extends Context.Service<PostgresDriver, Driver & {
-  readonly clusters: ReadonlyArray<PgClusterSpec>
-  /** The node of a target id (`cluster/node`). */
-  readonly node: (id: string) => Effect.Effect<PgNode, PostgresError>
-  readonly context: PgContext
-}>()("faultline/PostgresDriver") {
+export class PostgresDriver extends Context.Service<
+  PostgresDriver,
+  Driver & {
+    readonly clusters: ReadonlyArray<PgClusterSpec>
+    /** The node of a target id (`cluster/node`). */
+    readonly node: (id: string) => Effect.Effect<PgNode, PostgresError>
+    readonly context: PgContext
+  }
+>()("faultline/PostgresDriver") {
   /**
    * The driver for these clusters.
    *
@@ -60,7 +63,10 @@ export class PostgresDriver extends Context.Service<PostgresDriver, Driver & {
    *
    * @since 0.1.0
    */
-  static readonly layer: Layer.Layer<PostgresDriver, PostgresError> = Layer.effect(PostgresDriver, Effect.suspend(() => Effect.map(clustersFromEnv(), (clusters) => make({ clusters }))))
+  static readonly layer: Layer.Layer<PostgresDriver, PostgresError> = Layer.effect(
+    PostgresDriver,
+    Effect.suspend(() => Effect.map(clustersFromEnv(), (clusters) => make({ clusters })))
+  )
 
   /**
    * The driver for the cluster of a `PgCluster` layer: its nodes allowed, a re-joined
@@ -103,7 +109,9 @@ export const clustersFromFile = (file: string): Effect.Effect<ReadonlyArray<PgCl
   Effect.gen(function*() {
     const bad = (detail: string) => new PostgresError({ reason: "InvalidInput", target: file, operation: "clusters", detail })
     const text = yield* Effect.try({ try: () => fs.readFileSync(file, "utf8"), catch: (e) => bad((e as Error).message) })
-    const decoded = yield* Schema.decodeUnknownEffect(Schema.fromJsonString(ClusterFile))(text, { onExcessProperty: "error" }).pipe(Effect.mapError((e) => bad(e.message)))
+    const decoded = yield* Schema.decodeUnknownEffect(Schema.fromJsonString(ClusterFile))(text, { onExcessProperty: "error" }).pipe(
+      Effect.mapError((e) => bad(e.message))
+    )
     return yield* Effect.forEach(decoded.clusters, (c, i) =>
       Effect.try({
         try: (): PgClusterSpec => ({
@@ -112,8 +120,15 @@ export const clustersFromFile = (file: string): Effect.Effect<ReadonlyArray<PgCl
           ...(c.bin !== undefined ? { bin: c.bin } : {}),
           ...(c.osUser !== undefined ? { osUser: c.osUser } : {}),
           nodes: c.nodes.map((n, j) => {
-            if (/^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(n.url)) throw new Error(`clusters[${i}].nodes[${j}].url holds a password; name its environment variable in passwordEnv`)
-            return { ...fromUrl(c.name, n.name, n.url), ...(n.passwordEnv ? { passwordEnv: n.passwordEnv } : {}), ...(n.dataDir ? { dataDir: n.dataDir } : {}), ...(n.socketDir ? { socketDir: n.socketDir } : {}) }
+            if (/^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(n.url)) {
+              throw new Error(`clusters[${i}].nodes[${j}].url holds a password; name its environment variable in passwordEnv`)
+            }
+            return {
+              ...fromUrl(c.name, n.name, n.url),
+              ...(n.passwordEnv ? { passwordEnv: n.passwordEnv } : {}),
+              ...(n.dataDir ? { dataDir: n.dataDir } : {}),
+              ...(n.socketDir ? { socketDir: n.socketDir } : {})
+            }
           })
         }),
         catch: (e) => bad((e as Error).message)

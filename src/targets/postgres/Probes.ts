@@ -21,18 +21,29 @@ const spec = (kind: string, params: Record<string, unknown>): Probe.ProbeSpec =>
  * @since 0.1.0
  */
 export const writer = (nodes: ReadonlyArray<PgNode>, options: { readonly timeout?: `${number} millis` } = {}): Probe.Probe =>
-  Probe.make(`postgres writer of ${nodes.map(idOf).join(", ")}`, Effect.suspend(() => {
-    const sessions = nodes.map((n) => ({ n, s: sessionFor(n, options.timeout) }))
-    return Effect.gen(function*() {
-      const writers: Array<string> = []
-      for (const { n, s } of sessions) {
-        const r = yield* Effect.result(s.query<{ r: boolean }>("select pg_is_in_recovery() as r"))
-        if (r._tag === "Success" && r.success[0]?.r === false) writers.push(n.name)
-      }
-      if (writers.length !== 1) return yield* new PostgresError({ reason: writers.length === 0 ? "NotFound" : "InvalidInput", target: nodes.map(idOf).join(","), operation: "writer", detail: writers.length === 0 ? "no writer" : `${writers.length} writers: ${writers.join(", ")}` })
-      return writers[0]
-    })
-  }), { spec: spec("postgres.writer", { nodes: nodes.map(describe) }), timeout: options.timeout ?? "500 millis" })
+  Probe.make(
+    `postgres writer of ${nodes.map(idOf).join(", ")}`,
+    Effect.suspend(() => {
+      const sessions = nodes.map((n) => ({ n, s: sessionFor(n, options.timeout) }))
+      return Effect.gen(function*() {
+        const writers: Array<string> = []
+        for (const { n, s } of sessions) {
+          const r = yield* Effect.result(s.query<{ r: boolean }>("select pg_is_in_recovery() as r"))
+          if (r._tag === "Success" && r.success[0]?.r === false) writers.push(n.name)
+        }
+        if (writers.length !== 1) {
+          return yield* new PostgresError({
+            reason: writers.length === 0 ? "NotFound" : "InvalidInput",
+            target: nodes.map(idOf).join(","),
+            operation: "writer",
+            detail: writers.length === 0 ? "no writer" : `${writers.length} writers: ${writers.join(", ")}`
+          })
+        }
+        return writers[0]
+      })
+    }),
+    { spec: spec("postgres.writer", { nodes: nodes.map(describe) }), timeout: options.timeout ?? "500 millis" }
+  )
 
 // One session per node per process: probes sampled every 10 ms reuse their connection.
 const sessions = new Map<string, Sql.Session>()
@@ -54,13 +65,17 @@ const sessionFor = (n: PgNode, timeout?: `${number} millis`) => {
  */
 export const writable = (app: AppPath, options: { readonly timeout?: `${number} millis` } = {}): Probe.Probe => {
   const s = app.session({ timeout: options.timeout ?? "500 millis", applicationName: "faultline-probe" })
-  return Probe.make("postgres writable via the application path", Effect.flatMap(s.query<{ r: boolean }>("select pg_is_in_recovery() as r"), (rows) =>
-    rows[0]?.r === false
-      ? Effect.succeed(app.current().name)
-      : Effect.fail(new PostgresError({ reason: "InRecovery", target: idOf(app.current()), operation: "writable", detail: "the node is a standby" }))), {
-    spec: spec("postgres.writable", {}),
-    timeout: options.timeout ?? "500 millis"
-  })
+  return Probe.make(
+    "postgres writable via the application path",
+    Effect.flatMap(s.query<{ r: boolean }>("select pg_is_in_recovery() as r"), (rows) =>
+      rows[0]?.r === false
+        ? Effect.succeed(app.current().name)
+        : Effect.fail(new PostgresError({ reason: "InRecovery", target: idOf(app.current()), operation: "writable", detail: "the node is a standby" }))),
+    {
+      spec: spec("postgres.writable", {}),
+      timeout: options.timeout ?? "500 millis"
+    }
+  )
 }
 
 /** Replication lag of a standby. @since 0.1.0 */
@@ -80,20 +95,40 @@ export interface Lag {
  * @since 0.1.0
  */
 export const replicationLag = (primary: PgNode, standby: PgNode, options: { readonly maxBytes?: number; readonly maxSeconds?: number } = {}): Probe.Probe =>
-  Probe.make(`postgres replication lag of ${idOf(standby)}`, Effect.gen(function*() {
-    const p = yield* sessionFor(primary).query<{ bytes: string | null }>(
-      "select pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::text as bytes from pg_stat_replication where application_name = $1",
-      [standby.name]
-    )
-    if (p.length === 0 || p[0]!.bytes === null) return yield* new PostgresError({ reason: "NotFound", target: idOf(standby), operation: "lag", detail: `not streaming from ${idOf(primary)}` })
-    const s = yield* sessionFor(standby).query<{ seconds: number | null }>(
-      "select case when pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0 else extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 end as seconds"
-    )
-    const lag: Lag = { bytes: Number(p[0]!.bytes), seconds: Math.max(0, Number(s[0]?.seconds ?? 0)) }
-    if (options.maxBytes !== undefined && lag.bytes > options.maxBytes) return yield* new PostgresError({ reason: "InvalidInput", target: idOf(standby), operation: "lag", detail: `${lag.bytes} bytes behind (max ${options.maxBytes})` })
-    if (options.maxSeconds !== undefined && lag.seconds > options.maxSeconds) return yield* new PostgresError({ reason: "InvalidInput", target: idOf(standby), operation: "lag", detail: `${lag.seconds.toFixed(3)} s behind (max ${options.maxSeconds})` })
-    return lag
-  }), { spec: spec("postgres.replicationLag", { primary: describe(primary), standby: describe(standby), ...options }), timeout: "1 second" })
+  Probe.make(
+    `postgres replication lag of ${idOf(standby)}`,
+    Effect.gen(function*() {
+      const p = yield* sessionFor(primary).query<{ bytes: string | null }>(
+        "select pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::text as bytes from pg_stat_replication where application_name = $1",
+        [standby.name]
+      )
+      if (p.length === 0 || p[0]!.bytes === null) {
+        return yield* new PostgresError({ reason: "NotFound", target: idOf(standby), operation: "lag", detail: `not streaming from ${idOf(primary)}` })
+      }
+      const s = yield* sessionFor(standby).query<{ seconds: number | null }>(
+        "select case when pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0 else extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 end as seconds"
+      )
+      const lag: Lag = { bytes: Number(p[0]!.bytes), seconds: Math.max(0, Number(s[0]?.seconds ?? 0)) }
+      if (options.maxBytes !== undefined && lag.bytes > options.maxBytes) {
+        return yield* new PostgresError({
+          reason: "InvalidInput",
+          target: idOf(standby),
+          operation: "lag",
+          detail: `${lag.bytes} bytes behind (max ${options.maxBytes})`
+        })
+      }
+      if (options.maxSeconds !== undefined && lag.seconds > options.maxSeconds) {
+        return yield* new PostgresError({
+          reason: "InvalidInput",
+          target: idOf(standby),
+          operation: "lag",
+          detail: `${lag.seconds.toFixed(3)} s behind (max ${options.maxSeconds})`
+        })
+      }
+      return lag
+    }),
+    { spec: spec("postgres.replicationLag", { primary: describe(primary), standby: describe(standby), ...options }), timeout: "1 second" }
+  )
 
 /**
  * A SQL query whose value is the first column of the first row (judge it with a tolerance:
@@ -106,12 +141,16 @@ export const replicationLag = (primary: PgNode, standby: PgNode, options: { read
  * @since 0.1.0
  */
 export const query = (node: PgNode, sql: string, options: { readonly timeout?: `${number} millis` } = {}): Probe.Probe =>
-  Probe.make(`postgres query on ${idOf(node)}`, Effect.map(sessionFor(node, options.timeout).query(sql), (rows) => {
-    const first = rows[0]
-    if (first === undefined) return null
-    const v = Object.values(first)[0]
-    return typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v
-  }), { spec: spec("postgres.query", { node: describe(node), sql }), timeout: options.timeout ?? "1 second" })
+  Probe.make(
+    `postgres query on ${idOf(node)}`,
+    Effect.map(sessionFor(node, options.timeout).query(sql), (rows) => {
+      const first = rows[0]
+      if (first === undefined) return null
+      const v = Object.values(first)[0]
+      return typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v
+    }),
+    { spec: spec("postgres.query", { node: describe(node), sql }), timeout: options.timeout ?? "1 second" }
+  )
 
 /**
  * A connection probe: a fresh connection with the node's credentials and `select 1` (what a
@@ -120,7 +159,11 @@ export const query = (node: PgNode, sql: string, options: { readonly timeout?: `
  * @since 0.1.0
  */
 export const connect = (node: PgNode, options: { readonly timeout?: `${number} millis` } = {}): Probe.Probe =>
-  Probe.make(`postgres connect to ${idOf(node)}`, Effect.asVoid(Sql.query(node, "select 1", [], { timeout: options.timeout ?? "1 second", operation: "connect" })), {
-    spec: spec("postgres.connect", { node: describe(node) }),
-    timeout: options.timeout ?? "1 second"
-  })
+  Probe.make(
+    `postgres connect to ${idOf(node)}`,
+    Effect.asVoid(Sql.query(node, "select 1", [], { timeout: options.timeout ?? "1 second", operation: "connect" })),
+    {
+      spec: spec("postgres.connect", { node: describe(node) }),
+      timeout: options.timeout ?? "1 second"
+    }
+  )

@@ -37,7 +37,14 @@ export const timed = <A, E, R>(name: string, action: Effect.Effect<A, E, R>, des
   Effect.gen(function*() {
     yield* note(`recovery ${name}: started`)
     const startedMono = yield* monoMillis
-    const value = yield* action.pipe(Effect.tapError((e) => Effect.flatMap(monoMillis, (now) => note(`recovery ${name}: failed after ${(now - startedMono).toFixed(1)} ms: ${(e as { message?: string })?.message ?? String(e)}`))))
+    const value = yield* action.pipe(
+      Effect.tapError((e) =>
+        Effect.flatMap(
+          monoMillis,
+          (now) => note(`recovery ${name}: failed after ${(now - startedMono).toFixed(1)} ms: ${(e as { message?: string })?.message ?? String(e)}`)
+        )
+      )
+    )
     const ms = (yield* monoMillis) - startedMono
     const more = describe(value)
     yield* note(`recovery ${name}: done in ${ms.toFixed(1)} ms${more ? ` (${more})` : ""}`)
@@ -54,8 +61,20 @@ const inRecovery = (n: PgNode, operation: string) =>
  * @since 0.1.0
  */
 export const checkPromotable = (node: PgNode): Effect.Effect<void, PostgresError> =>
-  Effect.flatMap(inRecovery(node, "promote"), (r) =>
-    r ? Effect.void : Effect.fail(new PostgresError({ reason: "NotInRecovery", target: idOf(node), operation: "promote", detail: "the node is not in recovery: it is already a primary" })))
+  Effect.flatMap(
+    inRecovery(node, "promote"),
+    (r) =>
+      r
+        ? Effect.void
+        : Effect.fail(
+          new PostgresError({
+            reason: "NotInRecovery",
+            target: idOf(node),
+            operation: "promote",
+            detail: "the node is not in recovery: it is already a primary"
+          })
+        )
+  )
 
 /**
  * Promotes a standby with `pg_promote(wait => true)` and returns the new timeline. Refused
@@ -66,12 +85,30 @@ export const checkPromotable = (node: PgNode): Effect.Effect<void, PostgresError
 export const promote = (node: PgNode, options: { readonly waitSeconds?: number } = {}): Effect.Effect<Timed<{ readonly timeline: number }>, PostgresError> =>
   Effect.andThen(
     checkPromotable(node),
-    timed(`promote ${idOf(node)}`, Effect.gen(function*() {
-      const rows = yield* Sql.query<{ ok: boolean }>(node, "select pg_promote(true, $1) as ok", [options.waitSeconds ?? 60], { via: via(node), operation: "promote", timeout: `${(options.waitSeconds ?? 60) + 5} seconds` })
-      if (rows[0]?.ok !== true) return yield* new PostgresError({ reason: "Timeout", target: idOf(node), operation: "promote", detail: `pg_promote did not finish within ${options.waitSeconds ?? 60} s` })
-      const tl = yield* Sql.query<{ tl: number }>(node, "select ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int as tl", [], { via: via(node), operation: "promote" })
-      return { timeline: Number(tl[0]?.tl ?? 0) }
-    }), (r) => `timeline ${r.timeline}`)
+    timed(
+      `promote ${idOf(node)}`,
+      Effect.gen(function*() {
+        const rows = yield* Sql.query<{ ok: boolean }>(node, "select pg_promote(true, $1) as ok", [options.waitSeconds ?? 60], {
+          via: via(node),
+          operation: "promote",
+          timeout: `${(options.waitSeconds ?? 60) + 5} seconds`
+        })
+        if (rows[0]?.ok !== true) {
+          return yield* new PostgresError({
+            reason: "Timeout",
+            target: idOf(node),
+            operation: "promote",
+            detail: `pg_promote did not finish within ${options.waitSeconds ?? 60} s`
+          })
+        }
+        const tl = yield* Sql.query<{ tl: number }>(node, "select ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int as tl", [], {
+          via: via(node),
+          operation: "promote"
+        })
+        return { timeline: Number(tl[0]?.tl ?? 0) }
+      }),
+      (r) => `timeline ${r.timeline}`
+    )
   )
 
 /**
@@ -106,15 +143,24 @@ export const failBack = (
   cluster: PgCluster["Service"],
   options: { readonly oldPrimary: PgNode; readonly newPrimary: PgNode; readonly topology: Topology }
 ): Effect.Effect<Timed<{ readonly writer: string; readonly rewound: boolean }>, PostgresError> =>
-  timed(`fail back (${options.topology} topology)`, Effect.gen(function*() {
-    const { oldPrimary, newPrimary } = options
-    if (yield* inRecovery(newPrimary, "failBack")) {
-      return yield* new PostgresError({ reason: "InRecovery", target: idOf(newPrimary), operation: "failBack", detail: "the new primary is still a standby: promote it first" })
-    }
-    const rewound = yield* rejoin(cluster, oldPrimary, newPrimary)
-    if (options.topology === "swapped") return { writer: newPrimary.name, rewound }
-    yield* Server.stop(cluster.runner, newPrimary.dataDir!, "fast", idOf(newPrimary))
-    yield* Sql.query(oldPrimary, "select pg_promote(true, 60)", [], { via: via(oldPrimary), operation: "failBack", timeout: "65 seconds" })
-    yield* rejoin(cluster, newPrimary, oldPrimary)
-    return { writer: oldPrimary.name, rewound }
-  }), (r) => `writer ${r.writer}${r.rewound ? ", old primary rewound" : ", no rewind needed"}`)
+  timed(
+    `fail back (${options.topology} topology)`,
+    Effect.gen(function*() {
+      const { oldPrimary, newPrimary } = options
+      if (yield* inRecovery(newPrimary, "failBack")) {
+        return yield* new PostgresError({
+          reason: "InRecovery",
+          target: idOf(newPrimary),
+          operation: "failBack",
+          detail: "the new primary is still a standby: promote it first"
+        })
+      }
+      const rewound = yield* rejoin(cluster, oldPrimary, newPrimary)
+      if (options.topology === "swapped") return { writer: newPrimary.name, rewound }
+      yield* Server.stop(cluster.runner, newPrimary.dataDir!, "fast", idOf(newPrimary))
+      yield* Sql.query(oldPrimary, "select pg_promote(true, 60)", [], { via: via(oldPrimary), operation: "failBack", timeout: "65 seconds" })
+      yield* rejoin(cluster, newPrimary, oldPrimary)
+      return { writer: oldPrimary.name, rewound }
+    }),
+    (r) => `writer ${r.writer}${r.rewound ? ", old primary rewound" : ", no rewind needed"}`
+  )

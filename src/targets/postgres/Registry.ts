@@ -119,10 +119,12 @@ export const destroy = (d: Descriptor): Effect.Effect<void, PostgresError> =>
     for (const n of d.nodes) {
       yield* Server.stop(r, n.dataDir, "immediate", `${d.name}/${n.name}`).pipe(
         // pg_ctl refused (a damaged data directory): the postmaster it names still goes.
-        Effect.catch(() => Effect.sync(() => {
-          const pid = Server.running(n.dataDir)
-          if (pid !== null) process.kill(pid, "SIGKILL")
-        }))
+        Effect.catch(() =>
+          Effect.sync(() => {
+            const pid = Server.running(n.dataDir)
+            if (pid !== null) process.kill(pid, "SIGKILL")
+          })
+        )
       )
     }
     yield* Effect.sync(() => fs.rmSync(d.session, { recursive: true, force: true }))

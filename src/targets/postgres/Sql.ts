@@ -27,7 +27,12 @@ export const loadPg: Effect.Effect<PgModule, PostgresError> = Effect.tryPromise(
   },
   catch: (e) => {
     loaded = undefined
-    return new PostgresError({ reason: "Unavailable", target: "pg", operation: "load", detail: `the pg client is not installed (npm install pg): ${(e as Error).message}` })
+    return new PostgresError({
+      reason: "Unavailable",
+      target: "pg",
+      operation: "load",
+      detail: `the pg client is not installed (npm install pg): ${(e as Error).message}`
+    })
   }
 })
 
@@ -35,7 +40,12 @@ export const loadPg: Effect.Effect<PgModule, PostgresError> = Effect.tryPromise(
 export type Via = "tcp" | "socket"
 
 const config = (n: PgNode, via: Via, timeout: Duration.Duration, applicationName?: string): Pg.ClientConfig => {
-  const base = { user: n.user, database: n.database, connectionTimeoutMillis: Duration.toMillis(timeout), ...(applicationName ? { application_name: applicationName } : {}) }
+  const base = {
+    user: n.user,
+    database: n.database,
+    connectionTimeoutMillis: Duration.toMillis(timeout),
+    ...(applicationName ? { application_name: applicationName } : {})
+  }
   if (via === "socket" && n.socketDir !== undefined) return { ...base, host: n.socketDir, port: n.port }
   const password = passwordOf(n)
   return { ...base, host: n.host, port: n.port, ...(password !== undefined ? { password } : {}) }
@@ -83,7 +93,8 @@ export const query = <Row = Record<string, unknown>>(
         Effect.tryPromise({ try: () => c.query(sql, [...params]), catch: fromClient(operation, idOf(node)) }).pipe(
           Effect.timeoutOrElse({
             duration: timeout,
-            orElse: () => Effect.fail(new PostgresError({ reason: "Timeout", target: idOf(node), operation, detail: `no answer in ${Duration.format(timeout)}` }))
+            orElse: () =>
+              Effect.fail(new PostgresError({ reason: "Timeout", target: idOf(node), operation, detail: `no answer in ${Duration.format(timeout)}` }))
           }),
           Effect.map((r) => r.rows as ReadonlyArray<Row>)
         ),

@@ -34,7 +34,9 @@ export const isTemplate = (text: string): boolean => new RegExp(ANY.source).test
 const capturedPort = (driver: ProcessDriver["Service"], name: string) =>
   Effect.flatMap(driver.get(name), (p) =>
     p.readyMatch === null
-      ? Effect.fail(new ProcessError({ reason: "NotReady", target: name, operation: "address", detail: "its `ready` pattern captured nothing to use as a port" }))
+      ? Effect.fail(
+        new ProcessError({ reason: "NotReady", target: name, operation: "address", detail: "its `ready` pattern captured nothing to use as a port" })
+      )
       : Effect.succeed(p.readyMatch))
 
 /**

@@ -11,7 +11,16 @@ import { ProcessDriver } from "./ProcessDriver.ts"
 
 /** @since 0.1.0 */
 export const Signal = Schema.Literals([
-  "SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGABRT", "SIGSTOP", "SIGCONT"
+  "SIGKILL",
+  "SIGTERM",
+  "SIGINT",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGABRT",
+  "SIGSTOP",
+  "SIGCONT"
 ])
 /** @since 0.1.0 */
 export type Signal = typeof Signal.Type

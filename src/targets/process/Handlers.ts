@@ -138,7 +138,12 @@ export const handlers: Handler.Handlers<ProcessContext, ProcessFault, ProcessErr
         const p = yield* ctx.managed(target.name)
         yield* ctx.stop(p.name)
         if (p.spec === null) {
-          return yield* new ProcessError({ reason: "Unsupported", target: p.name, operation: "restart", detail: "adopted process: the driver does not know how to start it" })
+          return yield* new ProcessError({
+            reason: "Unsupported",
+            target: p.name,
+            operation: "restart",
+            detail: "adopted process: the driver does not know how to start it"
+          })
         }
         const started = yield* ctx.start(p.spec, p.label)
         return { name: p.name, pid: started.pid, spec: p.spec, label: p.label }

@@ -64,15 +64,18 @@ export interface ManagedProcess {
  *
  * @since 0.1.0
  */
-export class ProcessDriver extends Context.Service<ProcessDriver, Driver & {
-  readonly start: (spec: ProcessSpec) => Effect.Effect<ManagedProcess, ProcessError>
-  readonly adopt: (p: { readonly name: string; readonly pid: number; readonly labels?: Record<string, string> }) => Effect.Effect<void>
-  readonly get: (name: string) => Effect.Effect<ManagedProcess, ProcessError>
-  readonly list: Effect.Effect<ReadonlyArray<ManagedProcess>>
-  /** Sends a signal to the process (its whole group when the driver started it). */
-  readonly signal: (name: string, signal: NodeJS.Signals) => Effect.Effect<void, ProcessError>
-  readonly stop: (name: string) => Effect.Effect<void, ProcessError>
-}>()("faultline/ProcessDriver") {
+export class ProcessDriver extends Context.Service<
+  ProcessDriver,
+  Driver & {
+    readonly start: (spec: ProcessSpec) => Effect.Effect<ManagedProcess, ProcessError>
+    readonly adopt: (p: { readonly name: string; readonly pid: number; readonly labels?: Record<string, string> }) => Effect.Effect<void>
+    readonly get: (name: string) => Effect.Effect<ManagedProcess, ProcessError>
+    readonly list: Effect.Effect<ReadonlyArray<ManagedProcess>>
+    /** Sends a signal to the process (its whole group when the driver started it). */
+    readonly signal: (name: string, signal: NodeJS.Signals) => Effect.Effect<void, ProcessError>
+    readonly stop: (name: string) => Effect.Effect<void, ProcessError>
+  }
+>()("faultline/ProcessDriver") {
   /** The real driver, spawning through `effect/process`. @since 0.1.0 */
   static readonly layer: Layer.Layer<ProcessDriver, never, ChildProcessSpawner.ChildProcessSpawner> = Layer.effect(
     ProcessDriver,
@@ -151,7 +154,9 @@ const awaitReady = (ready: Deferred.Deferred<string | null, string>, entry: Entr
     Effect.catch((detail: string) =>
       Effect.andThen(
         Scope.close(scope, Exit.void),
-        Effect.fail(new ProcessError({ reason: "NotReady", target: spec.name, operation: "start", detail: `${detail}; output: ${entry.output.slice(-5).join(" | ")}` }))
+        Effect.fail(
+          new ProcessError({ reason: "NotReady", target: spec.name, operation: "start", detail: `${detail}; output: ${entry.output.slice(-5).join(" | ")}` })
+        )
       )
     )
   )
@@ -253,8 +258,11 @@ const make = Effect.gen(function*() {
   return ProcessDriver.of({
     name: "process",
     connection: {},
-    ...Handler.bind(processFaults, context, (e, at) =>
-      toDriverError(e, { operation: at.operation, target: at.target ? `${at.target.name} (pid ${at.target.id})` : at.fault })),
+    ...Handler.bind(
+      processFaults,
+      context,
+      (e, at) => toDriverError(e, { operation: at.operation, target: at.target ? `${at.target.name} (pid ${at.target.id})` : at.fault })
+    ),
     start,
     adopt: (p) => Effect.sync(() => void procs.set(p.name, adopted(p))),
     get: (name) => Effect.map(get(name), snapshot),
@@ -263,4 +271,3 @@ const make = Effect.gen(function*() {
     stop
   })
 })
-

@@ -73,7 +73,9 @@ export const revertRecord = (record: LedgerRecord): Effect.Effect<void, DriverEr
     // Never signal pid 0, 1 or a negative number taken from a damaged record: kill(0) and
     // kill(-1) reach whole process groups.
     if (!signallable(data.pid)) {
-      return Effect.fail(new DriverError({ driver: "process", operation: "revert", target, reason: "InvalidRecord", detail: `pid ${data.pid} is not a process` }))
+      return Effect.fail(
+        new DriverError({ driver: "process", operation: "revert", target, reason: "InvalidRecord", detail: `pid ${data.pid} is not a process` })
+      )
     }
     return processFaults.revert(outOfProcess, record.fault, record.revert.data, record.target).pipe(
       Effect.mapError((e) => toDriverError(e, { operation: "revert", target }))

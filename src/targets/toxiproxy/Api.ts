@@ -52,7 +52,13 @@ export const request = <A>(
   base: string,
   method: "GET" | "POST" | "PATCH" | "DELETE",
   path: string,
-  options: { readonly body?: unknown; readonly schema?: Schema.Codec<A, unknown>; readonly target: string; readonly operation: string; readonly token?: string | undefined }
+  options: {
+    readonly body?: unknown
+    readonly schema?: Schema.Codec<A, unknown>
+    readonly target: string
+    readonly operation: string
+    readonly token?: string | undefined
+  }
 ): Effect.Effect<A | undefined, ToxiproxyError> =>
   Effect.gen(function*() {
     const fail = (reason: ToxiproxyError["reason"], detail: string) =>
@@ -70,7 +76,8 @@ export const request = <A>(
         })
         return { status: r.status, text: await r.text() }
       },
-      catch: (e) => fail("Unavailable", `${method} ${base}${path}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`)
+      catch: (e) =>
+        fail("Unavailable", `${method} ${base}${path}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`)
     })
     if (res.status >= 300) {
       let detail = res.text.trim()

@@ -18,7 +18,15 @@ import { make } from "./ToxiproxyDriver.ts"
 export const revertRecord = (record: LedgerRecord): Effect.Effect<void, DriverError> => {
   const url = record.connection.url
   if (typeof url !== "string") {
-    return Effect.fail(new DriverError({ driver: "toxiproxy", operation: "revert", target: record.target.name, reason: "InvalidRecord", detail: "the ledger record names no Toxiproxy URL" }))
+    return Effect.fail(
+      new DriverError({
+        driver: "toxiproxy",
+        operation: "revert",
+        target: record.target.name,
+        reason: "InvalidRecord",
+        detail: "the ledger record names no Toxiproxy URL"
+      })
+    )
   }
   return Effect.suspend(() => make(url).revert(record.revert))
 }

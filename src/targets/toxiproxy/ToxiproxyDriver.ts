@@ -22,22 +22,36 @@ import { toDriverError, type ToxiproxyError } from "./ToxiproxyError.ts"
  *
  * @since 0.1.0
  */
-export class ToxiproxyDriver extends Context.Service<ToxiproxyDriver, Driver & {
-  /** The API's base URL. */
-  readonly url: string
-  readonly proxies: Effect.Effect<ReadonlyArray<ProxyJson>, ToxiproxyError>
-  readonly proxy: (name: string) => Effect.Effect<ProxyJson, ToxiproxyError>
-  /** Creates a proxy (`listen` defaults to `127.0.0.1:0`); returns it with `listen` resolved. */
-  readonly createProxy: (p: { readonly name: string; readonly upstream: string; readonly listen?: string; readonly enabled?: boolean }) => Effect.Effect<ProxyJson, ToxiproxyError>
-  /** Deletes a proxy; deleting a missing proxy is a no-op. */
-  readonly deleteProxy: (name: string) => Effect.Effect<void, ToxiproxyError>
-  readonly setEnabled: (name: string, enabled: boolean) => Effect.Effect<ProxyJson, ToxiproxyError>
-  readonly addToxic: (proxy: string, toxic: { readonly name?: string; readonly type: string; readonly stream?: string; readonly toxicity?: number; readonly attributes?: Record<string, number> }) => Effect.Effect<ToxicJson, ToxiproxyError>
-  /** Removes a toxic; removing a missing toxic (or one of a missing proxy) is a no-op. */
-  readonly removeToxic: (proxy: string, toxic: string) => Effect.Effect<void, ToxiproxyError>
-  /** Enables every proxy and removes every toxic. */
-  readonly reset: Effect.Effect<void, ToxiproxyError>
-}>()("faultline/ToxiproxyDriver") {
+export class ToxiproxyDriver extends Context.Service<
+  ToxiproxyDriver,
+  Driver & {
+    /** The API's base URL. */
+    readonly url: string
+    readonly proxies: Effect.Effect<ReadonlyArray<ProxyJson>, ToxiproxyError>
+    readonly proxy: (name: string) => Effect.Effect<ProxyJson, ToxiproxyError>
+    /** Creates a proxy (`listen` defaults to `127.0.0.1:0`); returns it with `listen` resolved. */
+    readonly createProxy: (
+      p: { readonly name: string; readonly upstream: string; readonly listen?: string; readonly enabled?: boolean }
+    ) => Effect.Effect<ProxyJson, ToxiproxyError>
+    /** Deletes a proxy; deleting a missing proxy is a no-op. */
+    readonly deleteProxy: (name: string) => Effect.Effect<void, ToxiproxyError>
+    readonly setEnabled: (name: string, enabled: boolean) => Effect.Effect<ProxyJson, ToxiproxyError>
+    readonly addToxic: (
+      proxy: string,
+      toxic: {
+        readonly name?: string
+        readonly type: string
+        readonly stream?: string
+        readonly toxicity?: number
+        readonly attributes?: Record<string, number>
+      }
+    ) => Effect.Effect<ToxicJson, ToxiproxyError>
+    /** Removes a toxic; removing a missing toxic (or one of a missing proxy) is a no-op. */
+    readonly removeToxic: (proxy: string, toxic: string) => Effect.Effect<void, ToxiproxyError>
+    /** Enables every proxy and removes every toxic. */
+    readonly reset: Effect.Effect<void, ToxiproxyError>
+  }
+>()("faultline/ToxiproxyDriver") {
   /**
    * The driver against the API at `url`. The API token of faultline's embedded proxy (the
    * real Toxiproxy has none and ignores it) is, in order: `token`; the token in a base URL
@@ -93,23 +107,35 @@ const apiAt = (url: string, given: string | undefined) => {
     )
   ).pipe(Effect.withSpan("ToxiproxyDriver.proxies"))
   const proxy = Effect.fn("ToxiproxyDriver.proxy")((name: string) =>
-    Effect.map(request(url, "GET", `/proxies/${enc(name)}`, { schema: ProxyJson, ...at("get", name) }), (p) => p!))
-  const createProxy = Effect.fn("ToxiproxyDriver.createProxy")((p: { readonly name: string; readonly upstream: string; readonly listen?: string; readonly enabled?: boolean }) =>
-    Effect.map(request(url, "POST", "/proxies", { body: { listen: "127.0.0.1:0", enabled: true, ...p }, schema: ProxyJson, ...at("create", p.name) }), (x) => x!))
+    Effect.map(request(url, "GET", `/proxies/${enc(name)}`, { schema: ProxyJson, ...at("get", name) }), (p) => p!)
+  )
+  const createProxy = Effect.fn("ToxiproxyDriver.createProxy")((
+    p: { readonly name: string; readonly upstream: string; readonly listen?: string; readonly enabled?: boolean }
+  ) =>
+    Effect.map(
+      request(url, "POST", "/proxies", { body: { listen: "127.0.0.1:0", enabled: true, ...p }, schema: ProxyJson, ...at("create", p.name) }),
+      (x) => x!
+    )
+  )
   const deleteProxy = Effect.fn("ToxiproxyDriver.deleteProxy")((name: string) =>
     request(url, "DELETE", `/proxies/${enc(name)}`, at("delete", name)).pipe(
       Effect.catchIf((e) => e.reason === "NotFound", () => Effect.void),
       Effect.asVoid
-    ))
+    )
+  )
   const setEnabled = Effect.fn("ToxiproxyDriver.setEnabled")((name: string, enabled: boolean) =>
-    Effect.map(request(url, "POST", `/proxies/${enc(name)}`, { body: { enabled }, schema: ProxyJson, ...at(enabled ? "enable" : "disable", name) }), (x) => x!))
-  const addToxic = Effect.fn("ToxiproxyDriver.addToxic")((name: string, toxic: { readonly name?: string; readonly type: string; readonly stream?: string; readonly toxicity?: number; readonly attributes?: Record<string, number> }) =>
-    Effect.map(request(url, "POST", `/proxies/${enc(name)}/toxics`, { body: toxic, schema: ToxicJson, ...at("addToxic", name) }), (x) => x!))
+    Effect.map(request(url, "POST", `/proxies/${enc(name)}`, { body: { enabled }, schema: ProxyJson, ...at(enabled ? "enable" : "disable", name) }), (x) => x!)
+  )
+  const addToxic = Effect.fn("ToxiproxyDriver.addToxic")((
+    name: string,
+    toxic: { readonly name?: string; readonly type: string; readonly stream?: string; readonly toxicity?: number; readonly attributes?: Record<string, number> }
+  ) => Effect.map(request(url, "POST", `/proxies/${enc(name)}/toxics`, { body: toxic, schema: ToxicJson, ...at("addToxic", name) }), (x) => x!))
   const removeToxic = Effect.fn("ToxiproxyDriver.removeToxic")((name: string, toxic: string) =>
     request(url, "DELETE", `/proxies/${enc(name)}/toxics/${enc(toxic)}`, at("removeToxic", `${name}/${toxic}`)).pipe(
       Effect.catchIf((e) => e.reason === "NotFound", () => Effect.void),
       Effect.asVoid
-    ))
+    )
+  )
   const reset = Effect.suspend(() => request(url, "POST", "/reset", at("reset", url))).pipe(Effect.asVoid, Effect.withSpan("ToxiproxyDriver.reset"))
   return { proxies, proxy, createProxy, deleteProxy, setEnabled, addToxic, removeToxic, reset }
 }
@@ -134,8 +160,11 @@ export const make = (baseUrl: string, token?: string) => {
     url,
     // How the watchdog or `faultline recover` reaches the same server later.
     connection: { url },
-    ...Handler.bind(networkFaults, context, (e, at) =>
-      toDriverError(e, { operation: at.operation, target: at.operation === "discover" ? url : at.target?.name ?? at.fault })),
+    ...Handler.bind(
+      networkFaults,
+      context,
+      (e, at) => toDriverError(e, { operation: at.operation, target: at.operation === "discover" ? url : at.target?.name ?? at.fault })
+    ),
     proxies,
     proxy,
     createProxy,

@@ -36,7 +36,8 @@ export const toDriverError = Driver.boundary<ToxiproxyError["reason"]>("toxiprox
   Conflict: "Conflict",
   BadRequest: "InvalidInput",
   ServerError: "Unknown",
-  Forbidden: "AccessDenied", Unavailable: "Unavailable",
+  Forbidden: "AccessDenied",
+  Unavailable: "Unavailable",
   BadResponse: "Unknown",
   Unsupported: "Unsupported"
 })

@@ -91,13 +91,14 @@ export const startSession = async (prefix = "faultline-test"): Promise<Session> 
   const cleanup = async () => {
     const filters = (l: string) => JSON.stringify({ label: [l] })
     // Runs of this session are named `<session id>` or `<session id>-<suffix>`.
-    const ours = (labels: Record<string, string> | null | undefined) =>
-      labels?.[SESSION_LABEL] === id || (labels?.["faultline.run"] ?? "").startsWith(id)
+    const ours = (labels: Record<string, string> | null | undefined) => labels?.[SESSION_LABEL] === id || (labels?.["faultline.run"] ?? "").startsWith(id)
     const containers = (await docker.listContainers({ all: true, filters: filters("faultline.run") })).filter((c) => ours(c.Labels))
     await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)))
     const nets = await docker.listNetworks({ filters: filters(`${SESSION_LABEL}=${id}`) })
     await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)))
-    const vols = await (docker.listVolumes as (o: unknown) => Promise<{ Volumes?: Array<{ Name: string; Labels: Record<string, string> | null }> }>)({ filters: filters("faultline.run") })
+    const vols = await (docker.listVolumes as (o: unknown) => Promise<{ Volumes?: Array<{ Name: string; Labels: Record<string, string> | null }> }>)({
+      filters: filters("faultline.run")
+    })
     await Promise.all((vols.Volumes ?? []).filter((v) => ours(v.Labels)).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)))
     for (const img of Object.values(images)) await docker.getImage(img).remove({ force: true }).catch(() => undefined)
   }

@@ -47,19 +47,22 @@ describeWith("PostgreSQL through the CLI (cluster file, plan-time refusals, cana
   }
   const yaml = (name: string, fault: string, target: string) => {
     const file = path.join(tmp, `${name}.yaml`)
-    fs.writeFileSync(file, [
-      `name: ${name}`,
-      "hypothesis:",
-      "  - name: primary answers",
-      `    probe: { tcp: { host: "127.0.0.1", port: ${c.primary.port} } }`,
-      "    every: \"50 millis\"",
-      "    samples: 4",
-      "    tolerance: [{ _tag: SuccessRatio, atLeast: 0.5, confidence: 0.5 }]",
-      "method:",
-      `  - inject: { fault: ${fault}, target: { name: [${target}] } }`,
-      "  - sleep: \"300 millis\"",
-      "abort: [{ maxDuration: \"1 minute\" }]"
-    ].join("\n"))
+    fs.writeFileSync(
+      file,
+      [
+        `name: ${name}`,
+        "hypothesis:",
+        "  - name: primary answers",
+        `    probe: { tcp: { host: "127.0.0.1", port: ${c.primary.port} } }`,
+        "    every: \"50 millis\"",
+        "    samples: 4",
+        "    tolerance: [{ _tag: SuccessRatio, atLeast: 0.5, confidence: 0.5 }]",
+        "method:",
+        `  - inject: { fault: ${fault}, target: { name: [${target}] } }`,
+        "  - sleep: \"300 millis\"",
+        "abort: [{ maxDuration: \"1 minute\" }]"
+      ].join("\n")
+    )
     return file
   }
   const cli = (file: string, clusterFile: string, env: Record<string, string> = { PG_CANARY_PASSWORD: CANARY }) => {
@@ -71,11 +74,14 @@ describeWith("PostgreSQL through the CLI (cluster file, plan-time refusals, cana
     })
     return { ...r, out }
   }
-  const readOnlyNow = () => rt.runPromise(Effect.map(Postgres.Sql.query<{ v: string }>(c.primary, "select current_setting('default_transaction_read_only') as v"), (r) => r[0]!.v))
+  const readOnlyNow = () =>
+    rt.runPromise(Effect.map(Postgres.Sql.query<{ v: string }>(c.primary, "select current_setting('default_transaction_read_only') as v"), (r) => r[0]!.v))
 
   beforeAll(async () => {
     rt = ManagedRuntime.make(Postgres.layer({ name: "clitest", password: CANARY }))
-    c = await rt.runPromise(Effect.gen(function*() { return yield* Postgres.PgCluster }))
+    c = await rt.runPromise(Effect.gen(function*() {
+      return yield* Postgres.PgCluster
+    }))
   }, 120_000)
   afterAll(async () => {
     await rt?.dispose()
@@ -110,7 +116,10 @@ describeWith("PostgreSQL through the CLI (cluster file, plan-time refusals, cana
       assert.isFalse(fs.existsSync(r.out) && leaks(r.out).length > 0)
     }
     const badFile = path.join(tmp, "bad-clusters.json")
-    fs.writeFileSync(badFile, JSON.stringify({ clusters: [{ name: "x", allow: true, nodes: [{ name: "pg1", url: `postgres://postgres:${CANARY}@127.0.0.1:5432/postgres` }] }] }))
+    fs.writeFileSync(
+      badFile,
+      JSON.stringify({ clusters: [{ name: "x", allow: true, nodes: [{ name: "pg1", url: `postgres://postgres:${CANARY}@127.0.0.1:5432/postgres` }] }] })
+    )
     const inline = cli(yaml("inline-password", "postgres.readOnly", "pg1"), badFile)
     assert.strictEqual(inline.status, 2, inline.stdout + inline.stderr)
     assert.match(inline.stderr, /holds a password/)
@@ -127,7 +136,12 @@ describeWith("PostgreSQL through the CLI (cluster file, plan-time refusals, cana
     const url = Postgres.fromUrl("clitest", "pg1", `postgres://postgres:${CANARY}@127.0.0.1:${c.primary.port}/postgres`)
     const exp = Experiment.make({
       name: "pg canary",
-      hypothesis: Hypothesis.make("connects", { probe: Postgres.Probes.connect(url), every: "50 millis", samples: 3, tolerance: Tolerance.successRatio({ atLeast: 0.5, confidence: 0.5 }) }),
+      hypothesis: Hypothesis.make("connects", {
+        probe: Postgres.Probes.connect(url),
+        every: "50 millis",
+        samples: 3,
+        tolerance: Tolerance.successRatio({ atLeast: 0.5, confidence: 0.5 })
+      }),
       method: Effect.gen(function*() {
         yield* Fault.inject(Postgres.terminateConnections({ target: Selector.name("pg1"), applicationName: "canary-app" }))
         yield* Fault.inject(Postgres.pauseReplay({ target: Selector.name("pg2") }))
@@ -136,9 +150,13 @@ describeWith("PostgreSQL through the CLI (cluster file, plan-time refusals, cana
       }),
       stopwatches: { rpo: hb.heartbeat }
     })
-    const outcome = await rt.runPromise(Runner.run(exp as Experiment.Experiment<any>, { out, runId: "pg-canary", keepEntries: true }).pipe(
-      Effect.provide(Layer.merge(Postgres.PostgresDriver.layerConfig({ clusters: [c.spec] }), FileLedger.layer({ dir: path.join(out, "ledger"), watchdog: false })))
-    ) as Effect.Effect<Runner.Outcome, never, never>)
+    const outcome = await rt.runPromise(
+      Runner.run(exp as Experiment.Experiment<any>, { out, runId: "pg-canary", keepEntries: true }).pipe(
+        Effect.provide(
+          Layer.merge(Postgres.PostgresDriver.layerConfig({ clusters: [c.spec] }), FileLedger.layer({ dir: path.join(out, "ledger"), watchdog: false }))
+        )
+      ) as Effect.Effect<Runner.Outcome, never, never>
+    )
     await rt.runPromise(hb.close)
     assert.strictEqual(outcome.result.verdict.cleanup, "ok", outcome.result.verdict.reason)
     const injected = outcome.result.entries.flatMap((e) => e.event._tag === "FaultInjected" ? [e.event.fault] : [])

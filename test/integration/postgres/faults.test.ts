@@ -25,7 +25,9 @@ describeWith("PostgreSQL faults", pgMissing(), () => {
 
   beforeAll(async () => {
     rt = ManagedRuntime.make(Postgres.layer({ name: "faults" }))
-    c = await rt.runPromise(Effect.gen(function*() { return yield* Postgres.PgCluster }))
+    c = await rt.runPromise(Effect.gen(function*() {
+      return yield* Postgres.PgCluster
+    }))
     await q(c.primary, "create table t (id int)")
   }, 120_000)
   afterAll(async () => {
@@ -77,38 +79,66 @@ describeWith("PostgreSQL faults", pgMissing(), () => {
     assert.match(notPrimary.message, /InRecovery/)
     // Wrong credentials and an unreachable server, through a driver configured for them.
     const wrong = Postgres.PostgresDriver.layerConfig({
-      clusters: [{ name: "bad", allow: true, nodes: [{ ...Postgres.fromUrl("bad", "pg1", `postgres://postgres:wrong@127.0.0.1:${c.primary.port}/postgres`) }, Postgres.fromUrl("bad", "pg2", "postgres://postgres@127.0.0.1:1/postgres")] }]
+      clusters: [{
+        name: "bad",
+        allow: true,
+        nodes: [
+          { ...Postgres.fromUrl("bad", "pg1", `postgres://postgres:wrong@127.0.0.1:${c.primary.port}/postgres`) },
+          Postgres.fromUrl("bad", "pg2", "postgres://postgres@127.0.0.1:1/postgres")
+        ]
+      }]
     })
-    const inject = (sel: string) => Effect.runPromiseExit(Effect.scoped(Fault.inject(Postgres.readOnly({ target: Selector.name(sel) })).pipe(Effect.provide(Layer.merge(wrong, Run.layerTest())))))
+    const inject = (sel: string) =>
+      Effect.runPromiseExit(
+        Effect.scoped(Fault.inject(Postgres.readOnly({ target: Selector.name(sel) })).pipe(Effect.provide(Layer.merge(wrong, Run.layerTest()))))
+      )
     assert.match(failure(await inject("pg1")).message, /AccessDenied.*AuthFailed/)
-    const unreachable = failure(await Effect.runPromiseExit(Effect.scoped(Fault.inject(Postgres.readOnly({ target: Selector.name("pg2") })).pipe(
-      Effect.provide(Layer.merge(Postgres.PostgresDriver.layerConfig({ clusters: [{ name: "gone", allow: true, nodes: [Postgres.fromUrl("gone", "pg2", "postgres://postgres@127.0.0.1:1/postgres")] }] }), Run.layerTest()))
-    ))))
+    const unreachable = failure(
+      await Effect.runPromiseExit(Effect.scoped(
+        Fault.inject(Postgres.readOnly({ target: Selector.name("pg2") })).pipe(
+          Effect.provide(
+            Layer.merge(
+              Postgres.PostgresDriver.layerConfig({
+                clusters: [{ name: "gone", allow: true, nodes: [Postgres.fromUrl("gone", "pg2", "postgres://postgres@127.0.0.1:1/postgres")] }]
+              }),
+              Run.layerTest()
+            )
+          )
+        )
+      ))
+    )
     assert.match(unreachable.message, /Unavailable.*Unreachable/)
-    assert.deepStrictEqual((await q<{ default_transaction_read_only: string }>(c.primary, "show default_transaction_read_only"))[0]!.default_transaction_read_only, "off")
+    assert.deepStrictEqual(
+      (await q<{ default_transaction_read_only: string }>(c.primary, "show default_transaction_read_only"))[0]!.default_transaction_read_only,
+      "off"
+    )
   })
 
   it("a cluster not allowed by its configuration is refused by the default guard", async () => {
     const notAllowed = Postgres.PostgresDriver.layerConfig({ clusters: [{ ...c.spec, allow: false }] })
-    const exit = await Effect.runPromiseExit(Effect.scoped(Fault.inject(Postgres.readOnly({ target: Selector.name("pg1") })).pipe(Effect.provide(Layer.merge(notAllowed, Run.layerTest())))))
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(Fault.inject(Postgres.readOnly({ target: Selector.name("pg1") })).pipe(Effect.provide(Layer.merge(notAllowed, Run.layerTest()))))
+    )
     assert.strictEqual(failure(exit)?._tag, "GuardRejected")
   })
 
   it("network.down on the replication proxy stops streaming; replay catches up once it is reverted", async () => {
     const proxy = Toxiproxy.ToxiproxyDriver.layerConfig({ url: c.replication.api.url, ...(c.replication.api.token ? { token: c.replication.api.token } : {}) })
-    await rt.runPromise(Effect.scoped(Effect.gen(function*() {
-      const [inj] = yield* Fault.inject(Toxiproxy.down({ target: Selector.name(c.replication.proxy) }))
-      yield* Postgres.Sql.query(c.primary, "insert into t values (3)")
-      yield* Effect.sleep("300 millis")
-      assert.strictEqual((yield* Postgres.Sql.query<{ n: number }>(c.standby, "select count(*)::int as n from t where id = 3"))[0]!.n, 0)
-      yield* Fault.revert(inj)
-      yield* Effect.sleep("100 millis")
-      const deadline = Date.now() + 15_000
-      while ((yield* Postgres.Sql.query<{ n: number }>(c.standby, "select count(*)::int as n from t where id = 3"))[0]!.n === 0) {
-        assert.isBelow(Date.now(), deadline, "the standby never caught up")
-        yield* Effect.sleep("50 millis")
-      }
-    }).pipe(Effect.provide(Layer.merge(proxy, Run.layerTest())))))
+    await rt.runPromise(Effect.scoped(
+      Effect.gen(function*() {
+        const [inj] = yield* Fault.inject(Toxiproxy.down({ target: Selector.name(c.replication.proxy) }))
+        yield* Postgres.Sql.query(c.primary, "insert into t values (3)")
+        yield* Effect.sleep("300 millis")
+        assert.strictEqual((yield* Postgres.Sql.query<{ n: number }>(c.standby, "select count(*)::int as n from t where id = 3"))[0]!.n, 0)
+        yield* Fault.revert(inj)
+        yield* Effect.sleep("100 millis")
+        const deadline = Date.now() + 15_000
+        while ((yield* Postgres.Sql.query<{ n: number }>(c.standby, "select count(*)::int as n from t where id = 3"))[0]!.n === 0) {
+          assert.isBelow(Date.now(), deadline, "the standby never caught up")
+          yield* Effect.sleep("50 millis")
+        }
+      }).pipe(Effect.provide(Layer.merge(proxy, Run.layerTest())))
+    ))
   }, 30_000)
 
   it("postgres.crashPrimary kills the postmaster (verified: connections refused); the revert starts it again", async () => {

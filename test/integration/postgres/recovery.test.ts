@@ -33,7 +33,9 @@ describeWith("PostgreSQL recovery, probes and reverter", pgMissing(), () => {
 
   beforeAll(async () => {
     rt = ManagedRuntime.make(Postgres.layer({ name: "recovery" }))
-    c = await rt.runPromise(Effect.gen(function*() { return yield* Postgres.PgCluster }))
+    c = await rt.runPromise(Effect.gen(function*() {
+      return yield* Postgres.PgCluster
+    }))
     await rt.runPromise(Postgres.Sql.query(c.primary, "create table t (id int)"))
   }, 120_000)
   afterAll(async () => {

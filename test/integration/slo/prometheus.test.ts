@@ -50,16 +50,19 @@ describeWith("Prometheus SLI", missing, () => {
     const port = await freePort()
     promUrl = `http://127.0.0.1:${port}`
     const target = new URL(sys!.routerUrl).host
-    fs.writeFileSync(path.join(dir, "prometheus.yml"), [
-      "global:",
-      "  scrape_interval: 1s",
-      "  evaluation_interval: 1s",
-      "scrape_configs:",
-      "  - job_name: kv-router",
-      "    static_configs:",
-      `      - targets: ["${target}"]`,
-      ""
-    ].join("\n"))
+    fs.writeFileSync(
+      path.join(dir, "prometheus.yml"),
+      [
+        "global:",
+        "  scrape_interval: 1s",
+        "  evaluation_interval: 1s",
+        "scrape_configs:",
+        "  - job_name: kv-router",
+        "    static_configs:",
+        `      - targets: ["${target}"]`,
+        ""
+      ].join("\n")
+    )
     prom = spawn(PROMETHEUS, [
       `--config.file=${path.join(dir, "prometheus.yml")}`,
       `--storage.tsdb.path=${path.join(dir, "data")}`,

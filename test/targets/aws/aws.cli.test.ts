@@ -56,10 +56,14 @@ describeWith("faultline plan/run on AWS (moto)", motoMissing(), () => {
     dummyCredentials()
     moto = await startMoto()
     ec2 = new EC2Client({ region: "us-east-1", endpoint: moto.endpoint })
-    const r = await ec2.send(new RunInstancesCommand({
-      ImageId: "ami-12c6146b", MinCount: 2, MaxCount: 2,
-      TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: "web" }, { Key: "faultline:allow", Value: "true" }] }]
-    }))
+    const r = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12c6146b",
+        MinCount: 2,
+        MaxCount: 2,
+        TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: "web" }, { Key: "faultline:allow", Value: "true" }] }]
+      })
+    )
     ids = r.Instances!.map((i) => i.InstanceId!)
   })
   afterAll(async () => {
@@ -76,7 +80,9 @@ describeWith("faultline plan/run on AWS (moto)", motoMissing(), () => {
     const json = await cli(["plan", "test/fixtures/aws-experiment.ts", "--json"])
     const plan = JSON.parse(json.stdout)
     assert.deepStrictEqual(plan.calls.filter((c: any) => c.mutating).map((c: any) => `${c.phase} ${c.operation}`), [
-      "inject StopInstances", "revert StartInstances", "revert StartInstances"
+      "inject StopInstances",
+      "revert StartInstances",
+      "revert StartInstances"
     ])
     assert.deepStrictEqual(await states(), ["running", "running"])
   })
@@ -101,9 +107,13 @@ describeWith("faultline plan/run on AWS (moto)", motoMissing(), () => {
 
   it("the runner SIGKILLed while the instances are stopped: the watchdog starts them again", async () => {
     const dir = path.join(out, "crash")
-    const r = await cli(["run", "test/fixtures/aws-experiment.ts", "--out", dir], { FAULTLINE_TEST_HOLD_MS: "30000", AWS_SECRET_ACCESS_KEY: CANARY }, (text, kill) => {
-      if (/injected aws\.ec2\.stop/.test(text) && text.match(/injected aws\.ec2\.stop/g)!.length >= 2) kill()
-    })
+    const r = await cli(
+      ["run", "test/fixtures/aws-experiment.ts", "--out", dir],
+      { FAULTLINE_TEST_HOLD_MS: "30000", AWS_SECRET_ACCESS_KEY: CANARY },
+      (text, kill) => {
+        if (/injected aws\.ec2\.stop/.test(text) && text.match(/injected aws\.ec2\.stop/g)!.length >= 2) kill()
+      }
+    )
     assert.strictEqual(r.signal, "SIGKILL")
     let s = await states()
     for (let i = 0; i < 200 && s.some((x) => x !== "running"); i++) {
@@ -136,7 +146,9 @@ describeWith("faultline plan/run on AWS (moto)", motoMissing(), () => {
           yield* mod.setup
           const exp = yield* mod.default
           return yield* Experiment.run(exp)
-        })).pipe(Effect.provide(Layer.mergeAll(mod.layer, ProcessDriver.layer.pipe(Layer.provideMerge(NodeServices.layer))))) as Effect.Effect<Experiment.RunResult>
+        })).pipe(Effect.provide(Layer.mergeAll(mod.layer, ProcessDriver.layer.pipe(Layer.provideMerge(NodeServices.layer))))) as Effect.Effect<
+          Experiment.RunResult
+        >
       )
       assert.strictEqual(r.verdict.status, "passed", r.verdict.reason)
       const rto = Stopwatch.computeRto(r.entries)

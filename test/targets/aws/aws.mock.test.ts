@@ -34,11 +34,17 @@ describe("AWS driver (aws-sdk-client-mock)", () => {
     ec2.on(DescribeInstancesCommand).resolves(instances(2500))
     ec2.on(StopInstancesCommand).resolves({})
     const sel = Selector.cap(Selector.label("faultline:allow", "true"), 5000)
-    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      const injs = yield* Fault.inject(Aws.ec2.stop({ target: sel }))
-      assert.strictEqual(injs.length, 2500)
-      // leave the scope without reverting for real: the mock answers DescribeInstances "running"
-    })).pipe(Effect.provide(Layer.merge(driverLayer(), layerTest({ guards: [Guard.allowLabel(Aws.ALLOW_TAG, "true"), Guard.maxTargets(5000)], replaceDefaultGuards: true })))))
+    await Effect.runPromise(
+      Effect.scoped(Effect.gen(function*() {
+        const injs = yield* Fault.inject(Aws.ec2.stop({ target: sel }))
+        assert.strictEqual(injs.length, 2500)
+        // leave the scope without reverting for real: the mock answers DescribeInstances "running"
+      })).pipe(
+        Effect.provide(
+          Layer.merge(driverLayer(), layerTest({ guards: [Guard.allowLabel(Aws.ALLOW_TAG, "true"), Guard.maxTargets(5000)], replaceDefaultGuards: true }))
+        )
+      )
+    )
     const sizes = ec2.commandCalls(StopInstancesCommand).map((c) => c.args[0].input.InstanceIds!.length)
     assert.deepStrictEqual(sizes, [1000, 1000, 500])
   })
@@ -54,33 +60,37 @@ describe("AWS driver (aws-sdk-client-mock)", () => {
     })
     // On the TestClock, in 1 ms steps: the backoffs are 100 ms then 200 ms, each scaled by a
     // jitter factor in [0.8, 1.2]. Each call is stamped with the clock time it was seen at.
-    await Effect.runPromise(Effect.gen(function*() {
-      const f = yield* Effect.forkChild(d.call("ec2", "StopInstances", { InstanceIds: ["i-1"] }, "i-1"))
-      const seenAt: Array<number> = []
-      for (let ms = 0; ms <= 1000 && seenAt.length < 3; ms++) {
-        yield* settle
-        while (seenAt.length < calls()) seenAt.push(ms)
-        yield* TestClock.adjust("1 millis")
-      }
-      assert.strictEqual(calls(), 3)
-      assert.strictEqual(seenAt[0], 0)
-      const [first, second] = [seenAt[1]! - seenAt[0]!, seenAt[2]! - seenAt[1]!]
-      assert.isTrue(first >= 80 && first <= 120, `first backoff ${first} ms, expected 100 ms +/- 20 %`)
-      assert.isTrue(second >= 160 && second <= 240, `second backoff ${second} ms, expected 200 ms +/- 20 %`)
-      yield* Fiber.join(f)
-    }).pipe(Effect.provide(TestClock.layer())))
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const f = yield* Effect.forkChild(d.call("ec2", "StopInstances", { InstanceIds: ["i-1"] }, "i-1"))
+        const seenAt: Array<number> = []
+        for (let ms = 0; ms <= 1000 && seenAt.length < 3; ms++) {
+          yield* settle
+          while (seenAt.length < calls()) seenAt.push(ms)
+          yield* TestClock.adjust("1 millis")
+        }
+        assert.strictEqual(calls(), 3)
+        assert.strictEqual(seenAt[0], 0)
+        const [first, second] = [seenAt[1]! - seenAt[0]!, seenAt[2]! - seenAt[1]!]
+        assert.isTrue(first >= 80 && first <= 120, `first backoff ${first} ms, expected 100 ms +/- 20 %`)
+        assert.isTrue(second >= 160 && second <= 240, `second backoff ${second} ms, expected 200 ms +/- 20 %`)
+        yield* Fiber.join(f)
+      }).pipe(Effect.provide(TestClock.layer()))
+    )
     // when throttling persists, the typed error says so
     ec2.reset()
     ec2.on(StopInstancesCommand).rejects(throttle)
     // On the TestClock: every backoff is a Clock sleep, so no real time passes here.
-    const e = await Effect.runPromise(Effect.gen(function*() {
-      const f = yield* Effect.forkChild(Effect.flip(d.call("ec2", "StopInstances", { InstanceIds: ["i-1"] }, "i-1")))
-      for (let i = 0; i < 20 && f.pollUnsafe() === undefined; i++) {
-        yield* Effect.promise(() => new Promise((r) => setImmediate(r)))
-        yield* TestClock.adjust("10 seconds")
-      }
-      return yield* Fiber.join(f)
-    }).pipe(Effect.provide(TestClock.layer())))
+    const e = await Effect.runPromise(
+      Effect.gen(function*() {
+        const f = yield* Effect.forkChild(Effect.flip(d.call("ec2", "StopInstances", { InstanceIds: ["i-1"] }, "i-1")))
+        for (let i = 0; i < 20 && f.pollUnsafe() === undefined; i++) {
+          yield* Effect.promise(() => new Promise((r) => setImmediate(r)))
+          yield* TestClock.adjust("10 seconds")
+        }
+        return yield* Fiber.join(f)
+      }).pipe(Effect.provide(TestClock.layer()))
+    )
     assert.strictEqual(e.reason, "Throttled")
     assert.strictEqual(ec2.commandCalls(StopInstancesCommand).length, 1 + Aws.THROTTLE_RETRIES)
   })
@@ -88,9 +98,11 @@ describe("AWS driver (aws-sdk-client-mock)", () => {
   it("a failed batch injection undoes what may have landed and fails typed (aws-sdk-client-mock: moto cannot fail on demand)", async () => {
     ec2.on(DescribeInstancesCommand).resolves(instances(2))
     ec2.on(StopInstancesCommand).rejects(Object.assign(new Error("bad state"), { name: "IncorrectInstanceState", $metadata: { httpStatusCode: 400 } }))
-    const exit = await Effect.runPromise(Effect.exit(Effect.scoped(Fault.inject(Aws.ec2.stop({ target: Selector.all })))).pipe(
-      Effect.provide(Layer.merge(driverLayer(), layerTest({ guards: Aws.defaultGuards })))
-    ))
+    const exit = await Effect.runPromise(
+      Effect.exit(Effect.scoped(Fault.inject(Aws.ec2.stop({ target: Selector.all })))).pipe(
+        Effect.provide(Layer.merge(driverLayer(), layerTest({ guards: Aws.defaultGuards })))
+      )
+    )
     assert.strictEqual(exit._tag, "Failure")
     assert.match(String((exit as any).cause), /InjectionFailed[\s\S]*InvalidState/)
     // the prepared reverts looked (DescribeInstances) and found nothing stopped: no StartInstances

@@ -20,7 +20,8 @@ import { make } from "../../../src/targets/aws/AwsLive.ts"
 import { describeWith } from "../../integration/require.ts"
 import { dummyCredentials, type Moto, motoMissing, startMoto } from "../../integration/moto.ts"
 
-const MUTATING = /^(ec2\.(Stop|Start|Reboot|Terminate)Instances|rds\.(FailoverDBCluster|RebootDBInstance)|route53\.(ChangeResourceRecordSets|UpdateHealthCheck))$/
+const MUTATING =
+  /^(ec2\.(Stop|Start|Reboot|Terminate)Instances|rds\.(FailoverDBCluster|RebootDBInstance)|route53\.(ChangeResourceRecordSets|UpdateHealthCheck))$/
 
 describeWith("AWS against moto", motoMissing(), () => {
   let moto: Moto
@@ -46,10 +47,15 @@ describeWith("AWS against moto", motoMissing(), () => {
     count(driver.clients.rds, "rds")
     count(driver.clients.route53, "route53")
     const run = async (az: string, n: number, allow: boolean, key: string) => {
-      const r = await driver.clients.ec2.send(new RunInstancesCommand({
-        ImageId: "ami-12c6146b", MinCount: n, MaxCount: n, Placement: { AvailabilityZone: az },
-        TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: key }, ...(allow ? [{ Key: "faultline:allow", Value: "true" }] : [])] }]
-      }))
+      const r = await driver.clients.ec2.send(
+        new RunInstancesCommand({
+          ImageId: "ami-12c6146b",
+          MinCount: n,
+          MaxCount: n,
+          Placement: { AvailabilityZone: az },
+          TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: key }, ...(allow ? [{ Key: "faultline:allow", Value: "true" }] : [])] }]
+        })
+      )
       ids[key] = r.Instances!.map((i) => i.InstanceId!)
     }
     await run("us-east-1a", 3, true, "web-a")
@@ -104,16 +110,23 @@ describeWith("AWS against moto", motoMissing(), () => {
     assert.match(String((exit as any).cause), /irreversible/)
     assert.deepStrictEqual(mutations(), [])
     const direct = await Effect.runPromise(Effect.flip(
-      Effect.provide(Effect.flatMap(Aws.AwsDriver, (d) => d.prepare!(fault, (d as any) && ({ kind: "ec2-instance", id: "i-1", name: "i-1", labels: {} } as any))), layer())
+      Effect.provide(
+        Effect.flatMap(Aws.AwsDriver, (d) => d.prepare!(fault, (d as any) && ({ kind: "ec2-instance", id: "i-1", name: "i-1", labels: {} } as any))),
+        layer()
+      )
     ))
     assert.strictEqual(direct.reason, "Irreversible")
   })
 
   it("aws.ec2.terminate acknowledged by the fault and the experiment (irreversible: true) terminates; the experiment alone must also say so", async () => {
-    const r = await driver.clients.ec2.send(new RunInstancesCommand({
-      ImageId: "ami-12c6146b", MinCount: 1, MaxCount: 1,
-      TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: "doomed" }, { Key: "faultline:allow", Value: "true" }] }]
-    }))
+    const r = await driver.clients.ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12c6146b",
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: "doomed" }, { Key: "faultline:allow", Value: "true" }] }]
+      })
+    )
     const id = r.Instances![0]!.InstanceId!
     sent.length = 0
     // Refused by the core while the experiment has not acknowledged irreversible faults too.
@@ -126,15 +139,25 @@ describeWith("AWS against moto", motoMissing(), () => {
   })
 
   it("aws.rds.failoverCluster to a target instance: the writer probe times the failover; rebootWithFailover sends ForceFailover", async () => {
-    await driver.clients.rds.send(new CreateDBClusterCommand({
-      DBClusterIdentifier: "orders", Engine: "aurora-postgresql", MasterUsername: "u", MasterUserPassword: "not-a-secret-1",
-      Tags: [{ Key: "faultline:allow", Value: "true" }]
-    }))
-    for (const i of ["orders-1", "orders-2"]) {
-      await driver.clients.rds.send(new CreateDBInstanceCommand({
-        DBInstanceIdentifier: i, DBClusterIdentifier: "orders", Engine: "aurora-postgresql", DBInstanceClass: "db.r5.large",
+    await driver.clients.rds.send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: "orders",
+        Engine: "aurora-postgresql",
+        MasterUsername: "u",
+        MasterUserPassword: "not-a-secret-1",
         Tags: [{ Key: "faultline:allow", Value: "true" }]
-      }))
+      })
+    )
+    for (const i of ["orders-1", "orders-2"]) {
+      await driver.clients.rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: i,
+          DBClusterIdentifier: "orders",
+          Engine: "aurora-postgresql",
+          DBInstanceClass: "db.r5.large",
+          Tags: [{ Key: "faultline:allow", Value: "true" }]
+        })
+      )
     }
     const writer = () => Effect.runPromise(Effect.provide(Aws.probes.clusterStatus("orders"), layer()))
     assert.strictEqual((await writer()).writer, "orders-1")
@@ -153,17 +176,34 @@ describeWith("AWS against moto", motoMissing(), () => {
   it("aws.route53.setWeight: the revert restores the previous record set exactly; GetChange reaches INSYNC", async () => {
     const zone = await driver.clients.route53.send(new CreateHostedZoneCommand({ Name: "shop.test", CallerReference: `z${Math.random()}` }))
     const zoneId = zone.HostedZone!.Id!.replace("/hostedzone/", "")
-    await driver.clients.route53.send(new ChangeTagsForResourceCommand({ ResourceType: "hostedzone", ResourceId: zoneId, AddTags: [{ Key: "faultline:allow", Value: "true" }] }))
-    const rec = (id: string, w: number, ip: string) => ({ Name: "api.shop.test.", Type: "A" as const, SetIdentifier: id, Weight: w, TTL: 30, ResourceRecords: [{ Value: ip }] })
-    await driver.clients.route53.send(new ChangeResourceRecordSetsCommand({
-      HostedZoneId: zoneId,
-      ChangeBatch: { Changes: [{ Action: "CREATE", ResourceRecordSet: rec("blue", 90, "10.0.0.1") }, { Action: "CREATE", ResourceRecordSet: rec("green", 10, "10.0.0.2") }] }
-    }))
-    const list = async () => (await driver.clients.route53.send(new (await import("@aws-sdk/client-route-53")).ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets!.filter((r) => r.SetIdentifier)
+    await driver.clients.route53.send(
+      new ChangeTagsForResourceCommand({ ResourceType: "hostedzone", ResourceId: zoneId, AddTags: [{ Key: "faultline:allow", Value: "true" }] })
+    )
+    const rec = (id: string, w: number, ip: string) => ({
+      Name: "api.shop.test.",
+      Type: "A" as const,
+      SetIdentifier: id,
+      Weight: w,
+      TTL: 30,
+      ResourceRecords: [{ Value: ip }]
+    })
+    await driver.clients.route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: {
+          Changes: [{ Action: "CREATE", ResourceRecordSet: rec("blue", 90, "10.0.0.1") }, { Action: "CREATE", ResourceRecordSet: rec("green", 10, "10.0.0.2") }]
+        }
+      })
+    )
+    const list = async () =>
+      (await driver.clients.route53.send(new (await import("@aws-sdk/client-route-53")).ListResourceRecordSetsCommand({ HostedZoneId: zoneId })))
+        .ResourceRecordSets!.filter((r) => r.SetIdentifier)
     const before = JSON.stringify(await list())
     sent.length = 0
     await inRun(Effect.gen(function*() {
-      const [inj] = yield* Fault.inject(Aws.route53.setWeight({ target: Selector.regex("blue$"), hostedZoneId: zoneId, recordName: "api.shop.test", recordType: "A", weight: 0 }))
+      const [inj] = yield* Fault.inject(
+        Aws.route53.setWeight({ target: Selector.regex("blue$"), hostedZoneId: zoneId, recordName: "api.shop.test", recordType: "A", weight: 0 })
+      )
       const during = yield* Effect.promise(list)
       assert.strictEqual(during.find((r) => r.SetIdentifier === "blue")!.Weight, 0)
       const polls = yield* Aws.probes.awaitInsync(String(inj!.revert.data.changeId), { every: "10 millis" })
@@ -174,10 +214,23 @@ describeWith("AWS against moto", motoMissing(), () => {
   })
 
   it("aws.route53.invertHealthCheck inverts and un-inverts; reverting twice is a no-op", async () => {
-    const hc = await driver.clients.route53.send(new CreateHealthCheckCommand({ CallerReference: `h${Math.random()}`, HealthCheckConfig: { Type: "HTTP", IPAddress: "10.0.0.1", Port: 80, ResourcePath: "/" } }))
+    const hc = await driver.clients.route53.send(
+      new CreateHealthCheckCommand({
+        CallerReference: `h${Math.random()}`,
+        HealthCheckConfig: { Type: "HTTP", IPAddress: "10.0.0.1", Port: 80, ResourcePath: "/" }
+      })
+    )
     const id = hc.HealthCheck!.Id!
-    await driver.clients.route53.send(new ChangeTagsForResourceCommand({ ResourceType: "healthcheck", ResourceId: id, AddTags: [{ Key: "faultline:allow", Value: "true" }, { Key: "Name", Value: "api-hc" }] }))
-    const inverted = async () => (await driver.clients.route53.send(new (await import("@aws-sdk/client-route-53")).GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck!.HealthCheckConfig!.Inverted
+    await driver.clients.route53.send(
+      new ChangeTagsForResourceCommand({
+        ResourceType: "healthcheck",
+        ResourceId: id,
+        AddTags: [{ Key: "faultline:allow", Value: "true" }, { Key: "Name", Value: "api-hc" }]
+      })
+    )
+    const inverted = async () =>
+      (await driver.clients.route53.send(new (await import("@aws-sdk/client-route-53")).GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck!
+        .HealthCheckConfig!.Inverted
     sent.length = 0
     await inRun(Effect.gen(function*() {
       const [inj] = yield* Fault.inject(Aws.route53.invertHealthCheck({ target: Selector.name("api-hc") }))
@@ -218,7 +271,12 @@ describeWith("AWS against moto", motoMissing(), () => {
     await driver.clients.ec2.send(new (await import("@aws-sdk/client-ec2")).StopInstancesCommand({ InstanceIds: [id] }))
     assert.strictEqual((await state(id)).value, "stopped")
     const record = {
-      runId: "r", faultId: "r/f1", driver: "aws", connection: driver.connection!, fault: "aws.ec2.stop", state: "injected" as const,
+      runId: "r",
+      faultId: "r/f1",
+      driver: "aws",
+      connection: driver.connection!,
+      fault: "aws.ec2.stop",
+      state: "injected" as const,
       target: { kind: "ec2-instance", id, name: id, labels: {} } as any,
       revert: { driver: "aws", fault: "aws.ec2.stop", target: { kind: "ec2-instance", id, name: id, labels: {} } as any, data: { instanceId: id } }
     }
@@ -250,9 +308,11 @@ describeWith("AWS against moto", motoMissing(), () => {
         }),
         guards: Aws.defaultGuards
       })
-      const o = await Effect.runPromise(Runner.run(exp, { out, onEntry: (e) => logs.push(JSON.stringify(e)) }).pipe(
-        Effect.provide(Layer.merge(Layer.succeed(Aws.AwsDriver, fresh), FileLedger.layer({ dir: path.join(out, "ledger"), watchdog: false } as any)))
-      ))
+      const o = await Effect.runPromise(
+        Runner.run(exp, { out, onEntry: (e) => logs.push(JSON.stringify(e)) }).pipe(
+          Effect.provide(Layer.merge(Layer.succeed(Aws.AwsDriver, fresh), FileLedger.layer({ dir: path.join(out, "ledger"), watchdog: false } as any)))
+        )
+      )
       assert.strictEqual(o.result.verdict.status, "passed", o.result.verdict.reason)
     } finally {
       process.stdout.write = orig[0] as any

@@ -97,20 +97,34 @@ describeWith("dry runs against moto send no mutating call (counted on the wire)"
     counter = await countingForwarder(moto.endpoint)
     // Set up straight against moto, so the counter sees only what the code under test sends.
     const ec2 = new EC2Client({ region: "us-east-1", endpoint: moto.endpoint })
-    await ec2.send(new RunInstancesCommand({
-      ImageId: "ami-12c6146b", MinCount: 2, MaxCount: 2,
-      TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: "web" }, { Key: "faultline:allow", Value: "true" }] }]
-    }))
+    await ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12c6146b",
+        MinCount: 2,
+        MaxCount: 2,
+        TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: "web" }, { Key: "faultline:allow", Value: "true" }] }]
+      })
+    )
     const rds = new RDSClient({ region: "us-east-1", endpoint: moto.endpoint })
-    await rds.send(new CreateDBClusterCommand({
-      DBClusterIdentifier: "orders", Engine: "aurora-postgresql", MasterUsername: "u", MasterUserPassword: "not-a-secret-1",
-      Tags: [{ Key: "faultline:allow", Value: "true" }]
-    }))
-    for (const i of ["orders-1", "orders-2"]) {
-      await rds.send(new CreateDBInstanceCommand({
-        DBInstanceIdentifier: i, DBClusterIdentifier: "orders", Engine: "aurora-postgresql", DBInstanceClass: "db.r5.large",
+    await rds.send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: "orders",
+        Engine: "aurora-postgresql",
+        MasterUsername: "u",
+        MasterUserPassword: "not-a-secret-1",
         Tags: [{ Key: "faultline:allow", Value: "true" }]
-      }))
+      })
+    )
+    for (const i of ["orders-1", "orders-2"]) {
+      await rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: i,
+          DBClusterIdentifier: "orders",
+          Engine: "aurora-postgresql",
+          DBInstanceClass: "db.r5.large",
+          Tags: [{ Key: "faultline:allow", Value: "true" }]
+        })
+      )
     }
   })
   afterAll(async () => {

@@ -93,10 +93,14 @@ describeWith("AWS FIS engine (moto)", fisMissing(), () => {
     moto = await startMoto()
     fis = new FisClient({ region: "us-east-1", endpoint: moto.endpoint })
     const ec2 = new EC2Client({ region: "us-east-1", endpoint: moto.endpoint })
-    await ec2.send(new RunInstancesCommand({
-      ImageId: "ami-12c6146b", MinCount: 2, MaxCount: 2,
-      TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: "web" }, { Key: "faultline:allow", Value: "true" }] }]
-    }))
+    await ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12c6146b",
+        MinCount: 2,
+        MaxCount: 2,
+        TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "app", Value: "web" }, { Key: "faultline:allow", Value: "true" }] }]
+      })
+    )
     server = http.createServer((_, res) => res.end("ok"))
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r))
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`
@@ -130,7 +134,17 @@ describeWith("AWS FIS engine (moto)", fisMissing(), () => {
   it("an abort condition stops the FIS experiment (StopExperiment) and deletes its template", async () => {
     await setTransition(100000)
     const dir = path.join(out, "abort")
-    const r = await cli(["run", experiment("fis aborted", ["abort:", "  - maxDuration: 3 seconds"]), "--engine", "fis", "--role-arn", ROLE, "--out", dir, "--json"])
+    const r = await cli([
+      "run",
+      experiment("fis aborted", ["abort:", "  - maxDuration: 3 seconds"]),
+      "--engine",
+      "fis",
+      "--role-arn",
+      ROLE,
+      "--out",
+      dir,
+      "--json"
+    ])
     assert.strictEqual(JSON.parse(r.stdout).status, "aborted", r.stderr)
     const journal = journalOf(dir)
     const id = /FIS experiment ([0-9a-f]+):/.exec(journal)![1]!

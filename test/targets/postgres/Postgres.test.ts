@@ -52,12 +52,20 @@ describe("faultline/postgres", () => {
       fs.writeFileSync(f, JSON.stringify(body))
       return f
     }
-    const ok = write("ok.json", { clusters: [{ name: "orders", allow: true, nodes: [{ name: "pg1", url: "postgres://app@127.0.0.1:5433/orders", passwordEnv: "PGPW" }] }] })
+    const ok = write("ok.json", {
+      clusters: [{ name: "orders", allow: true, nodes: [{ name: "pg1", url: "postgres://app@127.0.0.1:5433/orders", passwordEnv: "PGPW" }] }]
+    })
     const [c] = await Effect.runPromise(Postgres.clustersFromFile(ok))
     assert.strictEqual(c!.nodes[0]!.passwordEnv, "PGPW")
-    const unknown = await Effect.runPromiseExit(Postgres.clustersFromFile(write("unknown.json", { clusters: [{ name: "o", allow: true, nodes: [], colour: "red" }] })))
+    const unknown = await Effect.runPromiseExit(
+      Postgres.clustersFromFile(write("unknown.json", { clusters: [{ name: "o", allow: true, nodes: [], colour: "red" }] }))
+    )
     assert.match(String(unknown), /unknown\.json/)
-    const pw = await Effect.runPromiseExit(Postgres.clustersFromFile(write("pw.json", { clusters: [{ name: "o", allow: true, nodes: [{ name: "pg1", url: "postgres://app:hunter2@127.0.0.1/x" }] }] })))
+    const pw = await Effect.runPromiseExit(
+      Postgres.clustersFromFile(
+        write("pw.json", { clusters: [{ name: "o", allow: true, nodes: [{ name: "pg1", url: "postgres://app:hunter2@127.0.0.1/x" }] }] })
+      )
+    )
     assert.match(String(pw), /holds a password/)
     assert.notInclude(String(pw), "hunter2")
     fs.rmSync(dir, { recursive: true, force: true })

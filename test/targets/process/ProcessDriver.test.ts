@@ -173,9 +173,7 @@ describe("ProcessDriver (real processes)", () => {
     it.effect("an adopted process can be signalled; killing it cannot be undone, and revert says nothing is left to do", () =>
       Effect.gen(function*() {
         const d = yield* Process.ProcessDriver
-        const child = yield* Effect.sync(() =>
-          spawn(process.execPath, ["-e", "setInterval(()=>{},1000)"], { stdio: "ignore" })
-        )
+        const child = yield* Effect.sync(() => spawn(process.execPath, ["-e", "setInterval(()=>{},1000)"], { stdio: "ignore" }))
         yield* d.adopt({ name: "external", pid: child.pid! })
         const target = (yield* d.discover(null)).find((t) => t.name === "external")!
         const data = yield* d.inject(Process.kill({ target: Selector.name("external"), signal: "SIGTERM" }), target)

@@ -33,7 +33,9 @@ describe("the embedded proxy's API token", () => {
     Effect.gen(function*() {
       const { token, url } = yield* Toxiproxy.EmbeddedProxy
       assert.isString(token)
-      const bare = yield* Effect.promise(() => fetch(`${url}/proxies`, { method: "POST", body: JSON.stringify({ name: "x", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" }) }))
+      const bare = yield* Effect.promise(() =>
+        fetch(`${url}/proxies`, { method: "POST", body: JSON.stringify({ name: "x", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" }) })
+      )
       assert.strictEqual(bare.status, 401)
       assert.deepStrictEqual(yield* createAndList, ["tok:1"])
     }).pipe(Effect.provide(Toxiproxy.layerEmbedded())))
@@ -66,7 +68,8 @@ describe("the embedded proxy's API token", () => {
         Effect.sync(() => {
           if (before === undefined) delete process.env.FAULTLINE_PROXY_TOKEN
           else process.env.FAULTLINE_PROXY_TOKEN = before
-        }))
+        })
+      )
       delete process.env.FAULTLINE_PROXY_TOKEN
       const without = yield* Effect.flip(Effect.provide(createAndList, Toxiproxy.ToxiproxyDriver.layerConfig({ url: other })))
       assert.strictEqual(without.reason, "Forbidden")
@@ -78,10 +81,13 @@ describe("the embedded proxy's API token", () => {
     Effect.gen(function*() {
       const { server, token, url } = yield* start("127.0.0.1:0")
       const plain = yield* Effect.promise(() =>
-        new Client(url).createProxy({ name: "c", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" }).then(() => "created", (e: Error) => e.message))
+        new Client(url).createProxy({ name: "c", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" }).then(() => "created", (e: Error) => e.message)
+      )
       assert.include(plain, "401")
       assert.strictEqual(server.proxies.size, 0)
-      const created = yield* Effect.promise(() => new Client(`${url}/token/${token}`).createProxy({ name: "c", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" }))
+      const created = yield* Effect.promise(() =>
+        new Client(`${url}/token/${token}`).createProxy({ name: "c", listen: "127.0.0.1:0", upstream: "127.0.0.1:1" })
+      )
       assert.match(created.listen, /^127\.0\.0\.1:\d+$/)
     }))
 

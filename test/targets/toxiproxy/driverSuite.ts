@@ -117,10 +117,12 @@ export const defineDriverSuite = (start: () => Promise<ApiServer>) => {
     })))
     expect(conflict.reason).toBe("Conflict")
     expect(conflict.detail).toContain("proxy already exists")
-    const down = await Effect.runPromise(Effect.flip(Effect.gen(function*() {
-      const d = yield* Toxiproxy.ToxiproxyDriver
-      return yield* d.proxies
-    }).pipe(Effect.provide(Toxiproxy.ToxiproxyDriver.layerConfig({ url: "http://127.0.0.1:1" })))))
+    const down = await Effect.runPromise(Effect.flip(
+      Effect.gen(function*() {
+        const d = yield* Toxiproxy.ToxiproxyDriver
+        return yield* d.proxies
+      }).pipe(Effect.provide(Toxiproxy.ToxiproxyDriver.layerConfig({ url: "http://127.0.0.1:1" })))
+    ))
     expect(down.reason).toBe("Unavailable")
   })
 

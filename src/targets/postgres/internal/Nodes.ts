@@ -37,12 +37,22 @@ export const nodeOf = (ctx: PgContext, id: string): Effect.Effect<{ readonly spe
     const node = spec.nodes.find((n) => idOf(n) === id)
     if (node !== undefined) return Effect.succeed({ spec, node })
   }
-  return Effect.fail(new PostgresError({ reason: "NotFound", target: id, operation: "lookup", detail: `no node ${id} among the configured clusters (${ctx.clusters.map((c) => c.name).join(", ") || "none"})` }))
+  return Effect.fail(
+    new PostgresError({
+      reason: "NotFound",
+      target: id,
+      operation: "lookup",
+      detail: `no node ${id} among the configured clusters (${ctx.clusters.map((c) => c.name).join(", ") || "none"})`
+    })
+  )
 }
 
 /** A node's role, asked over TCP with its credentials (what validates them at plan time). @since 0.1.0 */
 export const roleOf = (n: PgNode): Effect.Effect<"primary" | "standby", PostgresError> =>
-  Effect.map(Sql.query<{ r: boolean }>(n, "select pg_is_in_recovery() as r", [], { operation: "discover", timeout: "3 seconds", applicationName: "faultline" }), (rows) => rows[0]?.r ? "standby" : "primary")
+  Effect.map(
+    Sql.query<{ r: boolean }>(n, "select pg_is_in_recovery() as r", [], { operation: "discover", timeout: "3 seconds", applicationName: "faultline" }),
+    (rows) => rows[0]?.r ? "standby" : "primary"
+  )
 
 /** What a fault needs of the nodes it selects. @since 0.1.0 */
 export type Needs = "primary" | "standby" | "any" | "localPrimary"
@@ -58,10 +68,19 @@ export type Needs = "primary" | "standby" | "any" | "localPrimary"
 export const discover = (ctx: PgContext, target: Selector.Selector, needs: Needs): Effect.Effect<ReadonlyArray<Target.Target>, PostgresError> =>
   Effect.gen(function*() {
     if (ctx.clusters.length === 0) {
-      return yield* new PostgresError({ reason: "NotFound", target: "postgres", operation: "discover", detail: "no PostgreSQL cluster is configured (PgCluster.layer, PostgresDriver.layerConfig, or $FAULTLINE_POSTGRES_CLUSTERS)" })
+      return yield* new PostgresError({
+        reason: "NotFound",
+        target: "postgres",
+        operation: "discover",
+        detail: "no PostgreSQL cluster is configured (PgCluster.layer, PostgresDriver.layerConfig, or $FAULTLINE_POSTGRES_CLUSTERS)"
+      })
     }
     const all = ctx.clusters.flatMap((spec) => spec.nodes.map((node) => ({ spec, node })))
-    const selected = new Set((yield* Effect.option(Selector.select(target, all.map(({ spec, node }) => toTarget(spec, node))))).pipe((o) => o._tag === "Some" ? o.value.map((t) => t.id as string) : []))
+    const selected = new Set(
+      (yield* Effect.option(Selector.select(target, all.map(({ spec, node }) => toTarget(spec, node))))).pipe((o) =>
+        o._tag === "Some" ? o.value.map((t) => t.id as string) : []
+      )
+    )
     const targets: Array<Target.Target> = []
     for (const { spec, node } of all) {
       const role = yield* Effect.result(roleOf(node))
@@ -78,10 +97,17 @@ export const discover = (ctx: PgContext, target: Selector.Selector, needs: Needs
   })
 
 const check = (node: PgNode, role: "primary" | "standby", needs: Needs) => {
-  const fail = (reason: "NotInRecovery" | "InRecovery" | "InvalidInput", detail: string) => Effect.fail(new PostgresError({ reason, target: idOf(node), operation: "discover", detail }))
-  if (needs === "standby" && role !== "standby") return fail("NotInRecovery", "the node is a primary (pg_is_in_recovery() is false); this fault needs a standby")
-  if ((needs === "primary" || needs === "localPrimary") && role !== "primary") return fail("InRecovery", "the node is a standby (pg_is_in_recovery() is true); this fault needs the primary")
-  if (needs === "localPrimary" && (node.dataDir === undefined || !fs.existsSync(node.dataDir))) return fail("InvalidInput", "its data directory is not on this host (configure dataDir): crashing and restarting it needs pg_ctl here")
+  const fail = (reason: "NotInRecovery" | "InRecovery" | "InvalidInput", detail: string) =>
+    Effect.fail(new PostgresError({ reason, target: idOf(node), operation: "discover", detail }))
+  if (needs === "standby" && role !== "standby") {
+    return fail("NotInRecovery", "the node is a primary (pg_is_in_recovery() is false); this fault needs a standby")
+  }
+  if ((needs === "primary" || needs === "localPrimary") && role !== "primary") {
+    return fail("InRecovery", "the node is a standby (pg_is_in_recovery() is true); this fault needs the primary")
+  }
+  if (needs === "localPrimary" && (node.dataDir === undefined || !fs.existsSync(node.dataDir))) {
+    return fail("InvalidInput", "its data directory is not on this host (configure dataDir): crashing and restarting it needs pg_ctl here")
+  }
   return Effect.void
 }
 
@@ -98,7 +124,14 @@ export const until = (ctx: PgContext, target: string, what: string, check: Effec
     const deadline = (yield* Clock.currentTimeMillis) + ctx.verifyTimeoutMs
     while (true) {
       if (yield* check.pipe(Effect.catch(() => Effect.succeed(false)))) return
-      if ((yield* Clock.currentTimeMillis) > deadline) return yield* new PostgresError({ reason: "InjectionIneffective", target, operation: "verify", detail: `${what} not observed within ${ctx.verifyTimeoutMs} ms` })
+      if ((yield* Clock.currentTimeMillis) > deadline) {
+        return yield* new PostgresError({
+          reason: "InjectionIneffective",
+          target,
+          operation: "verify",
+          detail: `${what} not observed within ${ctx.verifyTimeoutMs} ms`
+        })
+      }
       yield* Effect.sleep("20 millis")
     }
   })

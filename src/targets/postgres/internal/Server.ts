@@ -52,7 +52,14 @@ export const runner = (bin: string | undefined, osUser: string | undefined, targ
     const name = osUser ?? "postgres"
     const ids = userIds(name)
     if (ids === null || ids.uid === 0) {
-      return Effect.fail(new PostgresError({ reason: "InvalidInput", target, operation: "binaries", detail: `OS user ${name} does not exist or is root; PostgreSQL needs an unprivileged owner` }))
+      return Effect.fail(
+        new PostgresError({
+          reason: "InvalidInput",
+          target,
+          operation: "binaries",
+          detail: `OS user ${name} does not exist or is root; PostgreSQL needs an unprivileged owner`
+        })
+      )
     }
     return Effect.succeed({ bin: b, as: { ...ids, name } })
   })
@@ -86,7 +93,9 @@ export const run = (
     }, (err, stdout, stderr) => {
       if (err === null) return resume(Effect.succeed({ stdout, stderr }))
       const tail = `${stderr}`.trim().split("\n").slice(-4).join(" | ") || err.message
-      resume(Effect.fail(new PostgresError({ reason: "CommandFailed", target: options.target, operation: program, detail: `${program} ${args[0] ?? ""}: ${tail}` })))
+      resume(
+        Effect.fail(new PostgresError({ reason: "CommandFailed", target: options.target, operation: program, detail: `${program} ${args[0] ?? ""}: ${tail}` }))
+      )
     })
     return Effect.sync(() => {
       child.kill("SIGKILL")

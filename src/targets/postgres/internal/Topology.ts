@@ -43,7 +43,9 @@ export const writeNodeConf = (r: Server.Runner, node: NodeData, clusterLabel: st
     `cluster_name = ${q(`${clusterLabel}-${node.name}`)}`
   ]
   if (upstream !== null) {
-    const conninfo = `host=${upstream.host} port=${upstream.port} user=${upstream.user} application_name=${node.name} passfile=${path.join(dir, PASSFILE)} connect_timeout=2`
+    const conninfo = `host=${upstream.host} port=${upstream.port} user=${upstream.user} application_name=${node.name} passfile=${
+      path.join(dir, PASSFILE)
+    } connect_timeout=2`
     lines.push(`primary_conninfo = ${q(conninfo)}`)
   }
   Server.ownedFile(r, path.join(dir, NODE_CONF), `${lines.join("\n")}\n`)
@@ -77,7 +79,13 @@ export const makeStandby = (r: Server.Runner, node: NodeData, clusterLabel: stri
  *
  * @since 0.1.0
  */
-export const rejoin = (r: Server.Runner, node: NodeData, source: NodeData, clusterLabel: string, upstream: Upstream): Effect.Effect<{ readonly rewound: boolean }, PostgresError> =>
+export const rejoin = (
+  r: Server.Runner,
+  node: NodeData,
+  source: NodeData,
+  clusterLabel: string,
+  upstream: Upstream
+): Effect.Effect<{ readonly rewound: boolean }, PostgresError> =>
   Effect.gen(function*() {
     const target = idOf(node)
     yield* Server.stop(r, node.dataDir!, "fast", target)
