@@ -212,13 +212,16 @@ interface LedgerState {
   readonly watchdogs: Map<string, { end: () => void }>
   // A run's set-up may begin it before the experiment does: one watchdog per run.
   readonly watchdogPids: Map<string, number | null>
+  // Settles once the run's watchdog has loaded what reverts (see `intent`).
+  readonly loaded: Map<string, Promise<void>>
 }
 
 const tryWrite = (operation: string, f: () => void) => Effect.try({ try: f, catch: (e) => new LedgerError({ operation, detail: (e as Error).message }) })
 
 // The watchdog's stdin is a pipe whose other end only this process holds: when the runner
 // dies, for whatever reason, the watchdog reads EOF. It says `ready` on its stdout once it
-// listens (before loading the rest); `armed` settles then, or rejects if it exits first.
+// listens (before loading the rest), and `loaded` once it has loaded what reverts: `armed`
+// and `loaded` settle then, or reject if it exits first.
 const spawnWatchdog = (s: LedgerState, runId: string): { readonly pid: number | null; readonly armed: Promise<void> } => {
   const child = spawn(process.execPath, [watchdogEntry(), s.dir, runId, String(process.pid)], {
     detached: true,
@@ -229,19 +232,43 @@ const spawnWatchdog = (s: LedgerState, runId: string): { readonly pid: number | 
   child.stdin!.on("error", () => {})
   const pid = child.pid ?? null
   s.watchdogs.set(runId, { end: () => child.stdin!.end() })
-  const armed = new Promise<void>((resolve, reject) => {
-    const out = child.stdout!
-    out.on("data", (c: Buffer) => {
-      if (c.toString().includes("ready")) {
-        out.destroy()
-        resolve()
-      }
-    })
-    child.once("error", reject)
-    child.once("exit", (code) => reject(new Error(`the watchdog exited (code ${code}) before it was ready`)))
+  const out = child.stdout!
+  let said = ""
+  const waiting: Array<{ readonly word: string; readonly resolve: () => void }> = []
+  out.on("data", (c: Buffer) => {
+    said += c.toString()
+    for (const w of waiting) if (said.includes(w.word)) w.resolve()
+    if (said.includes("loaded")) out.destroy()
   })
+  const heard = (word: string) =>
+    new Promise<void>((resolve, reject) => {
+      waiting.push({ word, resolve })
+      child.once("error", reject)
+      child.once("exit", (code) => reject(new Error(`the watchdog exited (code ${code}) before it was ${word}`)))
+    })
+  const armed = heard("ready")
+  const loaded = heard("loaded")
+  // Awaited by the run's first intent; a watchdog that exits before is that intent's error.
+  loaded.catch(() => {})
+  s.loaded.set(runId, loaded) // `out` is the runner's own end: it must not keep the runner alive.
+  ;(out as unknown as { unref?: () => void }).unref?.()
   return { pid, armed }
 }
+
+// No fault is injected before the run's watchdog has loaded what reverts, so that a runner
+// killed right after an injection is reverted at once; probes need not wait for it.
+const awaitLoaded = (s: LedgerState, runId: string) =>
+  Effect.suspend(() => {
+    const loaded = s.loaded.get(runId)
+    if (loaded === undefined) return Effect.void
+    return Effect.tryPromise({ try: () => loaded, catch: (e) => new LedgerError({ operation: "intent", detail: (e as Error).message }) }).pipe(
+      Effect.timeoutOrElse({
+        duration: "20 seconds",
+        orElse: () => Effect.fail(new LedgerError({ operation: "intent", detail: "the watchdog did not load within 20 s" }))
+      }),
+      Effect.tap(() => Effect.sync(() => s.loaded.delete(runId)))
+    )
+  })
 
 const awaitArmed = (armed: Promise<void>) =>
   Effect.tryPromise({ try: () => armed, catch: (e) => new LedgerError({ operation: "beginRun", detail: (e as Error).message }) }).pipe(
@@ -271,7 +298,7 @@ const beginRun = (s: LedgerState, runId: string, journal: string | null) =>
     })
     // Nothing is touched before the run's watchdog is armed: it listens on the runner's
     // pipe (its entry says so before loading the rest), so a runner killed a moment later
-    // is seen; its reverts wait at most for that load to finish.
+    // is seen. Faults also wait until it has loaded (`intent`); probes do not.
     if (armed !== null) yield* awaitArmed(armed as Promise<void>)
   })
 
@@ -375,7 +402,8 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
       watchdog: options.watchdog !== false,
       runOf: new Map(),
       watchdogs: new Map(),
-      watchdogPids: new Map()
+      watchdogPids: new Map(),
+      loaded: new Map()
     }
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
@@ -392,10 +420,13 @@ export const make = (options: { readonly dir?: string; readonly watchdog?: boole
           tryWrite("setUp", () => appendLine(s.dir, runId, { type: "setup", ...p }))
         ),
       intent: (r) =>
-        tryWrite("intent", () => {
-          s.runOf.set(r.faultId, r.runId)
-          appendLine(s.dir, r.runId, { type: "intent", ...r })
-        }),
+        Effect.andThen(
+          awaitLoaded(s, r.runId),
+          tryWrite("intent", () => {
+            s.runOf.set(r.faultId, r.runId)
+            appendLine(s.dir, r.runId, { type: "intent", ...r })
+          })
+        ),
       injected: (faultId, revert) =>
         Effect.sync(() => {
           const runId = s.runOf.get(faultId)
