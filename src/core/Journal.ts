@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { createHash } from "node:crypto"
+import * as crypto from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -211,7 +211,10 @@ export const GENESIS = "0".repeat(64)
  *
  * @since 0.1.0
  */
-export const hashText = (prev: string, bodyJson: string): string => createHash("sha256").update(prev).update(bodyJson).digest("hex")
+export const hashText = (prev: string, bodyJson: string): string =>
+  // One-shot hashing (Node >= 21.7) makes no Hash object per entry; the digest is the same.
+  oneShot === undefined ? crypto.createHash("sha256").update(prev).update(bodyJson).digest("hex") : oneShot("sha256", prev + bodyJson, "hex")
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash
 const hashOf = (prev: string, body: unknown): string => hashText(prev, JSON.stringify(body))
 
 /**
@@ -220,6 +223,21 @@ const hashOf = (prev: string, body: unknown): string => hashText(prev, JSON.stri
  * @since 0.1.0
  */
 export const redact = <A>(value: A): A => Redact.redact(value)
+
+// A sample whose value is a number, a boolean or absent and that carries no error has one
+// string to mask, the hypothesis name: samples are most of a long run's entries.
+const redactEvent = (event: Event, names: Map<string, string>): Event => {
+  if (event._tag !== "Sample") return redact(event)
+  const s = event.sample
+  const v = s.value
+  if (s.error !== undefined || (v !== undefined && typeof v !== "number" && typeof v !== "boolean")) return redact(event)
+  let name = names.get(event.hypothesis)
+  if (name === undefined) {
+    name = Redact.redactString(event.hypothesis)
+    names.set(event.hypothesis, name)
+  }
+  return { _tag: "Sample", hypothesis: name, phase: event.phase, sample: s }
+}
 
 /**
  * The journal of the current run.
@@ -299,10 +317,11 @@ export const make = (options: {
     const retain = options.retain ?? true
     let seq = 0
     let prev = GENESIS
+    const names = new Map<string, string>()
     const next = (clock: Clock.Clock, event: Event) => {
       const at = clock.currentTimeMillisUnsafe()
       const mono = Number(clock.monotonicTimeNanosUnsafe()) / 1e6
-      const body = { seq: seq++, runId: options.runId, at, mono, event: redact(event) }
+      const body = { seq: seq++, runId: options.runId, at, mono, event: redactEvent(event, names) }
       const bodyJson = JSON.stringify(body)
       const hash = hashText(prev, bodyJson)
       const entry: Entry = { ...body, prev, hash }

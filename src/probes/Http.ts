@@ -6,7 +6,7 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { Agent } from "undici"
+import { Agent, type Dispatcher } from "undici"
 import * as Probe from "../core/Probe.ts"
 
 // undici (Node's own HTTP client, already a dependency of @effect/platform-node) costs less
@@ -19,6 +19,38 @@ export interface HttpResponse {
   readonly status: number
   readonly body: string
 }
+
+interface Target {
+  readonly origin: string
+  readonly path: string
+}
+
+// Probes send the same few URLs a thousand times a second: parse each once.
+const targets = new Map<string, Target>()
+const targetOf = (url: string): Target => {
+  let t = targets.get(url)
+  if (t === undefined) {
+    const u = new URL(url)
+    t = { origin: u.origin, path: u.pathname + u.search }
+    if (targets.size >= 256) targets.clear()
+    targets.set(url, t)
+  }
+  return t
+}
+
+const plainHeaders = (headers: Record<string, string | Redacted.Redacted<string>> | undefined): Record<string, string> | undefined => {
+  if (headers === undefined) return undefined
+  const out: Record<string, string> = {}
+  for (const k in headers) {
+    const v = headers[k]!
+    out[k] = Redacted.isRedacted(v) ? Redacted.value(v) : v
+  }
+  return out
+}
+
+const timeoutError = (e: Error & { code?: string }, ms: number): Error =>
+  // undici says "Headers Timeout Error": a probe's timeout reads the same whatever the client.
+  e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT" ? new Error(`request timed out after ${ms} ms`, { cause: e }) : e
 
 /**
  * Sends one HTTP request over a keep-alive agent; fails on network errors and timeouts.
@@ -34,30 +66,52 @@ export const request = (
     readonly headers?: Record<string, string | Redacted.Redacted<string>>
     readonly timeout?: Duration.Input
   }
+): Effect.Effect<HttpResponse, Error> => exchange(url, options, true)
+
+// undici's handler API, not `request()`: no body stream and no promise per request, which is
+// most of a probe's cost at a thousand requests a second (bench row hypothesis.cpu_overhead_http).
+const exchange = (
+  url: string,
+  options: Parameters<typeof request>[1],
+  keepBody: boolean
 ): Effect.Effect<HttpResponse, Error> =>
-  Effect.callback<HttpResponse, Error>((resume, signal) => {
-    const headers = Object.fromEntries(
-      Object.entries(options?.headers ?? {}).map(([k, v]) => [k, Redacted.isRedacted(v) ? Redacted.value(v) : v])
-    )
-    const ms = Duration.toMillis(Duration.fromInputUnsafe(options?.timeout ?? "5 seconds"))
-    const u = new URL(url)
-    dispatcher.request({
-      origin: u.origin,
-      path: u.pathname + u.search,
-      method: (options?.method ?? "GET") as "GET",
-      headers,
+  Effect.callback<HttpResponse, Error>((resume) => {
+    const ms = options?.timeout === undefined ? 5000 : Duration.toMillis(Duration.fromInputUnsafe(options.timeout))
+    const t = targetOf(url)
+    let status = 0
+    let chunks: Array<Buffer> | undefined
+    let controller: Dispatcher.DispatchController | undefined
+    let interrupted = false
+    dispatcher.dispatch({
+      origin: t.origin,
+      path: t.path,
+      method: (options?.method ?? "GET") as Dispatcher.HttpMethod,
+      headers: plainHeaders(options?.headers),
       body: options?.body,
-      signal,
       headersTimeout: ms,
       bodyTimeout: ms
+    }, {
+      onRequestStart: (c) => {
+        controller = c
+        if (interrupted) c.abort(new Error("interrupted"))
+      },
+      onResponseStart: (_c, statusCode) => {
+        status = statusCode
+      },
+      onResponseData: (_c, chunk) => {
+        if (keepBody) (chunks ??= []).push(chunk)
+      },
+      onResponseEnd: () => {
+        const body = chunks === undefined ? "" : chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")
+        resume(Effect.succeed({ status, body }))
+      },
+      onResponseError: (_c, e) => resume(Effect.fail(timeoutError(e, ms)))
     })
-      .then((res) => res.body.text().then((body) => resume(Effect.succeed({ status: res.statusCode, body }))))
-      .catch((e: Error & { code?: string }) =>
-        resume(Effect.fail(
-          // undici says "Headers Timeout Error": a probe's timeout reads the same whatever the client.
-          e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT" ? new Error(`request timed out after ${ms} ms`, { cause: e }) : e
-        ))
-      )
+    // Interruption (a probe's timeout, the run's end) aborts the request.
+    return Effect.sync(() => {
+      interrupted = true
+      controller?.abort(new Error("interrupted"))
+    })
   })
 
 /**
@@ -89,11 +143,8 @@ export const http_ = <R = never>(
     `http ${options?.method ?? "GET"} ${Probe.textOf(url)}`,
     Effect.flatMap(
       Effect.flatMap(Probe.resolve(url), (u) =>
-        request(u, {
-          method: options?.method ?? "GET",
-          timeout: options?.timeout ?? "5 seconds",
-          headers: options?.headers ?? {}
-        })),
+        // The probe's value is the status: the body is read and dropped.
+        exchange(u, { method: options?.method ?? "GET", timeout: options?.timeout ?? "5 seconds", headers: options?.headers }, false)),
       (res) => {
         const good = options?.expect ? options.expect.includes(res.status) : res.status >= 200 && res.status < 300
         return good ? Effect.succeed(res.status) : Effect.fail(new Error(`HTTP ${res.status}`))

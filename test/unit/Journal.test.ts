@@ -75,6 +75,29 @@ describe("Journal file", () => {
       }
     })))
 
+  it.effect("masks secrets in samples: the hypothesis name, a string value, an error", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const dir = yield* tempDir
+      const name = "health of http://admin:canary-pw@db.internal/x"
+      const samples: ReadonlyArray<Journal.Event> = [
+        { _tag: "Sample", hypothesis: name, phase: "during", sample: { at: 1, mono: 1, ok: true, latencyMs: 1, value: 200 } },
+        { _tag: "Sample", hypothesis: name, phase: "during", sample: { at: 2, mono: 2, ok: true, latencyMs: 1, value: true } },
+        { _tag: "Sample", hypothesis: "h", phase: "during", sample: { at: 3, mono: 3, ok: true, latencyMs: 1, value: "token=canary-pw" } },
+        { _tag: "Sample", hypothesis: "h", phase: "after", sample: { at: 4, mono: 4, ok: false, latencyMs: 1, error: "GET https://u:canary-pw@x/ failed" } }
+      ]
+      const { file } = yield* writeJournal(dir, samples)
+      const text = fs.readFileSync(file, "utf8")
+      assert.notInclude(text, "canary-pw")
+      const read = lines(file).map((l) => JSON.parse(l))
+      assert.strictEqual(read.length, 4)
+      // Numbers and booleans are kept as they are; only strings are masked.
+      assert.strictEqual(read[0].event.sample.value, 200)
+      assert.strictEqual(read[1].event.sample.value, true)
+      assert.include(read[0].event.hypothesis, "db.internal")
+      assert.strictEqual(read[0].event.hypothesis, read[1].event.hypothesis)
+      assert.strictEqual(Journal.verifyChain(read), -1)
+    })))
+
   it.effect("reads back equal to the appended entries, with a sound chain", () =>
     Effect.scoped(Effect.gen(function*() {
       const dir = yield* tempDir
