@@ -130,7 +130,9 @@ const heartbeatOverhead = (c: Postgres.PgCluster["Service"], options: PgBenchOpt
     const bare: Array<number> = []
     const withHb: Array<number> = []
     const run = yield* Run.Run
+    // Each window's writer numbers its commits from 1 again: setup empties the table first.
     const withWriter = Effect.gen(function*() {
+      yield* hb.setup
       const fiber = yield* Effect.forkChild(Stopwatch.runWriter(hb.heartbeat, run))
       const x = yield* app
       yield* Fiber.interrupt(fiber)

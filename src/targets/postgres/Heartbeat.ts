@@ -26,7 +26,7 @@ export interface PgHeartbeat {
   readonly heartbeat: Stopwatch.Heartbeat
   /** Commit latency (ms) of every acknowledged write, in order. */
   readonly latencies: () => ReadonlyArray<number>
-  /** Creates the table on the node the path leads to. */
+  /** Creates the table on the node the path leads to, and empties it: run it before each writer. */
   readonly setup: Effect.Effect<void, PostgresError>
   readonly close: Effect.Effect<void>
 }
@@ -65,7 +65,12 @@ export const heartbeat = (
         Effect.map(reader.query<{ seq: number }>(`select seq from ${TABLE} where seq = any($1::int[])`, [[...acked]]), (rows) => rows.map((r) => Number(r.seq)))
     }),
     latencies: () => latencies,
-    setup: Effect.asVoid(reader.query(`create table if not exists ${TABLE} (seq int primary key, at timestamptz not null default clock_timestamp())`)),
+    // Empty: a writer numbers its commits from 1, so rows left by an earlier run would make
+    // every insert a duplicate, and no commit would be acknowledged.
+    setup: Effect.andThen(
+      reader.query(`create table if not exists ${TABLE} (seq int primary key, at timestamptz not null default clock_timestamp())`),
+      Effect.asVoid(reader.query(`truncate ${TABLE}`))
+    ),
     close: Effect.andThen(writer.close, reader.close)
   }
 }

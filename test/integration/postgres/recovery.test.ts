@@ -1,12 +1,13 @@
 /**
  * Recovery actions, probes and the out-of-process reverter on a real primary + standby.
  */
-import { Effect, Exit, ManagedRuntime, Scope } from "effect"
+import { Effect, Exit, Fiber, ManagedRuntime, Scope } from "effect"
 import { afterAll, assert, beforeAll, it } from "vitest"
 import * as Fault from "../../../src/core/Fault.ts"
 import * as Probe from "../../../src/core/Probe.ts"
 import * as Run from "../../../src/core/Run.ts"
 import * as Selector from "../../../src/core/Selector.ts"
+import * as Stopwatch from "../../../src/core/Stopwatch.ts"
 import * as Postgres from "../../../src/targets/postgres/index.ts"
 import { revertRecord } from "../../../src/targets/postgres/Reverter.ts"
 import * as Server from "../../../src/targets/postgres/internal/Server.ts"
@@ -65,6 +66,30 @@ describeWith("PostgreSQL recovery, probes and reverter", pgMissing(), () => {
     const wrong = { ...c.primary, password: undefined, passwordEnv: "FAULTLINE_TEST_NO_SUCH_VAR" }
     const bad = await sample(Postgres.Probes.connect(wrong))
     assert.isFalse(bad.ok)
+  })
+
+  it("a heartbeat writer started twice on the same cluster has its commits acknowledged both times", async () => {
+    const hb = Postgres.heartbeat(Postgres.appPath(c.primary), { every: "10 millis" })
+    const once = () =>
+      run(Effect.gen(function*() {
+        yield* hb.setup
+        const r = yield* Run.Run
+        const before = r.windows.acked().length
+        const fiber = yield* Effect.forkChild(Stopwatch.runWriter(hb.heartbeat, r))
+        yield* Effect.sleep("300 millis")
+        yield* Fiber.interrupt(fiber)
+        return r.windows.acked().slice(before)
+      }))
+    const first = await once()
+    // The second writer numbers its commits from 1 again: rows left by the first must not
+    // turn every insert into a duplicate key.
+    const second = await once()
+    await rt.runPromise(hb.close)
+    assert.isAbove(first.length, 3)
+    assert.isAbove(second.length, 3)
+    assert.strictEqual(second[0], 1)
+    const rows = await rt.runPromise(Postgres.Sql.query<{ n: string }>(c.primary, `select count(*) as n from ${Postgres.TABLE}`))
+    assert.isAtLeast(Number(rows[0]!.n), second.length)
   })
 
   it("promote on a primary is refused with NotInRecovery, nothing touched", async () => {
