@@ -4,6 +4,7 @@
  * idle window of the same length in the same run, per wall-clock time.
  */
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Duration, Effect } from "effect"
@@ -89,6 +90,40 @@ const sampled = <R>(label: string, probe: (i: number) => Probe.Probe<R>, toleran
       return out
     })
   )
+
+// Reference floors, in the same process and window length: what any sampler pays on this
+// machine before faultline does anything. (1) a bare timer firing every 10 ms; (2) that timer
+// sending 10 GETs over 10 kept-alive raw sockets and waiting for any bytes back — no HTTP
+// parsing, no sample, no journal: the least 1,000 requests a second can cost here.
+const floor = (url: string | null, windowMs: number) =>
+  Effect.promise(async () => {
+    const sockets: Array<net.Socket> = []
+    const u = url === null ? null : new URL(`${url}/health`)
+    if (u !== null) {
+      for (let i = 0; i < HYPOTHESES; i++) {
+        const s = net.connect(Number(u.port), u.hostname)
+        s.setNoDelay(true)
+        await new Promise<void>((resolve, reject) => s.once("connect", () => resolve()).once("error", reject))
+        s.on("data", () => {})
+        sockets.push(s)
+      }
+    }
+    const request = u === null ? "" : `GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`
+    const tick = () => {
+      for (const s of sockets) s.write(request)
+    }
+    tick()
+    const timer = setInterval(tick, EVERY_MS)
+    await new Promise((r) => setTimeout(r, 200))
+    const c0 = process.cpuUsage()
+    const t0 = performance.now()
+    await new Promise((r) => setTimeout(r, windowMs))
+    const c = process.cpuUsage(c0)
+    const wallMs = performance.now() - t0
+    clearInterval(timer)
+    for (const s of sockets) s.destroy()
+    return (cpuMs(c) / wallMs) * 100
+  })
 
 export const run = (options: OverheadOptions): Effect.Effect<ReadonlyArray<Row>, unknown> =>
   Effect.gen(function*() {
@@ -189,6 +224,16 @@ export const run = (options: OverheadOptions): Effect.Effect<ReadonlyArray<Row>,
       }
       const h = { overhead: percentile(httpOverheads, 50), rate: httpSamples / (httpWall / 1000) }
       options.log(`  HTTP probes: median overhead ${h.overhead.toFixed(2)} points (${httpOverheads.map((o) => o.toFixed(2)).join(", ")})`)
+      const timerFloor: Array<number> = []
+      const socketFloor: Array<number> = []
+      for (let i = 0; i < options.repeats; i++) {
+        timerFloor.push((yield* floor(null, options.windowMs)) - idlePct)
+        socketFloor.push((yield* floor(url, options.windowMs)) - idlePct)
+      }
+      options.log(
+        `  floors: a 10 ms timer alone ${timerFloor.map((o) => o.toFixed(2)).join(", ")} points; ` +
+          `that timer writing 10 raw GETs per tick on kept-alive sockets ${socketFloor.map((o) => o.toFixed(2)).join(", ")} points`
+      )
       rows.push(
         row({
           name: "hypothesis.cpu_overhead_http",
@@ -200,6 +245,28 @@ export const run = (options: OverheadOptions): Effect.Effect<ReadonlyArray<Row>,
           p99: null,
           goal: "<= 8% (keep-alive connections)",
           met: h.overhead <= 8
+        }),
+        row({
+          name: "hypothesis.cpu_floor_timer",
+          unit: "% of one core",
+          baseline: idlePct,
+          measured: percentile(timerFloor, 50),
+          p50: null,
+          p95: null,
+          p99: null,
+          goal: null,
+          met: null
+        }),
+        row({
+          name: "hypothesis.cpu_floor_raw_http",
+          unit: "% of one core",
+          baseline: idlePct,
+          measured: percentile(socketFloor, 50),
+          p50: null,
+          p95: null,
+          p99: null,
+          goal: null,
+          met: null
         }),
         row({
           name: "hypothesis.cpu_overhead_http_cold",
