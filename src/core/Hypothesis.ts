@@ -133,19 +133,21 @@ const ticker = <R>(everyMs: number, hs: ReadonlyArray<Hypothesis<R>>) =>
     const run = yield* Run
     const limits = hs.map((h) => Math.min(MAX_IN_FLIGHT, Math.max(1, Math.ceil(Duration.toMillis(h.probe.timeout) / Math.max(everyMs, 1)) + 1)))
     const inFlight = hs.map(() => 0)
-    const one = (i: number) =>
+    // One description per hypothesis, built once: a thousand samples a second rebuild nothing.
+    const ones = hs.map((h, i) =>
       Effect.ensuring(
-        Effect.flatMap(Probe.sample(hs[i]!.probe), (sample) => run.journal.append({ _tag: "Sample", hypothesis: hs[i]!.name, phase: "during", sample })),
+        Effect.flatMap(Probe.sample(h.probe), (sample) => run.journal.append({ _tag: "Sample", hypothesis: h.name, phase: "during", sample })),
         Effect.sync(() => {
           inFlight[i]!--
         })
       )
+    )
     const start = yield* Probe.monoMillis
     for (let k = 1;; k++) {
       for (let i = 0; i < hs.length; i++) {
         if (inFlight[i]! >= limits[i]!) continue
         inFlight[i]!++
-        yield* Effect.forkChild(one(i))
+        yield* Effect.forkChild(ones[i]!)
       }
       const wait = start + k * everyMs - (yield* Probe.monoMillis)
       if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
