@@ -77,41 +77,57 @@ const exchange = (
 ): Effect.Effect<HttpResponse, Error> =>
   Effect.callback<HttpResponse, Error>((resume) => {
     const ms = options?.timeout === undefined ? 5000 : Duration.toMillis(Duration.fromInputUnsafe(options.timeout))
-    const t = targetOf(url)
+    let t: Target
+    try {
+      t = targetOf(url)
+    } catch (e) {
+      // A malformed URL is the request's failure, not a defect.
+      resume(Effect.fail(e as Error))
+      return
+    }
     let status = 0
     let chunks: Array<Buffer> | undefined
     let controller: Dispatcher.DispatchController | undefined
     let interrupted = false
-    dispatcher.dispatch({
-      origin: t.origin,
-      path: t.path,
-      method: (options?.method ?? "GET") as Dispatcher.HttpMethod,
-      headers: plainHeaders(options?.headers),
-      body: options?.body,
-      headersTimeout: ms,
-      bodyTimeout: ms
-    }, {
-      onRequestStart: (c) => {
-        controller = c
-        if (interrupted) c.abort(new Error("interrupted"))
-      },
-      onResponseStart: (_c, statusCode) => {
-        status = statusCode
-      },
-      onResponseData: (_c, chunk) => {
-        if (keepBody) (chunks ??= []).push(chunk)
-      },
-      onResponseEnd: () => {
-        const body = chunks === undefined ? "" : chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")
-        resume(Effect.succeed({ status, body }))
-      },
-      onResponseError: (_c, e) => resume(Effect.fail(timeoutError(e, ms)))
-    })
+    try {
+      dispatch()
+    } catch (e) {
+      // undici throws on arguments it refuses (a method or a header value): the request fails.
+      resume(Effect.fail(e as Error))
+      return
+    }
     // Interruption (a probe's timeout, the run's end) aborts the request.
     return Effect.sync(() => {
       interrupted = true
       controller?.abort(new Error("interrupted"))
     })
+    function dispatch() {
+      dispatcher.dispatch({
+        origin: t.origin,
+        path: t.path,
+        method: (options?.method ?? "GET") as Dispatcher.HttpMethod,
+        headers: plainHeaders(options?.headers),
+        body: options?.body,
+        headersTimeout: ms,
+        bodyTimeout: ms
+      }, {
+        onRequestStart: (c) => {
+          controller = c
+          if (interrupted) c.abort(new Error("interrupted"))
+        },
+        onResponseStart: (_c, statusCode) => {
+          status = statusCode
+        },
+        onResponseData: (_c, chunk) => {
+          if (keepBody) (chunks ??= []).push(chunk)
+        },
+        onResponseEnd: () => {
+          const body = chunks === undefined ? "" : chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")
+          resume(Effect.succeed({ status, body }))
+        },
+        onResponseError: (_c, e) => resume(Effect.fail(timeoutError(e, ms)))
+      })
+    }
   })
 
 /**

@@ -16,6 +16,23 @@ const listen = (server: http.Server | net.Server) =>
 
 describe("probes", () => {
   layer(NodeServices.layer, { excludeTestServices: true })((it) => {
+    it.effect("request: a body comes back whole; a malformed URL or a header undici refuses fails the request, it is no defect", () =>
+      Effect.gen(function*() {
+        const big = "y".repeat(200_000)
+        const server = http.createServer((q, s) => {
+          s.setHeader("content-type", "text/plain")
+          s.end(q.url === "/big" ? big : "small")
+        })
+        const port = yield* listen(server)
+        const res = yield* Probe.request(`http://127.0.0.1:${port}/big`)
+        assert.strictEqual(res.status, 200)
+        assert.strictEqual(res.body.length, big.length)
+        const malformed = yield* Effect.exit(Probe.request("not a url"))
+        assert.isTrue(malformed._tag === "Failure" && malformed.cause.reasons.every((r) => r._tag === "Fail"))
+        const badHeader = yield* Effect.exit(Probe.request(`http://127.0.0.1:${port}/`, { headers: { "x-bad": "a\r\nb" } }))
+        assert.isTrue(badHeader._tag === "Failure" && badHeader.cause.reasons.every((r) => r._tag === "Fail"))
+      }))
+
     it.effect("http: 2xx is good with the status as value; 503 is bad; a closed port is bad", () =>
       Effect.gen(function*() {
         let status = 200
