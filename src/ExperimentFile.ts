@@ -23,11 +23,9 @@ import * as Strict from "./core/internal/strict.ts"
 import type * as Probe from "./core/Probe.ts"
 import * as Selector from "./core/Selector.ts"
 import * as Stopwatch from "./core/Stopwatch.ts"
-import * as Target from "./core/Target.ts"
 import * as Tolerance from "./core/Tolerance.ts"
 import * as Integrations from "./integrations.ts"
 import * as Probes from "./probes/index.ts"
-import * as Process from "./targets/process/index.ts"
 
 /**
  * A duration as files write it (`"500 millis"`, `"2 seconds"`).
@@ -191,15 +189,7 @@ const FileProbe = Schema.Union([
 ])
 type FileProbe = typeof FileProbe.Type
 
-const text = (t: string) => Process.isTemplate(t) ? Process.url(t) : t
-const portOf = (p: number | string) =>
-  typeof p === "number" ? p : Probes.dynamic(
-    p,
-    Effect.flatMap(Process.url(p).resolve, (s) => {
-      const n = Number(s)
-      return Number.isInteger(n) && n >= 1 && n <= 65535 ? Effect.succeed(n) : Effect.fail(new Error(`${p} is ${JSON.stringify(s)}, not a port`))
-    })
-  )
+const { text, port: portOf } = Integrations.FileProcesses
 
 const toProbe = (p: FileProbe): Probe.Probe<unknown> =>
   "http" in p
@@ -264,7 +254,7 @@ export const ExperimentFile = Schema.Struct({
   description: Schema.optionalKey(Schema.String),
   /** The catalog service it exercises (`services.yaml`): its tier's RTO/RPO objectives are inherited. */
   service: Schema.optionalKey(Schema.String),
-  processes: Schema.optionalKey(Schema.Array(Process.ProcessSpec)),
+  processes: Schema.optionalKey(Schema.Array(Integrations.FileProcesses.Item)),
   hypothesis: Schema.Array(FileHypothesis).check(Schema.isMinLength(1)),
   method: Schema.Array(FileStep),
   abort: Schema.optionalKey(Schema.Array(FileAbort)),
@@ -348,10 +338,6 @@ export const decode = (file: string, text: string): Effect.Effect<ExperimentFile
     return decoded
   })
 
-// Whether a process' ready pattern has a capture group: without one, `${NAME.port}` would be
-// the whole ready line.
-const captures = (ready: string) => (new RegExp(`${ready}|`).exec("")?.length ?? 1) > 1
-
 // Every `${NAME.port}` in a probe must name a declared process whose `ready` pattern
 // captures the port; found at load, before anything starts.
 const addressProblems = (f: ExperimentFile, probe: FileProbe, at: string): ReadonlyArray<string> => {
@@ -360,29 +346,7 @@ const addressProblems = (f: ExperimentFile, probe: FileProbe, at: string): Reado
     : "tcp" in probe
     ? [["tcp.host", probe.tcp.host], ["tcp.port", probe.tcp.port]]
     : []
-  const declared = f.processes ?? []
-  return fields.flatMap(([field, value]) => {
-    if (typeof value !== "string") return []
-    const path = `${at}.${field}`
-    if (field === "tcp.port" && !/^\$\{[^}]+\.port\}$/.test(value)) {
-      return [`expected a port number or "\${NAME.port}", got ${JSON.stringify(value)} at ${path}`]
-    }
-    return Process.references(value).flatMap(({ name, placeholder }) => {
-      if (name === null) return [`unknown placeholder ${placeholder} at ${path}; expected \${NAME.port}, NAME a process under processes:`]
-      const spec = declared.find((p) => p.name === name)
-      if (spec === undefined) {
-        return [`no process named ${JSON.stringify(name)} at ${path}; processes: ${declared.map((p) => p.name).join(", ") || "none"}`]
-      }
-      if (spec.ready === undefined || !captures(spec.ready)) {
-        return [
-          `${placeholder} at ${path} needs process ${
-            JSON.stringify(name)
-          } to have a ready pattern whose first capture group is the port, e.g. ready: "listening on (\\d+)"`
-        ]
-      }
-      return []
-    })
-  })
+  return fields.flatMap(([field, value]) => Integrations.FileProcesses.addressProblems(f.processes ?? [], field, value, `${at}.${field}`))
 }
 
 /**
@@ -529,15 +493,8 @@ export class ResolveFailed extends Schema.TaggedError<ResolveFailed>()("ResolveF
 export const startProcesses = <E = never, R = never>(
   f: ExperimentFile,
   /** Called as each process has started (the CLI records it in the ledger for the watchdog). */
-  onStarted?: (p: Process.ManagedProcess) => Effect.Effect<void, E, R>
-) =>
-  Effect.gen(function*() {
-    const driver = yield* Process.ProcessDriver
-    for (const spec of f.processes ?? []) {
-      const p = yield* driver.start(spec)
-      if (onStarted) yield* onStarted(p)
-    }
-  })
+  onStarted?: (p: Integrations.FileProcesses.Started) => Effect.Effect<void, E, R>
+) => Integrations.FileProcesses.start(f.processes ?? [], onStarted)
 
 /**
  * For a dry run: the process driver, plus the file's `processes:` as targets that were
@@ -545,17 +502,9 @@ export const startProcesses = <E = never, R = never>(
  *
  * @since 0.1.0
  */
-export const declaredProcesses = (f: ExperimentFile): Layer.Layer<Process.ProcessDriver, never, Process.ProcessDriver> =>
-  Layer.effect(
-    Process.ProcessDriver,
-    Effect.gen(function*() {
-      const d = yield* Process.ProcessDriver
-      const declared = (f.processes ?? []).map((spec) =>
-        Target.make({ kind: "process", id: `${spec.name} (not started)`, name: spec.name, labels: { ...spec.labels } })
-      )
-      return Process.ProcessDriver.of({ ...d, discover: (fault) => Effect.map(d.discover(fault), (ts) => [...ts, ...declared]) })
-    })
-  )
+export const declaredProcesses = (
+  f: ExperimentFile
+): Layer.Layer<Integrations.FileProcesses.Requirement, never, Integrations.FileProcesses.Requirement> => Integrations.FileProcesses.declared(f.processes ?? [])
 
 /**
  * For a dry run: journals that the file's processes were not started (its method runs this
@@ -563,14 +512,4 @@ export const declaredProcesses = (f: ExperimentFile): Layer.Layer<Process.Proces
  *
  * @since 0.1.0
  */
-export const notStarted = (f: ExperimentFile): Effect.Effect<void, never, Run> =>
-  (f.processes ?? []).length === 0
-    ? Effect.void
-    : Effect.gen(function*() {
-      const run = yield* Run
-      yield* run.journal.append({
-        _tag: "Note",
-        message: `dry run: the file's processes (${(f.processes ?? []).map((p) => p.name).join(", ")}) were not started; ` +
-          "their targets are resolved from the declarations (no pid)"
-      })
-    })
+export const notStarted = (f: ExperimentFile): Effect.Effect<void, never, Run> => Integrations.FileProcesses.notStarted(f.processes ?? [])

@@ -17,6 +17,14 @@ import { integration as process } from "./targets/process/Integration.ts"
 import { integration as toxiproxy } from "./targets/toxiproxy/Integration.ts"
 
 /**
+ * The process integration's part of the experiment file format: the `processes:` section
+ * (the system under test) and `${NAME.port}` in probe addresses.
+ *
+ * @since 0.1.0
+ */
+export * as FileProcesses from "./targets/process/FileSection.ts"
+
+/**
  * The merged driver layers of integrations chosen at run time (from a file's faults): which
  * services it provides is data, so it is typed as providing any service.
  *
