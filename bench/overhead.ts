@@ -129,6 +129,9 @@ export const run = (options: OverheadOptions): Effect.Effect<ReadonlyArray<Row>,
   Effect.gen(function*() {
     const cheapProbe = (i: number) => Probe.make(`const ${i}`, Effect.succeed(1))
     const pct = (ms: number, w: Window) => (ms / w.wallMs) * 100
+    // A row with no goal: a figure kept beside the measured ones, against the idle process.
+    const reference = (name: string, measured: number) =>
+      row({ name, unit: "% of one core", baseline: idlePct, measured, p50: null, p95: null, p99: null, goal: null, met: null })
     const describe = (label: string, r: Sampled, idlePct: number) => {
       const rate = r.samples / (r.window.wallMs / 1000)
       const overhead = pct(r.window.cpuMs, r.window) - idlePct
@@ -191,17 +194,7 @@ export const run = (options: OverheadOptions): Effect.Effect<ReadonlyArray<Row>,
         goal: ">= 900/s (nominal 1000/s)",
         met: c.rate >= 900
       }),
-      row({
-        name: "hypothesis.cpu_overhead_cold",
-        unit: "% of one core",
-        baseline: idlePct,
-        measured: c0.overhead,
-        p50: null,
-        p95: null,
-        p99: null,
-        goal: null,
-        met: null
-      })
+      reference("hypothesis.cpu_overhead_cold", c0.overhead)
     ]
     if (options.url !== null) {
       const url = options.url
@@ -246,39 +239,9 @@ export const run = (options: OverheadOptions): Effect.Effect<ReadonlyArray<Row>,
           goal: "<= 8% (keep-alive connections)",
           met: h.overhead <= 8
         }),
-        row({
-          name: "hypothesis.cpu_floor_timer",
-          unit: "% of one core",
-          baseline: idlePct,
-          measured: percentile(timerFloor, 50),
-          p50: null,
-          p95: null,
-          p99: null,
-          goal: null,
-          met: null
-        }),
-        row({
-          name: "hypothesis.cpu_floor_raw_http",
-          unit: "% of one core",
-          baseline: idlePct,
-          measured: percentile(socketFloor, 50),
-          p50: null,
-          p95: null,
-          p99: null,
-          goal: null,
-          met: null
-        }),
-        row({
-          name: "hypothesis.cpu_overhead_http_cold",
-          unit: "% of one core",
-          baseline: idlePct,
-          measured: httpCold.overhead,
-          p50: null,
-          p95: null,
-          p99: null,
-          goal: null,
-          met: null
-        }),
+        reference("hypothesis.cpu_floor_timer", percentile(timerFloor, 50)),
+        reference("hypothesis.cpu_floor_raw_http", percentile(socketFloor, 50)),
+        reference("hypothesis.cpu_overhead_http_cold", httpCold.overhead),
         row({
           name: "hypothesis.sample_rate_http",
           unit: "samples/s",
